@@ -1,0 +1,18 @@
+# Writes a C++ file holding each profile YAML as a raw string literal.
+# Called with -DOUT=file -DINPUTS=a.yaml;b.yaml
+set(body "// Generated from profiles/*.yaml by cmake/embed_profiles.cmake.\n")
+string(APPEND body "#include \"aisbx/builtin.h\"\n\nnamespace aisbx {\n\n")
+string(APPEND body "const std::vector<BuiltinFile>& builtin_profile_files() {\n")
+string(APPEND body "  static const std::vector<BuiltinFile> files{\n")
+list(SORT INPUTS)
+foreach(f IN LISTS INPUTS)
+  file(READ ${f} text)
+  if(text MATCHES "\\)aisbx_yaml\"")
+    message(FATAL_ERROR "${f} contains the raw-string delimiter")
+  endif()
+  get_filename_component(name ${f} NAME)
+  string(APPEND body "    {\"${name}\", R\"aisbx_yaml(${text})aisbx_yaml\"},\n")
+endforeach()
+string(APPEND body "  };\n  return files;\n}\n\n}  // namespace aisbx\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,33 @@
+// Features: what this kernel offers, probed once. Plain data so that tests
+// can inject any kernel (ABI 0..10, user namespaces refused, ...).
+#pragma once
+
+#include <string>
+
+namespace aisbx {
+
+struct Features {
+  // Landlock ABI reported by the kernel, 0 if none. Not clamped: a kernel
+  // newer than kMaxKnownAbi is reported as it is and used at kMaxKnownAbi.
+  int landlock_abi = 0;
+  std::string landlock_why;     // why 0: "kernel built without Landlock" ...
+  std::string landlock_remedy;  // what to do about it
+
+  bool userns = false;          // an unprivileged user namespace really works
+  std::string userns_why;       // which knob forbids it
+  std::string userns_remedy;    // the exact command or file that lifts it
+
+  bool seccomp = false;         // seccomp filters can be installed
+  std::string seccomp_why;
+
+  // A full-featured kernel, for tests and documentation.
+  static Features full(int abi = 7) {
+    Features f;
+    f.landlock_abi = abi;
+    f.userns = true;
+    f.seccomp = true;
+    return f;
+  }
+};
+
+}  // namespace aisbx

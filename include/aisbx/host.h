@@ -1,0 +1,37 @@
+// HostFacts and Fs: the only inputs of planning that come from the host.
+// Both are injected, so resolve() stays pure and is tested without a kernel.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace aisbx {
+
+struct HostFacts {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string home;                         // $HOME (or the passwd entry)
+  std::string cwd;                          // the launcher's working directory
+  std::map<std::string, std::string> env;   // the caller's environment
+};
+
+enum class FileKind { missing, directory, regular, symlink, other };
+
+// Read-only view of the host filesystem used while planning.
+class Fs {
+ public:
+  virtual ~Fs() = default;
+  // lstat-like: a symlink is reported as a symlink.
+  virtual FileKind kind(const std::string& path) const = 0;
+  // Canonical path with every symlink resolved; nullopt if it does not exist.
+  virtual std::optional<std::string> realpath(const std::string& path) const = 0;
+  // Target of a symlink as stored; nullopt if not a symlink.
+  virtual std::optional<std::string> readlink(const std::string& path) const = 0;
+  // Entries of a directory (names only), for glob expansion.
+  virtual std::vector<std::string> list(const std::string& dir) const = 0;
+};
+
+}  // namespace aisbx

@@ -1,0 +1,36 @@
+// The host side of planning: the real filesystem, the caller's facts and
+// the profile files. These read the host; they never change it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "aisbx/error.h"
+#include "aisbx/host.h"
+#include "aisbx/options.h"
+#include "aisbx/profile.h"
+
+namespace aisbx {
+
+class RealFs final : public Fs {
+ public:
+  FileKind kind(const std::string& path) const override;
+  std::optional<std::string> realpath(const std::string& path) const override;
+  std::optional<std::string> readlink(const std::string& path) const override;
+  std::vector<std::string> list(const std::string& dir) const override;
+};
+
+// uid, gid, HOME (falling back to the passwd entry), cwd, environment.
+Expected<HostFacts> read_host_facts();
+
+// Reads a profile file as untrusted text: a regular file only, opened
+// without blocking or following it into a FIFO, at most kMaxProfileBytes.
+Expected<std::string> read_profile_file(const std::string& path);
+
+// The config file to use: --config, $AISBX_CONFIG,
+// $XDG_CONFIG_HOME/aisbx/profiles.yaml, /etc/aisbx/profiles.yaml; nullopt
+// means only the built-in profiles. Never searched for in the project: a
+// repository must not be able to widen its own sandbox.
+Expected<std::optional<std::string>> find_config(const Options& o, const HostFacts& h);
+
+}  // namespace aisbx

@@ -1,0 +1,56 @@
+// Options: the command line, parsed by CLI11 and nothing more.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aisbx/error.h"
+
+namespace aisbx {
+
+enum class Mode { layered, strict, landlock, ns };
+enum class Format { text, json };
+
+struct Options {
+  std::optional<std::string> config;
+  std::optional<std::string> profile;
+  Mode mode = Mode::layered;
+  bool mode_given = false;
+  // Minimum ABI Landlock must reach; nullopt = best effort.
+  std::optional<int> require_landlock;
+
+  bool dry_run = false;
+  bool print_ruleset = false;
+  Format format = Format::text;
+  bool check = false;
+  bool features = false;
+  bool list_profiles = false;
+  bool version = false;
+
+  std::optional<std::string> project;
+  std::vector<std::string> ro, rw;
+  std::optional<std::string> net;
+  std::optional<std::string> home;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::optional<std::string> log_level;
+  std::vector<int> keep_fds;
+
+  std::vector<std::string> command;  // after `--`
+};
+
+// What the parser decided: run with options, or exit now with a status
+// after CLI11 printed help/version/usage errors itself.
+struct ParsedCli {
+  Options options;
+  std::optional<int> exit_now;
+};
+
+// `argv0_name` is the name the binary was invoked as: "ai-sandbox-landlock"
+// selects --mode landlock, the spec's behaviour.
+ParsedCli parse_cli(int argc, const char* const* argv);
+
+const char* to_string(Mode m);
+
+}  // namespace aisbx

@@ -1,0 +1,136 @@
+// Plan: everything a run will do, fully resolved, printable before anything
+// happens. resolve() is pure; the stages only read the Plan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aisbx/error.h"
+#include "aisbx/features.h"
+#include "aisbx/host.h"
+#include "aisbx/options.h"
+#include "aisbx/profile.h"
+#include "aisbx/rights.h"
+
+namespace aisbx::plan {
+
+struct LandlockRule {
+  std::string path;      // as the sandbox sees it (roots keep their paths)
+  bool is_dir = true;
+  AccessMask requested = 0;  // what the profile grants
+  AccessMask access = 0;     // what is added: masked to handled (and file rights)
+  std::string origin;        // root group name, or what made it implicit
+  bool implicit = false;
+};
+
+struct PortRule {
+  std::uint16_t port = 0;
+  AccessMask access = 0;  // net:: bits
+};
+
+enum class Enforcement { full, partial, none };
+
+struct LandlockPlan {
+  bool enabled = false;        // the wall will be applied
+  int kernel_abi = 0;          // as reported by the kernel
+  int abi = 0;                 // used: min(kernel, kMaxKnownAbi, profile pin)
+  std::optional<int> required_abi;  // --require-landlock / strict
+  AccessMask requested_fs = 0;  // control_access as written
+  AccessMask handled_fs = 0;    // what the ruleset handles
+  AccessMask ignored_fs = 0;    // requested but this ABI lacks
+  AccessMask handled_net = 0;
+  AccessMask ignored_net = 0;
+  std::vector<PortRule> net_rules;
+  AccessMask scoped = 0;
+  AccessMask ignored_scopes = 0;
+  std::vector<LandlockRule> rules;
+  Enforcement enforcement = Enforcement::none;
+};
+
+enum class MountKind {
+  tmpfs_root,  // the fresh, empty root everything else is mounted into
+  host_root,   // reads are not controlled: the host tree, bound read-only
+  bind,        // a root of the profile at its own path
+  home,        // the private HOME, bound read-write
+  proc,        // a new procfs for the sandbox's pid namespace
+  dev,         // minimal /dev
+  tmp,         // private /tmp (tmpfs)
+  symlink,     // a symlink recreated inside (merged /usr, symlinked roots)
+};
+
+struct MountOp {
+  MountKind kind = MountKind::bind;
+  std::string source;  // host path for bind/home; link text for symlink
+  std::string target;  // path inside the sandbox
+  bool read_only = true;
+  bool noexec = true;  // nosuid and nodev are always set
+  std::string origin;  // root group, or "implicit"
+  bool implicit = false;
+};
+
+struct NamespacePlan {
+  bool enabled = false;
+  bool empty_root = true;  // reads controlled: only the roots are visible
+  profile::NetMode net = profile::NetMode::host;
+  std::vector<MountOp> mounts;  // in the order they are made
+  std::string home;             // private HOME on the host, "" = none
+};
+
+struct SeccompPlan {
+  bool enabled = false;
+  bool allow_nested_userns = false;
+  std::vector<std::string> deny;  // syscall names or @groups, as written
+  std::vector<std::string> allow;
+};
+
+struct ExecPlan {
+  std::vector<std::string> argv;  // argv[0] may be a bare name (PATH lookup)
+  std::string cwd;
+  std::vector<std::pair<std::string, std::string>> env;  // the whole env
+  std::vector<std::string> env_dropped;  // names only, never values
+  std::vector<int> keep_fds;
+};
+
+struct Plan {
+  std::string profile;
+  std::string source;  // the file it came from, or "built-in"
+  Mode mode = Mode::layered;
+  profile::LogLevel log_level = profile::LogLevel::warn;
+  bool dry_run = false;
+  std::string project;
+
+  NamespacePlan ns;
+  LandlockPlan landlock;
+  SeccompPlan seccomp;
+  ExecPlan exec;
+
+  std::vector<std::string> warnings;
+  // One line per wall: "namespace: on", "landlock: ABI 7, partial — ...".
+  std::vector<std::string> status;
+};
+
+// Inputs of resolve(), all plain data.
+struct Inputs {
+  const profile::Profile& profile;
+  std::string source;
+  const Options& options;
+  const Features& features;
+  const HostFacts& host;
+  const Fs& fs;
+};
+
+Expected<Plan> resolve(const Inputs& in);
+
+// What to print: the whole Plan (--dry-run) or the Landlock ruleset and
+// the status lines (--print-ruleset).
+enum class Section { all, ruleset };
+
+std::string render_text(const Plan& plan, Section section = Section::all);
+std::string render_json(const Plan& plan, Section section = Section::all);
+
+const char* to_string(MountKind k);
+const char* to_string(Enforcement e);
+
+}  // namespace aisbx::plan

@@ -1,0 +1,91 @@
+// The kernel probe: what this kernel offers and, where something is
+// missing, why and what to do about it.
+//
+// Split in two so the decisions are unit-tested without a kernel:
+//   read_probe()    impure (src/host/probe.cc): syscalls and /proc reads only
+//   features_from() pure   (src/plan/features_from.cc): readings -> Features
+// probe_features() = features_from(read_probe() + the test hooks below).
+//
+// Test hooks (environment variables read by probe_features() only), for
+// tests of the rest of the program on a kernel that has everything:
+//   AISBX_FAKE_LANDLOCK_ABI=N  report Landlock ABI N (an integer >= 0; 0
+//                              means "no Landlock", with landlock_why
+//                              "faked by AISBX_FAKE_LANDLOCK_ABI=0").
+//                              Anything else is reported as ABI 0 with a why
+//                              naming the bad value, never ignored.
+//   AISBX_FAKE_NO_USERNS=1     report user namespaces as unavailable, with
+//                              userns_why "faked by AISBX_FAKE_NO_USERNS".
+// They only make the launcher believe the kernel has less; the kernel's real
+// limits still hold (a faked ABI above the real one fails when applied).
+#pragma once
+
+#include <sys/types.h>
+
+#include <expected>
+#include <optional>
+#include <string>
+
+#include "aisbx/features.h"
+
+namespace aisbx {
+
+// The step of the user namespace try that failed.
+enum class UsernsStep {
+  none,       // it worked
+  fork,       // fork() of the probe child
+  unshare,    // unshare(CLONE_NEWUSER | CLONE_NEWNS)
+  setgroups,  // write "deny" to /proc/self/setgroups
+  uid_map,    // write "<uid> <uid> 1" to /proc/self/uid_map
+  gid_map,    // write "<gid> <gid> 1" to /proc/self/gid_map
+  child,      // killed by a signal (userns_signal), or waitpid() failed
+};
+
+// Everything the probe reads from the host, as plain values.
+struct ProbeReadings {
+  // landlock_create_ruleset(NULL, 0, VERSION): the ABI, or the errno.
+  std::expected<int, int> landlock_abi = std::unexpected(0);
+
+  // The user namespace try, done for real in a forked child.
+  bool userns_ok = false;
+  int userns_errno = 0;  // errno of the failed step
+  UsernsStep userns_step = UsernsStep::none;
+  int userns_signal = 0;  // for UsernsStep::child: the signal that killed it
+
+  // Knobs that forbid user namespaces: the files' contents, nullopt if the
+  // file is missing or unreadable.
+  // /proc/sys/kernel/unprivileged_userns_clone (Debian's patch)
+  std::optional<std::string> unprivileged_userns_clone;
+  // /proc/sys/user/max_user_namespaces
+  std::optional<std::string> max_user_namespaces;
+  // /proc/sys/kernel/apparmor_restrict_unprivileged_userns (Ubuntu 23.10+)
+  std::optional<std::string> apparmor_restrict_unprivileged_userns;
+
+  // /proc/self/status "Seccomp:" is 2: we already run under a seccomp
+  // filter, as in most containers.
+  bool in_seccomp_filter = false;
+
+  // prctl(PR_GET_SECCOMP) did not fail with EINVAL (the kernel has seccomp).
+  bool seccomp_ok = false;
+  int seccomp_errno = 0;
+
+  // /sys/kernel/security/lsm if readable ("capability,landlock,..."), else "".
+  std::string lsm_list;
+
+  uid_t uid = 0;
+
+  // The test hooks above, as read from the environment (nullopt: unset).
+  std::optional<std::string> fake_landlock_abi;
+  std::optional<std::string> fake_no_userns;
+};
+
+// Pure: decides what is missing, why, and the remedy. No syscalls.
+Features features_from(const ProbeReadings& r);
+
+// Impure: the real readings of this host. Ignores the test hooks (the fake_*
+// fields stay empty), so tests can ask what the kernel really has.
+ProbeReadings read_probe();
+
+// What the launcher uses: read_probe(), the test hooks, features_from().
+Features probe_features();
+
+}  // namespace aisbx

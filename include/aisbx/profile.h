@@ -1,0 +1,150 @@
+// Profile: exactly what the YAML file says, after `extends` is applied.
+// Plain data; paths are still unexpanded (`~`, `${PROJECT}` ...): expansion
+// needs the host's facts and happens in resolve(). Every value that can be
+// wrong at run time keeps where it came from, so the error can name
+// file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aisbx/error.h"
+#include "aisbx/rights.h"
+
+namespace aisbx::profile {
+
+// 1-based, as compilers print positions. line 0 = unknown (built from CLI).
+struct Where {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string str() const;  // "file:line:column" or "file" or "command line"
+};
+
+template <class T>
+struct Located {
+  T value{};
+  Where where;
+};
+
+// A right -> bool map as written: both true and false entries are kept,
+// so `extends` can override a parent's true with false.
+struct RightMap {
+  AccessMask granted = 0;  // keys set to true
+  AccessMask denied = 0;   // keys set to false
+  Where where;
+  bool present = false;    // the key appeared in the file
+  void override_with(const RightMap& child);
+};
+
+struct RootGroup {
+  std::string name;
+  std::vector<Located<std::string>> paths;
+  RightMap permissions;
+  bool required = false;
+  std::vector<Located<std::string>> deny;      // hidden subpaths / globs
+  std::vector<Located<std::string>> readonly;  // read-only subpaths / globs
+  Where where;
+};
+
+struct Command {
+  std::optional<Located<std::string>> binary;
+  std::optional<std::vector<std::string>> args;
+  std::optional<Located<std::string>> working_dir;
+  // Ordered as written; later entries of a child profile override.
+  std::vector<std::pair<std::string, Located<std::string>>> env;
+};
+
+enum class NetMode { host, none, loopback };
+
+struct Network {
+  std::optional<NetMode> mode;
+  std::optional<std::vector<std::uint16_t>> connect_tcp;
+  std::optional<std::vector<std::uint16_t>> bind_tcp;
+  std::optional<std::vector<std::uint16_t>> connect_udp;
+  std::optional<std::vector<std::uint16_t>> bind_udp;
+  std::optional<std::vector<Located<std::string>>> unix_sockets;
+  Where where;
+};
+
+struct Scope {
+  std::optional<bool> abstract_unix_socket;
+  std::optional<bool> signal;
+};
+
+enum class SeccompPreset { off, default_ };
+
+struct Seccomp {
+  std::optional<SeccompPreset> preset;
+  std::optional<std::vector<Located<std::string>>> deny;   // names or @groups
+  std::optional<std::vector<Located<std::string>>> allow;
+  std::optional<bool> allow_nested_userns;
+  Where where;
+};
+
+enum class EnvMode { inherit, clean };
+
+struct EnvPolicy {
+  std::optional<EnvMode> mode;
+  std::optional<std::vector<std::string>> keep;  // glob patterns
+};
+
+enum class LogLevel { error, warn, info, debug };
+enum class GitMode { off, worktree };
+
+struct Profile {
+  std::string name;
+  std::string description;
+  Where where;                       // the profile's own key
+  std::vector<std::string> extends;  // as written, for --list-profiles
+  std::vector<Where> extends_where;  // one per `extends` entry, for messages
+
+  std::vector<RootGroup> access_roots;  // in file order; children replace
+                                        // a parent's group of the same name
+  RightMap control_access;
+  Command command;
+  std::optional<Located<std::string>> home;
+  Network network;
+  Scope scope;
+  Seccomp seccomp;
+  std::optional<Located<int>> landlock_abi;
+  EnvPolicy env_policy;
+  std::optional<LogLevel> log_level;
+  std::optional<bool> dry_run;
+  std::optional<GitMode> git;
+};
+
+// One parsed file (or the built-in set): every profile, with `extends`
+// not yet applied.
+struct ProfileSet {
+  std::string source;  // file name, or "built-in"
+  std::map<std::string, Profile> profiles;
+  std::vector<std::string> order;  // names in file order
+};
+
+// Limits for untrusted profile text.
+inline constexpr std::size_t kMaxProfileBytes = 1 << 20;
+
+// Parses YAML text. `file` is used in messages only. Errors: invalid UTF-8,
+// more than one document, duplicate keys, unknown keys, wrong types, unknown
+// right names, `version` missing or not 1, each as "file:line:col: ...".
+Expected<ProfileSet> parse_profiles(const std::string& text,
+                                    const std::string& file);
+
+// Returns `name` with every `extends` applied (depth-first, parents in list
+// order, then the profile itself). `fallback` is searched for parents that
+// `set` lacks (a user file may extend a built-in profile). Cycles and
+// unknown parents are errors naming the file position of the `extends`.
+Expected<Profile> flatten(const ProfileSet& set, const std::string& name,
+                          const ProfileSet* fallback = nullptr);
+
+const char* to_string(NetMode m);
+const char* to_string(LogLevel l);
+const char* to_string(EnvMode m);
+std::optional<LogLevel> log_level_by_name(const std::string& s);
+std::optional<NetMode> net_mode_by_name(const std::string& s);
+
+}  // namespace aisbx::profile

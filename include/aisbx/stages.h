@@ -1,0 +1,29 @@
+// The stages: thin syscall code that carries out one part of a Plan each.
+// They decide nothing; every choice was made by resolve().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aisbx/error.h"
+#include "aisbx/plan.h"
+
+namespace aisbx::stage {
+
+// Creates the private HOME (and missing parents) 0700, as the calling user,
+// on the host; refuses a HOME that exists but is not a directory of ours.
+Expected<void> prepare_home(const std::string& home);
+
+// PR_SET_NO_NEW_PRIVS, then the ruleset: every rule's path opened O_PATH
+// (inside the final tree), added, restrict_self, ruleset fd closed.
+Expected<void> apply_landlock(const plan::LandlockPlan& l);
+
+// Every fd above 2 is marked close-on-exec, except those in `keep`: fds
+// opened before restrict_self keep their rights (spec, security notes).
+Expected<void> close_fds_on_exec(const std::vector<int>& keep);
+
+// chdir, environment, execve (PATH searched in the Plan's environment).
+// Returns only on failure, with exit code 126 or 127 in the Error.
+Error exec(const plan::ExecPlan& e);
+
+}  // namespace aisbx::stage

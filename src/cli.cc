@@ -1,0 +1,136 @@
+#include <CLI/CLI.hpp>
+#include <string_view>
+
+#include "aisbx/options.h"
+
+namespace aisbx {
+namespace {
+
+constexpr const char* kExamples = R"(Examples:
+  aisbx-ns --profile copilot-backend -- node server.js
+      run a node server that can read the current project and nothing of HOME
+  aisbx-ns --config ai-sandbox-landlock.yaml --profile vscode-copilot -- code .
+  aisbx-ns --profile agent --dry-run -- sh
+      print what the sandbox would do, run nothing
+  aisbx-ns --profile minimal --print-ruleset --format json
+  aisbx-ns --mode strict --profile build -- make -j2
+      both walls and seccomp, or refuse to run
+  ai-sandbox-landlock --profile copilot-backend -- cat README.md
+      Landlock alone, exec in place (the same as --mode landlock)
+
+Exit status: the command's own; 128+N if it died of signal N; 125 if aisbx-ns
+itself failed (usage, profile, sandbox set-up); 126 command not executable;
+127 command not found.)";
+
+std::string basename_of(std::string_view p) {
+  const auto slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+}  // namespace
+
+const char* to_string(Mode m) {
+  switch (m) {
+    case Mode::layered: return "layered";
+    case Mode::strict: return "strict";
+    case Mode::landlock: return "landlock";
+    case Mode::ns: return "ns";
+  }
+  return "?";
+}
+
+ParsedCli parse_cli(int argc, const char* const* argv) {
+  ParsedCli out;
+  Options& o = out.options;
+  const std::string invoked_as = argc > 0 ? basename_of(argv[0]) : "aisbx-ns";
+
+  // Split at the first `--`: what follows is the command, never options of
+  // ours. `--require-landlock` alone means ABI 1 (the `=ABI` form is optional,
+  // which CLI11 cannot express without also eating the next argument).
+  std::vector<std::string> own;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    own.emplace_back(a == "--require-landlock" ? "--require-landlock=1" : std::string(a));
+  }
+  for (; i < argc; ++i) o.command.emplace_back(argv[i]);
+
+  CLI::App app{
+      "Run a tool so that it sees only the project and what its profile allows:\n"
+      "a user+mount namespace and Landlock built from one YAML profile.",
+      invoked_as};
+  app.footer(kExamples);
+  app.set_version_flag("--version", std::string("aisbx-ns ") + AISBX_VERSION);
+  app.get_formatter()->column_width(34);
+
+  std::string mode;
+  std::string format = "text";
+  app.add_option("--config", o.config, "Profile file (default: $AISBX_CONFIG, "
+                 "$XDG_CONFIG_HOME/aisbx/profiles.yaml, /etc/aisbx/profiles.yaml, built-in)");
+  app.add_option("-p,--profile", o.profile, "Profile to use");
+  app.add_option("--mode", mode, "landlock | ns | layered (default) | strict")
+      ->check(CLI::IsMember({"landlock", "ns", "layered", "strict"}));
+  app.add_option("--require-landlock", o.require_landlock,
+                 "Refuse to run unless Landlock is applied (at least ABI N with =N)")
+      ->check(CLI::Range(1, 1000));
+  app.add_flag("--dry-run", o.dry_run, "Print the plan, run nothing");
+  app.add_flag("--print-ruleset", o.print_ruleset, "Print the Landlock ruleset, run nothing");
+  app.add_option("--format", format, "Output of --dry-run/--print-ruleset/--features: text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--features", o.features, "What this kernel supports, and why not");
+  app.add_flag("--list-profiles", o.list_profiles, "Profiles and where each comes from");
+  app.add_option("--project", o.project, "Sets ${PROJECT} (default: the current directory)");
+  app.add_option("--ro", o.ro, "Add a read-only root (read, list, execute)");
+  app.add_option("--rw", o.rw, "Add a read-write root (every right)");
+  app.add_option("--net", o.net, "Network: host | none | loopback")
+      ->check(CLI::IsMember({"host", "none", "loopback"}));
+  app.add_option("--home", o.home, "Private HOME directory (created 0700)");
+  std::vector<std::string> env;
+  app.add_option("--env", env, "Set a variable in the sandbox: NAME=VALUE");
+  app.add_option("--log-level", o.log_level, "error | warn | info | debug")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  app.add_option("--keep-fd", o.keep_fds, "Pass this open fd to the command (Landlock mode)")
+      ->check(CLI::Range(3, 1 << 20));
+
+  std::vector<const char*> args;
+  args.push_back(argc > 0 ? argv[0] : "aisbx-ns");
+  for (const auto& s : own) args.push_back(s.c_str());
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::Success& e) {
+    out.exit_now = app.exit(e);
+    return out;
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);
+    out.exit_now = kExitLauncherFailure;
+    return out;
+  }
+
+  if (!mode.empty()) {
+    o.mode_given = true;
+    o.mode = mode == "landlock" ? Mode::landlock
+             : mode == "ns"     ? Mode::ns
+             : mode == "strict" ? Mode::strict
+                                : Mode::layered;
+  } else if (invoked_as == "ai-sandbox-landlock") {
+    o.mode = Mode::landlock;  // the spec's tool: Landlock alone, exec in place
+  }
+  o.format = format == "json" ? Format::json : Format::text;
+  for (const auto& kv : env) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "%s: error: --env `%s`: expected NAME=VALUE\n", invoked_as.c_str(),
+                   kv.c_str());
+      out.exit_now = kExitLauncherFailure;
+      return out;
+    }
+    o.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
+}  // namespace aisbx

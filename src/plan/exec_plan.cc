@@ -1,0 +1,187 @@
+#include <fnmatch.h>
+
+#include <algorithm>
+
+#include "plan/parts.h"
+
+namespace aisbx::plan {
+namespace {
+
+// Variables that hold secrets or point at them (agents, askpass helpers).
+// They are not passed unless env_policy.keep names them.
+constexpr const char* kSecretPatterns[] = {
+    "*_TOKEN",  "*_TOKEN_*",     "*TOKEN",       "*_SECRET*", "*_PASSWORD*", "*_PASSWD",
+    "*_KEY",    "*_KEY_*",       "*_CREDENTIALS", "AWS_*",    "AZURE_*",     "GITHUB_TOKEN",
+    "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO", "GIT_ASKPASS", "*_ASKPASS",
+    "*_ASKPASS_*"};
+
+// What a clean environment keeps: what programs need to behave, nothing
+// that names a socket or a secret.
+constexpr const char* kCleanKeep[] = {"PATH", "TERM", "COLORTERM", "LANG", "LANGUAGE",
+                                      "LC_*", "TZ",   "USER",      "LOGNAME", "SHELL",
+                                      "HOME", "NO_COLOR"};
+
+bool matches(const std::string& name, const std::string& pattern) {
+  return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+template <class Range>
+bool matches_any(const std::string& name, const Range& patterns) {
+  return std::any_of(std::begin(patterns), std::end(patterns),
+                     [&](const auto& p) { return matches(name, p); });
+}
+
+void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& k,
+             const std::string& v) {
+  for (auto& [key, value] : env)
+    if (key == k) {
+      value = v;
+      return;
+    }
+  env.emplace_back(k, v);
+}
+
+Expected<std::string> expand_value(const profile::Located<std::string>& v, const Vars& vars) {
+  const bool tilde = v.value == "~" || v.value.starts_with("~/");
+  if (!tilde && v.value.find("${") == std::string::npos) return v.value;
+  return expand(v, vars);
+}
+
+Expected<void> plan_env(Context& cx) {
+  const auto& p = cx.in.profile;
+  ExecPlan& e = cx.plan.exec;
+  const bool clean = p.env_policy.mode.value_or(profile::EnvMode::inherit) ==
+                     profile::EnvMode::clean;
+  const std::vector<std::string> keep = p.env_policy.keep.value_or(std::vector<std::string>{});
+  for (const auto& [k, v] : cx.in.host.env) {
+    const bool kept = matches_any(k, keep);
+    const bool drop = clean ? !(kept || matches_any(k, kCleanKeep))
+                            : (!kept && matches_any(k, kSecretPatterns));
+    if (drop)
+      e.env_dropped.push_back(k);
+    else
+      e.env.emplace_back(k, v);
+  }
+  for (const auto& [k, v] : p.command.env) {
+    AISBX_ASSIGN(value, expand_value(v, cx.vars));
+    set_env(e.env, k, value);
+  }
+  if (!cx.plan.ns.home.empty()) set_env(e.env, "HOME", cx.plan.ns.home);
+  for (const auto& [k, v] : cx.in.options.env) {
+    if (k.empty() || k.find('=') != std::string::npos)
+      return fail("--env `" + k + "=" + v + "`: expected NAME=VALUE");
+    set_env(e.env, k, v);
+  }
+  std::erase_if(e.env_dropped, [&](const std::string& k) {
+    return std::any_of(e.env.begin(), e.env.end(), [&](const auto& kv) { return kv.first == k; });
+  });
+  return {};
+}
+
+Expected<void> plan_argv(Context& cx) {
+  const auto& c = cx.in.profile.command;
+  ExecPlan& e = cx.plan.exec;
+  e.cwd = cx.in.host.cwd;
+  if (!cx.in.options.command.empty()) {
+    e.argv = cx.in.options.command;
+  } else if (c.binary) {
+    std::string bin = c.binary->value;
+    if (bin.find('/') != std::string::npos || bin.starts_with("~")) {
+      AISBX_ASSIGN(path, expand_path(*c.binary, cx.vars));
+      bin = path;
+    }
+    e.argv.push_back(bin);
+    for (const auto& a : c.args.value_or(std::vector<std::string>{})) e.argv.push_back(a);
+    if (c.working_dir) {
+      AISBX_ASSIGN(wd, expand_path(*c.working_dir, cx.vars));
+      e.cwd = wd;
+    }
+  } else {
+    return fail("profile `" + cx.in.profile.name + "` has no command and none was given",
+                "put the command after `--`, or set command.binary in the profile");
+  }
+  if (e.argv[0].empty()) return fail("the command's name is empty");
+
+  const NamespacePlan& ns = cx.plan.ns;
+  if (ns.enabled) {
+    bool seen = false;
+    for (const auto& op : ns.mounts)
+      if (op.kind != MountKind::tmpfs_root && op.kind != MountKind::symlink &&
+          is_within(e.cwd, op.target))
+        seen = true;
+    if (!seen)
+      return fail("the working directory `" + e.cwd + "` is not inside any root of profile `" +
+                      cx.in.profile.name + "`, so it does not exist in the sandbox",
+                  "run from the project, pass --project DIR, or add the directory with --ro");
+  }
+  for (int fd : cx.in.options.keep_fds)
+    if (fd <= 2) return fail("--keep-fd " + std::to_string(fd) + ": 0, 1 and 2 are always kept");
+  e.keep_fds = cx.in.options.keep_fds;
+  return {};
+}
+
+Expected<void> plan_seccomp(Context& cx) {
+  const auto& s = cx.in.profile.seccomp;
+  SeccompPlan& sp = cx.plan.seccomp;
+  const bool asked = s.preset.value_or(profile::SeccompPreset::off) ==
+                         profile::SeccompPreset::default_ ||
+                     (s.deny && !s.deny->empty());
+  sp.enabled = asked || cx.plan.mode == Mode::strict;
+  sp.allow_nested_userns = s.allow_nested_userns.value_or(false);
+  for (const auto& d : s.deny.value_or(std::vector<profile::Located<std::string>>{}))
+    sp.deny.push_back(d.value);
+  for (const auto& a : s.allow.value_or(std::vector<profile::Located<std::string>>{}))
+    sp.allow.push_back(a.value);
+  if (sp.enabled && !cx.in.features.seccomp) {
+    if (cx.plan.mode == Mode::strict)
+      return fail("strict mode needs seccomp filters, which this kernel refuses: " +
+                  cx.in.features.seccomp_why);
+    cx.warn("seccomp: skipped: " + cx.in.features.seccomp_why);
+    sp.enabled = false;
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<void> plan_exec(Context& cx) {
+  AISBX_TRY(plan_seccomp(cx));
+  AISBX_TRY(plan_env(cx));
+  return plan_argv(cx);
+}
+
+void plan_status(Plan& plan, const Features& f) {
+  const auto& ns = plan.ns;
+  if (ns.enabled)
+    plan.status.push_back(std::string("namespace: on (user, mount, pid, ipc, uts") +
+                          (ns.net != profile::NetMode::host
+                               ? std::string(", net: ") + profile::to_string(ns.net)
+                               : "") +
+                          ")");
+  else if (plan.mode == Mode::landlock)
+    plan.status.push_back("namespace: off (landlock mode)");
+  else
+    plan.status.push_back("namespace: off: " + f.userns_why);
+
+  const auto& l = plan.landlock;
+  std::string line = "landlock: ";
+  if (plan.mode == Mode::ns)
+    line += "off (ns mode)";
+  else if (l.abi == 0)
+    line += "off: " + (f.landlock_why.empty() ? std::string("no Landlock") : f.landlock_why);
+  else if (!l.enabled)
+    line += "off: the profile controls nothing";
+  else {
+    line += "ABI " + std::to_string(l.abi) + ", " + to_string(l.enforcement);
+    std::vector<std::string> missing = fs_right_names(l.ignored_fs);
+    if (l.ignored_net) missing.push_back("network rules");
+    if (l.ignored_scopes) missing.push_back("scopes");
+    for (std::size_t i = 0; i < missing.size(); ++i)
+      line += (i == 0 ? " — " : ", ") + missing[i];
+    if (!missing.empty()) line += " ignored";
+  }
+  plan.status.push_back(line);
+  plan.status.push_back(std::string("seccomp: ") + (plan.seccomp.enabled ? "default" : "off"));
+}
+
+}  // namespace aisbx::plan

@@ -1,0 +1,88 @@
+#include "plan/expand.h"
+
+#include <vector>
+
+namespace aisbx::plan {
+
+Expected<std::string> expand(const profile::Located<std::string>& raw, const Vars& vars) {
+  const std::string& s = raw.value;
+  const std::string at = raw.where.str() + ": ";
+  std::string out;
+  std::size_t i = 0;
+  if (!s.empty() && s[0] == '~') {
+    if (s.size() > 1 && s[1] != '/')
+      return fail(at + "`" + s + "`: only `~` and `~/...` are supported, not `~user`");
+    auto home = vars.find("HOME");
+    if (home == vars.end() || home->second.empty())
+      return fail(at + "`" + s + "`: `~` needs HOME, which is not set");
+    out = home->second;
+    i = 1;
+  }
+  while (i < s.size()) {
+    if (s[i] != '$') {
+      out += s[i++];
+      continue;
+    }
+    if (i + 1 >= s.size() || s[i + 1] != '{')
+      return fail(at + "`" + s + "`: a `$` must start `${NAME}`");
+    const auto close = s.find('}', i + 2);
+    if (close == std::string::npos)
+      return fail(at + "`" + s + "`: `${` without a closing `}`");
+    const std::string name = s.substr(i + 2, close - i - 2);
+    auto v = vars.find(name);
+    if (v == vars.end()) {
+      std::string known;
+      for (const auto& [k, _] : vars) known += (known.empty() ? "" : ", ") + k;
+      return fail(at + "`" + s + "`: unknown variable `${" + name + "}` (known: " + known +
+                  ")");
+    }
+    if (v->second.empty())
+      return fail(at + "`" + s + "`: `${" + name + "}` is empty in this environment");
+    out += v->second;
+    i = close + 1;
+  }
+  return out;
+}
+
+Expected<std::string> expand_path(const profile::Located<std::string>& raw,
+                                  const Vars& vars) {
+  AISBX_ASSIGN(s, expand(raw, vars));
+  if (s.empty() || s[0] != '/')
+    return fail(raw.where.str() + ": `" + raw.value + "` expands to `" + s +
+                    "`, which is not an absolute path",
+                "write the path from `/`, or start it with `~/` or `${PROJECT}/`");
+  return normalize(s);
+}
+
+std::string normalize(const std::string& abs_path) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < abs_path.size()) {
+    const auto j = abs_path.find('/', i);
+    const std::string part =
+        abs_path.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+std::string absolute(const std::string& rel, const std::string& base) {
+  if (!rel.empty() && rel[0] == '/') return normalize(rel);
+  return normalize(base + "/" + rel);
+}
+
+}  // namespace aisbx::plan

@@ -1,0 +1,173 @@
+#include <algorithm>
+#include <array>
+
+#include "plan/parts.h"
+
+namespace aisbx::plan {
+namespace {
+
+bool wants_namespace(Mode m) { return m != Mode::landlock; }
+
+std::size_t depth(const std::string& p) {
+  return p == "/" ? 0 : static_cast<std::size_t>(std::count(p.begin(), p.end(), '/'));
+}
+
+// The sandbox has its own /proc, /dev and /tmp; a root there names those,
+// never the host's (host /proc would show host processes and their roots).
+// A root beneath /tmp is the host's, bound into the private /tmp.
+bool sandbox_owned(const std::string& path) {
+  return is_within(path, "/proc") || is_within(path, "/dev") || path == "/tmp";
+}
+
+MountOp* find_target(std::vector<MountOp>& ops, const std::string& target) {
+  for (auto& op : ops)
+    if (op.target == target) return &op;
+  return nullptr;
+}
+
+bool visible(const std::vector<MountOp>& ops, const std::string& path) {
+  for (const auto& op : ops) {
+    if (op.kind == MountKind::tmpfs_root || op.kind == MountKind::symlink) continue;
+    if (is_within(path, op.target)) return true;
+  }
+  return false;
+}
+
+void add_implicit_rule(LandlockPlan& l, const std::string& path, AccessMask rights,
+                       const std::string& why) {
+  if (!l.enabled) return;
+  l.rules.push_back({path, true, rights, rights & l.handled_fs, why, true});
+}
+
+}  // namespace
+
+Expected<void> plan_home_and_net(Context& cx) {
+  const auto& p = cx.in.profile;
+  const auto& o = cx.in.options;
+  NamespacePlan& ns = cx.plan.ns;
+
+  ns.net = p.network.mode.value_or(profile::NetMode::host);
+  if (o.net) {
+    auto m = profile::net_mode_by_name(*o.net);
+    if (!m) return fail("--net `" + *o.net + "`: expected host, none or loopback");
+    ns.net = *m;
+  }
+
+  // The private HOME: --home, else `home`, else command.env.HOME.
+  std::optional<profile::Located<std::string>> raw;
+  if (o.home)
+    raw = profile::Located<std::string>{absolute(*o.home, cx.in.host.cwd), {"--home", 0, 0}};
+  else if (p.home)
+    raw = *p.home;
+  else
+    for (const auto& [k, v] : p.command.env)
+      if (k == "HOME") raw = v;
+  if (!raw) return {};
+  AISBX_ASSIGN(home, expand_path(*raw, cx.vars));
+  if (home == "/" || home == cx.in.host.home)
+    return fail(raw->where.str() + ": the private HOME `" + home +
+                    "` would expose the real home (or everything)",
+                "use a dedicated directory such as ~/.ai-sandbox/NAME-home");
+  // It may not exist yet (created 0700 at launch); resolve what exists.
+  if (auto real = cx.in.fs.realpath(home)) home = *real;
+  ns.home = home;
+  return {};
+}
+
+Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
+  NamespacePlan& ns = cx.plan.ns;
+  LandlockPlan& l = cx.plan.landlock;
+  const Features& f = cx.in.features;
+  const Mode mode = cx.plan.mode;
+
+  // The private HOME is writable in every mode, as the user asked for it.
+  if (!ns.home.empty()) add_implicit_rule(l, ns.home, fs_rights_at(kMaxKnownAbi), "private HOME");
+
+  if (!wants_namespace(mode)) return {};
+  if (!f.userns) {
+    if (mode == Mode::strict || mode == Mode::ns)
+      return fail(std::string(mode == Mode::strict ? "strict mode" : "--mode ns") +
+                      " needs an unprivileged user namespace, which this system refuses: " +
+                      f.userns_why,
+                  f.userns_remedy);
+    cx.warn("namespace wall skipped: " + f.userns_why +
+            (f.userns_remedy.empty() ? "" : " (" + f.userns_remedy + ")"));
+    return {};
+  }
+  ns.enabled = true;
+  const AccessMask controlled = cx.in.profile.control_access.granted;
+  ns.empty_root = (controlled & fs::kReadRights) != 0;
+
+  auto& ops = ns.mounts;
+  if (ns.empty_root) {
+    ops.push_back({MountKind::tmpfs_root, "", "/", false, true, "implicit", true});
+  } else {
+    // Reads are not controlled: the host tree stays, read-only if any write
+    // right is controlled, and the roots are bound on top with their flags.
+    ops.push_back({MountKind::host_root, "/", "/", (controlled & fs::kWriteRights) != 0,
+                   (controlled & fs::kExecute) != 0, "implicit", true});
+  }
+
+  // The private /tmp comes first: roots beneath /tmp are bound into it.
+  ops.push_back({MountKind::tmp, "tmpfs", "/tmp", false, false, "implicit", true});
+
+  // Parents before children, so that a nested root is not hidden by its parent.
+  std::vector<const Root*> sorted;
+  for (const auto& r : roots) sorted.push_back(&r);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Root* a, const Root* b) {
+    return depth(a->path) != depth(b->path) ? depth(a->path) < depth(b->path)
+                                            : a->path < b->path;
+  });
+  for (const Root* r : sorted) {
+    if (sandbox_owned(r->path)) continue;
+    const bool ro = !(r->granted & fs::kWriteRights);
+    const bool noexec = !(r->granted & fs::kExecute);
+    if (MountOp* op = find_target(ops, r->path); op && op->kind == MountKind::bind) {
+      op->read_only = op->read_only && ro;
+      op->noexec = op->noexec && noexec;
+      op->origin += "," + r->group;
+      continue;
+    }
+    ops.push_back({MountKind::bind, r->path, r->path, ro, noexec, r->group, false});
+  }
+  // A nested read-only root inside a writable one: the mount makes it
+  // read-only, but Landlock grants the union of both rules beneath it.
+  for (const Root* inner : sorted)
+    for (const Root* outer : sorted)
+      if (inner != outer && inner->path != outer->path && is_within(inner->path, outer->path) &&
+          !(inner->granted & fs::kWriteRights) && (outer->granted & fs::kWriteRights))
+        cx.warn("`" + inner->path + "` (" + inner->group + ", read-only) lies inside `" +
+                outer->path + "` (" + outer->group +
+                ", writable): the mount is read-only, but Landlock alone would allow writes");
+
+  if (!ns.home.empty())
+    ops.push_back({MountKind::home, ns.home, ns.home, false, false, "private HOME", true});
+
+  // Symlinked roots keep working at the path the profile wrote, and merged-/usr
+  // links come back when their targets are visible. Never a mount over a link.
+  std::vector<std::pair<std::string, std::string>> links;  // path, link text
+  for (const Root* r : sorted)
+    if (!r->link_path.empty() && cx.in.fs.kind(r->link_path) == FileKind::symlink)
+      links.emplace_back(r->link_path, *cx.in.fs.readlink(r->link_path));
+  for (const char* d : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"})
+    if (cx.in.fs.kind(d) == FileKind::symlink) links.emplace_back(d, *cx.in.fs.readlink(d));
+  for (const auto& [path, text] : links) {
+    if (find_target(ops, path) || !ns.empty_root) continue;
+    const std::string resolved = absolute(text, path.substr(0, path.rfind('/') + 1));
+    if (visible(ops, resolved))
+      ops.push_back({MountKind::symlink, text, path, true, true, "implicit", true});
+  }
+
+  ops.push_back({MountKind::proc, "proc", "/proc", false, true, "implicit", true});
+  ops.push_back({MountKind::dev, "", "/dev", false, true, "implicit", true});
+
+  // Landlock opens its rules inside the final tree, where these are the
+  // sandbox's own: grant them as a Linux system needs them.
+  add_implicit_rule(l, "/proc", implicit_proc_rights(), "sandbox /proc");
+  add_implicit_rule(l, "/dev", implicit_dev_rights(), "sandbox /dev");
+  add_implicit_rule(l, "/dev/shm", fs_rights_at(kMaxKnownAbi), "sandbox /dev/shm");
+  add_implicit_rule(l, "/tmp", fs_rights_at(kMaxKnownAbi), "sandbox /tmp");
+  return {};
+}
+
+}  // namespace aisbx::plan

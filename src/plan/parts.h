@@ -1,0 +1,43 @@
+// The pieces resolve() is made of, one per wall. Internal to src/plan.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aisbx/plan.h"
+#include "plan/expand.h"
+
+namespace aisbx::plan {
+
+// One path of an access_roots group, expanded and resolved on the host.
+struct Root {
+  std::string group;
+  std::string path;       // canonical (symlinks resolved)
+  std::string link_path;  // the path as written, if it was a symlink; else ""
+  bool is_dir = true;
+  AccessMask granted = 0;  // the group's permissions
+  profile::Where where;
+};
+
+struct Context {
+  const Inputs& in;
+  Vars vars;
+  Plan& plan;
+  void warn(std::string w) { plan.warnings.push_back(std::move(w)); }
+};
+
+// Sets plan.ns.net and plan.ns.home, which every wall reads.
+Expected<void> plan_home_and_net(Context& cx);
+Expected<std::vector<Root>> collect_roots(Context& cx);
+Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots);
+Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots);
+Expected<void> plan_exec(Context& cx);
+void plan_status(Plan& plan, const Features& f);
+// After every rule (implicit ones too) is known.
+void warn_never_granted(Context& cx);
+
+// Rights every sandbox-owned tree gets from the Landlock wall.
+AccessMask implicit_proc_rights();
+AccessMask implicit_dev_rights();
+
+}  // namespace aisbx::plan

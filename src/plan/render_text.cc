@@ -1,0 +1,146 @@
+#include "aisbx/plan.h"
+
+#include <sstream>
+
+namespace aisbx::plan {
+namespace {
+
+std::string mount_line(const MountOp& op) {
+  std::string flags = op.read_only ? "ro" : "rw";
+  if (op.noexec) flags += ",noexec";
+  flags += ",nosuid,nodev";
+  switch (op.kind) {
+    case MountKind::tmpfs_root:
+      return "root tmpfs (empty: only the roots below are visible)";
+    case MountKind::host_root:
+      return "root bind " + flags + " / (reads are not controlled: the host tree)";
+    case MountKind::symlink:
+      return "symlink " + op.target + " -> " + op.source;
+    case MountKind::proc:
+      return "proc " + op.target + " (new, this pid namespace; sys, sysrq-trigger, irq, bus "
+             "read-only)";
+    case MountKind::dev:
+      return "dev " + op.target + " (minimal: null zero full random urandom tty, pts, shm)";
+    case MountKind::tmp:
+      return "tmpfs " + flags + " " + op.target + " (private)";
+    case MountKind::home:
+      return "bind " + flags + " " + op.target + "  # private HOME";
+    case MountKind::bind:
+      return "bind " + flags + " " + op.target + "  # " + op.origin;
+  }
+  return "?";
+}
+
+void ruleset(std::ostream& o, const Plan& p) {
+  const LandlockPlan& l = p.landlock;
+  o << "landlock:\n";
+  o << "  abi: " << l.abi << " (kernel " << l.kernel_abi << ", this build knows up to "
+    << kMaxKnownAbi << ")\n";
+  if (l.required_abi) o << "  required: ABI " << *l.required_abi << " or newer\n";
+  o << "  enforcement: " << to_string(l.enforcement) << "\n";
+  o << "  handled fs: " << join_fs_rights(l.handled_fs) << "\n";
+  if (l.ignored_fs)
+    o << "  ignored fs: " << join_fs_rights(l.ignored_fs) << "  # not supported by ABI " << l.abi
+      << "\n";
+  for (const auto& r : l.rules) {
+    o << "  rule " << (r.is_dir ? "dir " : "file ") << r.path << ": " << join_fs_rights(r.access);
+    o << "  # " << (r.implicit ? "implicit: " : "") << r.origin;
+    const AccessMask dropped =
+        r.requested & ~r.access & l.requested_fs & (r.is_dir ? ~AccessMask{0} : fs::kFileRights);
+    if (dropped) o << "; dropped: " << join_fs_rights(dropped);
+    if (r.access == 0) o << "; no controlled right, no rule added";
+    o << "\n";
+  }
+  auto net_names = [](AccessMask m) {
+    std::string s;
+    auto add = [&](AccessMask bit, const char* n) {
+      if (m & bit) s += (s.empty() ? "" : ", ") + std::string(n);
+    };
+    add(net::kBindTcp, "bind_tcp");
+    add(net::kConnectTcp, "connect_tcp");
+    add(net::kBindUdp, "bind_udp");
+    add(net::kConnectSendUdp, "connect_udp");
+    return s.empty() ? std::string("none") : s;
+  };
+  o << "  handled net: " << net_names(l.handled_net) << "\n";
+  if (l.ignored_net)
+    o << "  ignored net: " << net_names(l.ignored_net) << "  # not supported by ABI " << l.abi
+      << "\n";
+  for (const auto& r : l.net_rules) o << "  port " << r.port << ": " << net_names(r.access) << "\n";
+  auto scope_names = [](AccessMask m) {
+    std::string s;
+    if (m & scope::kAbstractUnixSocket) s = "abstract_unix_socket";
+    if (m & scope::kSignal) s += (s.empty() ? "" : ", ") + std::string("signal");
+    return s.empty() ? std::string("none") : s;
+  };
+  o << "  scoped: " << scope_names(l.scoped) << "\n";
+  if (l.ignored_scopes) o << "  ignored scopes: " << scope_names(l.ignored_scopes) << "\n";
+}
+
+}  // namespace
+
+std::string render_text(const Plan& p, Section section) {
+  std::ostringstream o;
+  o << "profile: " << p.profile << " (" << p.source << ")\n";
+  o << "mode: " << to_string(p.mode) << "\n";
+  o << "status:\n";
+  for (const auto& s : p.status) o << "  " << s << "\n";
+  if (section == Section::all) {
+    o << "project: " << p.project << "\n";
+    o << "namespace:\n";
+    if (!p.ns.enabled) o << "  off\n";
+    if (p.ns.enabled) {
+      o << "  net: " << profile::to_string(p.ns.net) << "\n";
+      for (const auto& m : p.ns.mounts) o << "  " << mount_line(m) << "\n";
+    }
+  }
+  ruleset(o, p);
+  if (section == Section::all) {
+    o << "seccomp: " << (p.seccomp.enabled ? "default" : "off") << "\n";
+    if (p.seccomp.enabled)
+      o << "  nested user namespaces: " << (p.seccomp.allow_nested_userns ? "allowed" : "denied")
+        << "\n";
+    o << "exec:\n";
+    o << "  argv:";
+    for (const auto& a : p.exec.argv) o << " " << a;
+    o << "\n  cwd: " << p.exec.cwd << "\n";
+    if (!p.ns.home.empty()) o << "  home: " << p.ns.home << " (private, created 0700)\n";
+    o << "  env: " << p.exec.env.size() << " variables\n";
+    if (!p.exec.env_dropped.empty()) {
+      o << "  env dropped:";
+      for (const auto& k : p.exec.env_dropped) o << " " << k;
+      o << "\n";
+    }
+    for (int fd : p.exec.keep_fds) o << "  keep fd: " << fd << "\n";
+  }
+  if (!p.warnings.empty()) {
+    o << "warnings:\n";
+    for (const auto& w : p.warnings) o << "  - " << w << "\n";
+  }
+  return o.str();
+}
+
+const char* to_string(MountKind k) {
+  switch (k) {
+    case MountKind::tmpfs_root: return "tmpfs_root";
+    case MountKind::host_root: return "host_root";
+    case MountKind::bind: return "bind";
+    case MountKind::home: return "home";
+    case MountKind::proc: return "proc";
+    case MountKind::dev: return "dev";
+    case MountKind::tmp: return "tmp";
+    case MountKind::symlink: return "symlink";
+  }
+  return "?";
+}
+
+const char* to_string(Enforcement e) {
+  switch (e) {
+    case Enforcement::full: return "full";
+    case Enforcement::partial: return "partial";
+    case Enforcement::none: return "none";
+  }
+  return "?";
+}
+
+}  // namespace aisbx::plan

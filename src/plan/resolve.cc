@@ -1,0 +1,84 @@
+#include <algorithm>
+
+#include "plan/parts.h"
+
+namespace aisbx::plan {
+namespace {
+
+std::string env_or(const HostFacts& h, const std::string& k, const std::string& dflt) {
+  auto it = h.env.find(k);
+  return it != h.env.end() && !it->second.empty() ? it->second : dflt;
+}
+
+Expected<Vars> make_vars(const Inputs& in) {
+  const HostFacts& h = in.host;
+  Vars v;
+  v["HOME"] = h.home;
+  v["CWD"] = h.cwd;
+  v["PROJECT"] = in.options.project ? absolute(*in.options.project, h.cwd) : h.cwd;
+  // XDG base directory defaults (XDG Base Directory Specification).
+  v["XDG_CONFIG_HOME"] = env_or(h, "XDG_CONFIG_HOME", h.home + "/.config");
+  v["XDG_CACHE_HOME"] = env_or(h, "XDG_CACHE_HOME", h.home + "/.cache");
+  v["XDG_DATA_HOME"] = env_or(h, "XDG_DATA_HOME", h.home + "/.local/share");
+  v["XDG_STATE_HOME"] = env_or(h, "XDG_STATE_HOME", h.home + "/.local/state");
+  for (const char* k : {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"})
+    if (v[k][0] != '/') return fail(std::string("$") + k + " is not an absolute path: `" + v[k] + "`");
+  return v;
+}
+
+// Keys that parse but whose enforcement is not built yet. Refusing them is
+// the only honest answer: a profile that asks for `deny` must never run
+// with the secret visible.
+Expected<void> refuse_unbuilt(const profile::Profile& p) {
+  for (const auto& g : p.access_roots) {
+    if (!g.deny.empty())
+      return fail(g.deny.front().where.str() + ": access_roots." + g.name +
+                      ".deny: not supported by this version of aisbx-ns; refusing to run "
+                      "rather than leave the path visible",
+                  "remove the path from the group's roots instead");
+    if (!g.readonly.empty())
+      return fail(g.readonly.front().where.str() + ": access_roots." + g.name +
+                      ".readonly: not supported by this version of aisbx-ns",
+                  "put the path in a separate group without write rights");
+  }
+  if (p.git && *p.git == profile::GitMode::worktree)
+    return fail(p.where.str() + ": profiles." + p.name +
+                ".git: `worktree` is not supported by this version of aisbx-ns");
+  return {};
+}
+
+}  // namespace
+
+Expected<Plan> resolve(const Inputs& in) {
+  const profile::Profile& p = in.profile;
+  AISBX_TRY(refuse_unbuilt(p));
+
+  Plan plan;
+  plan.profile = p.name;
+  plan.source = in.source;
+  plan.mode = in.options.mode;
+  plan.dry_run = in.options.dry_run || p.dry_run.value_or(false);
+  plan.log_level = p.log_level.value_or(profile::LogLevel::warn);
+  if (in.options.log_level) {
+    auto l = profile::log_level_by_name(*in.options.log_level);
+    if (!l)
+      return fail("--log-level `" + *in.options.log_level +
+                  "`: expected error, warn, info or debug");
+    plan.log_level = *l;
+  }
+
+  AISBX_ASSIGN(vars, make_vars(in));
+  plan.project = vars["PROJECT"];
+  Context cx{in, std::move(vars), plan};
+
+  AISBX_TRY(plan_home_and_net(cx));
+  AISBX_ASSIGN(roots, collect_roots(cx));
+  AISBX_TRY(plan_landlock(cx, roots));
+  AISBX_TRY(plan_namespace(cx, roots));
+  AISBX_TRY(plan_exec(cx));
+  warn_never_granted(cx);
+  plan_status(plan, in.features);
+  return plan;
+}
+
+}  // namespace aisbx::plan

@@ -1,0 +1,72 @@
+#include <algorithm>
+
+#include "plan/parts.h"
+
+namespace aisbx::plan {
+namespace {
+
+// Rights of the ad-hoc `--ro` / `--rw` options.
+constexpr AccessMask kCliRo = fs::kReadFile | fs::kReadDir | fs::kExecute;
+
+Expected<void> add_root(Context& cx, std::vector<Root>& out, const std::string& group,
+                        const profile::Located<std::string>& raw, AccessMask granted,
+                        bool required) {
+  AISBX_ASSIGN(path, expand_path(raw, cx.vars));
+  const Fs& fs = cx.in.fs;
+  auto real = fs.realpath(path);
+  if (!real) {
+    const std::string what = raw.where.str() + ": access_roots." + group + ".paths: `" +
+                             raw.value + "`" + (raw.value != path ? " (`" + path + "`)" : "") +
+                             " does not exist";
+    if (required)
+      return fail(what, "create it, or drop `required: true` from the group to skip it");
+    cx.warn(what + "; skipped");
+    return {};
+  }
+  Root r;
+  r.group = group;
+  r.path = *real;
+  r.where = raw.where;
+  r.granted = granted;
+  r.is_dir = fs.kind(*real) == FileKind::directory;
+  if (*real != path) r.link_path = path;
+  out.push_back(std::move(r));
+  return {};
+}
+
+}  // namespace
+
+Expected<std::vector<Root>> collect_roots(Context& cx) {
+  std::vector<Root> roots;
+  for (const auto& g : cx.in.profile.access_roots)
+    for (const auto& raw : g.paths)
+      AISBX_TRY(add_root(cx, roots, g.name, raw, g.permissions.granted, g.required));
+
+  // Ad-hoc roots from the command line must exist: the user named them now.
+  const auto& o = cx.in.options;
+  auto cli = [&](const std::vector<std::string>& paths, const std::string& group,
+                 AccessMask granted) -> Expected<void> {
+    for (const auto& p : paths) {
+      profile::Located<std::string> raw{absolute(p, cx.in.host.cwd), {"--" + group, 0, 0}};
+      AISBX_TRY(add_root(cx, roots, group, raw, granted, true));
+    }
+    return {};
+  };
+  AISBX_TRY(cli(o.ro, "ro", kCliRo));
+  AISBX_TRY(cli(o.rw, "rw", fs_rights_at(kMaxKnownAbi)));
+
+  // A path that resolves through a symlink is worth a word, unless its
+  // target lies in another root anyway (/lib -> usr/lib with /usr a root).
+  for (const auto& r : roots) {
+    if (r.link_path.empty()) continue;
+    const bool covered = std::any_of(roots.begin(), roots.end(), [&](const Root& other) {
+      return &other != &r && other.link_path.empty() && is_within(r.path, other.path);
+    });
+    if (!covered)
+      cx.warn(r.where.str() + ": `" + r.link_path + "` resolves through a symlink to `" +
+              r.path + "`; the rules apply to `" + r.path + "`");
+  }
+  return roots;
+}
+
+}  // namespace aisbx::plan

@@ -1,0 +1,244 @@
+// The process model of layered and strict mode (DESIGN.md):
+//
+//   aisbx-ns (host)   unshare(USER|NS|PID|IPC|UTS[|NET]), identity uid/gid map;
+//    |                forwards signals sent to it, waits, reports errors
+//    +- init (pid 1)  builds the root, pivots; forwards signals, reaps
+//        |            orphans, exits with the target's status
+//        +- target    caps dropped, Landlock, fds, exec
+//
+// Errors in init or in the target before exec travel to the host process
+// through a close-on-exec pipe, so the one message is printed by main().
+#include "aisbx/sandbox.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "aisbx/stages.h"
+#include "aisbx/sys/fd.h"
+#include "aisbx/sys/mount.h"
+#include "stages/mount_paths.h"
+
+namespace aisbx {
+namespace {
+
+// Signals a user sends to the launcher are passed on to the target. The
+// terminal's own signals (SIGINT from Ctrl-C, SIGWINCH) already reach the
+// target, which shares the foreground process group: those are not sent twice.
+constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                              SIGCONT, SIGWINCH, SIGALRM};
+
+sigset_t forwarded_set() {
+  sigset_t s;
+  sigemptyset(&s);
+  for (int sig : kForwarded) sigaddset(&s, sig);
+  sigaddset(&s, SIGCHLD);
+  return s;
+}
+
+// ---- error transport: exit code, errno, what, hint; NUL-separated ----
+
+void send_error(int fd, const Error& e) {
+  const std::string msg = std::to_string(e.exit_code) + '\0' + std::to_string(e.err) + '\0' +
+                          e.what + '\0' + e.hint;
+  // A single write below PIPE_BUF is atomic; longer messages are cut.
+  const std::size_t n = std::min<std::size_t>(msg.size(), PIPE_BUF);
+  (void)!::write(fd, msg.data(), n);
+}
+
+std::optional<Error> receive_error(int fd) {
+  std::string msg;
+  char buf[PIPE_BUF];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    msg.append(buf, static_cast<std::size_t>(n));
+  }
+  if (msg.empty()) return std::nullopt;
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto z = msg.find('\0', start);
+    if (z == std::string::npos) break;
+    parts.push_back(msg.substr(start, z - start));
+    start = z + 1;
+  }
+  parts.push_back(msg.substr(start));
+  if (parts.size() != 4) return errno_error(0, "sandbox set-up failed: garbled error report");
+  Error e{parts[2], std::atoi(parts[1].c_str()), parts[3], std::atoi(parts[0].c_str())};
+  return e;
+}
+
+int status_to_exit(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return kExitLauncherFailure;
+}
+
+// ---- stages that run in init and in the target ----
+
+Expected<void> enter_user_ns(uid_t uid, gid_t gid, profile::NetMode net) {
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  if (net != profile::NetMode::host) flags |= CLONE_NEWNET;
+  if (::unshare(flags) != 0)
+    return sys_fail("unshare(USER|NS|PID|IPC|UTS" +
+                        std::string(net != profile::NetMode::host ? "|NET" : "") + ")",
+                    "aisbx-ns --features tells why user namespaces are refused here");
+  // setgroups must be denied before an unprivileged process may write gid_map
+  // (user_namespaces(7)); the same ids inside, so files keep their owner.
+  AISBX_TRY(sys::write_file("/proc/self/setgroups", "deny"));
+  AISBX_TRY(sys::write_file("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1"));
+  AISBX_TRY(sys::write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1"));
+  return {};
+}
+
+Expected<void> bring_up_loopback() {
+  sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (s.get() < 0) return sys_fail("socket(AF_INET) to configure `lo`");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return sys_fail("ioctl(SIOCGIFFLAGS, `lo`)");
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) return sys_fail("ioctl(SIOCSIFFLAGS, `lo` up)");
+  return {};
+}
+
+// Root in the user namespace keeps no capability across exec: the bounding
+// set is emptied, so a target running as uid 0 cannot remount or unmount
+// even where Landlock is missing.
+Expected<void> drop_capabilities() {
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      return sys_fail("prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")");
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    return sys_fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  return {};
+}
+
+std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
+  std::vector<bool> is_dir;
+  for (const auto& op : ns.mounts) {
+    struct stat st {};
+    is_dir.push_back(op.source.empty() || ::stat(op.source.c_str(), &st) != 0 ||
+                     S_ISDIR(st.st_mode));
+  }
+  return is_dir;
+}
+
+[[noreturn]] void target_main(const plan::Plan& p, int err_fd, const sigset_t& old_mask) {
+  auto run = [&]() -> Error {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
+    if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) return errno_error(errno, "sigprocmask");
+    if (auto r = drop_capabilities(); !r) return r.error();
+    // Landlock opens its rule paths here, inside the final tree.
+    if (auto r = stage::apply_landlock(p.landlock); !r) return r.error();
+    if (auto r = stage::close_fds_on_exec(p.exec.keep_fds); !r) return r.error();
+    // err_fd is close-on-exec: it closes when exec succeeds.
+    if (::fcntl(err_fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
+    return stage::exec(p.exec);
+  };
+  const Error e = run();
+  send_error(err_fd, e);
+  ::_exit(e.exit_code);
+}
+
+// pid 1 of the sandbox: waits for the target, reaps every orphan, passes on
+// the signals the host process forwards, and exits with the target's status.
+[[noreturn]] void init_main(const plan::Plan& p, int err_fd, int go_fd, const sigset_t& old_mask) {
+  auto fail_out = [&](const Error& e) {
+    send_error(err_fd, e);
+    ::_exit(kExitLauncherFailure);
+  };
+  // Die with the launcher; if it died before this line, the pipe says so.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail_out(errno_error(errno, "prctl(PR_SET_PDEATHSIG)"));
+  char go = 0;
+  if (::read(go_fd, &go, 1) != 1) ::_exit(kExitLauncherFailure);
+  ::close(go_fd);
+
+  const std::vector<bool> is_dir = bind_kinds(p.ns);
+  if (auto r = stage::enter_staging(); !r) fail_out(with_context(r.error(), "namespace"));
+  if (auto r = stage::build_root(p.ns, is_dir); !r) fail_out(with_context(r.error(), "namespace"));
+  if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
+  if (p.ns.net == profile::NetMode::loopback)
+    if (auto r = bring_up_loopback(); !r) fail_out(with_context(r.error(), "namespace"));
+
+  const pid_t target = ::fork();
+  if (target < 0) fail_out(errno_error(errno, "fork of the target"));
+  if (target == 0) target_main(p, err_fd, old_mask);
+  ::close(err_fd);
+
+  const sigset_t set = forwarded_set();
+  for (;;) {
+    siginfo_t si{};
+    if (::sigwaitinfo(&set, &si) < 0) continue;
+    if (si.si_signo != SIGCHLD) {
+      if (si.si_code <= 0) ::kill(target, si.si_signo);  // sent by the host process
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      const pid_t w = ::waitpid(-1, &status, WNOHANG);
+      if (w <= 0) break;
+      if (w == target) ::_exit(status_to_exit(status));  // the kernel kills the rest
+    }
+  }
+}
+
+}  // namespace
+
+Expected<int> run_sandboxed(const plan::Plan& p) {
+  int err_pipe[2], go_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(go_pipe, O_CLOEXEC) != 0)
+    return sys_fail("pipe2");
+  sys::UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]), go_r(go_pipe[0]), go_w(go_pipe[1]);
+
+  AISBX_TRY(enter_user_ns(::getuid(), ::getgid(), p.ns.net));
+
+  // Signals are blocked before the fork and taken with sigwaitinfo, so
+  // none is lost between fork and the wait loop.
+  const sigset_t set = forwarded_set();
+  sigset_t old_mask;
+  if (::sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return sys_fail("sigprocmask");
+
+  const pid_t init = ::fork();
+  if (init < 0) return sys_fail("fork of the sandbox's init");
+  if (init == 0) {
+    err_r.reset();
+    go_w.reset();
+    init_main(p, err_w.get(), go_r.get(), old_mask);
+  }
+  err_w.reset();
+  go_r.reset();
+  if (::write(go_w.get(), "g", 1) != 1) return sys_fail("write to init");
+  go_w.reset();
+
+  int status = 0;
+  for (;;) {
+    siginfo_t si{};
+    if (::sigwaitinfo(&set, &si) < 0) continue;
+    if (si.si_signo == SIGCHLD) {
+      const pid_t w = ::waitpid(init, &status, WNOHANG);
+      if (w == init) break;
+      continue;
+    }
+    // Only what a process sent (kill, sigqueue) is forwarded: what the
+    // terminal sends reaches the target directly.
+    if (si.si_code <= 0) ::kill(init, si.si_signo);
+  }
+  if (auto e = receive_error(err_r.get())) return std::unexpected(*e);
+  return status_to_exit(status);
+}
+
+}  // namespace aisbx

@@ -1,0 +1,34 @@
+// Internal to the namespace wall's stages: where the root is assembled.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aisbx/error.h"
+#include "aisbx/plan.h"
+
+namespace aisbx::stage {
+
+// A tmpfs over /tmp (in the new mount namespace only) is the staging root.
+inline constexpr const char* kStaging = "/tmp";
+// Within the staging root, after the first pivot_root:
+inline const std::string kOldRoot = "/oldroot";     // the host's tree
+inline const std::string kNewRoot = "/newroot";     // the sandbox's root
+inline const std::string kHostProc = "/oldroot/proc";  // for /proc/self/fd/N
+
+// Pivots into the staging tmpfs; the host tree stays reachable at kOldRoot.
+Expected<void> enter_staging();
+// Makes every mount of the Plan under kNewRoot. `is_dir[i]` says whether
+// mounts[i] binds a directory (else a file).
+Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>& is_dir);
+// Makes kNewRoot the root and detaches everything else.
+Expected<void> pivot_into_new_root();
+
+// A new procfs for the sandbox's pid namespace, with the host-wide knobs
+// (sys, sysrq-trigger, irq, bus) read-only.
+Expected<void> mount_proc(const std::string& at);
+// A minimal /dev: the harmless nodes bound from the host, a new devpts
+// instance, /dev/shm, and the fd links.
+Expected<void> mount_dev(const std::string& at);
+
+}  // namespace aisbx::stage

@@ -1,0 +1,188 @@
+// The namespace wall's filesystem: a fresh root holding only the Plan's
+// mounts. Runs in init, inside the new user and mount namespaces.
+//
+// The way bubblewrap builds its root: a tmpfs over /tmp becomes a staging
+// root with the host's root moved to /oldroot beneath it, so every bind
+// source is reachable as /oldroot/PATH whatever it hides, and the sandbox's
+// root is assembled at /newroot; then a second pivot_root makes /newroot
+// the root and the old tree is detached.
+#include <libmount/libmount.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "aisbx/stages.h"
+#include "aisbx/sys/mount.h"
+#include "stages/mount_paths.h"
+
+namespace aisbx::stage {
+namespace {
+
+using plan::MountKind;
+using plan::MountOp;
+
+constexpr unsigned long kLockable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+struct TableFree {
+  void operator()(libmnt_table* t) const { mnt_unref_table(t); }
+};
+using MountTable = std::unique_ptr<libmnt_table, TableFree>;
+
+struct IterFree {
+  void operator()(libmnt_iter* i) const { mnt_free_iter(i); }
+};
+
+bool within(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         (dir == "/" || path[dir.size()] == '/'));
+}
+
+std::string in_new(const std::string& target) {
+  return target == "/" ? std::string(kNewRoot) : kNewRoot + target;
+}
+
+// A bind of `source` (a host path) onto its place in the new root, both
+// named by fds opened without following any symlink.
+Expected<void> bind(const MountOp& op, bool is_dir) {
+  const std::string dst = in_new(op.target);
+  const auto parent = dst.substr(0, dst.rfind('/'));
+  AISBX_TRY(sys::mkdir_p(parent, 0755));
+  if (is_dir)
+    AISBX_TRY(sys::mkdir_p(dst, 0755));
+  else
+    AISBX_TRY(sys::touch(dst, 0644));
+  AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kOldRoot + (op.source == "/" ? "" : op.source)));
+  AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
+  return sys::mount(sys::fd_path(kHostProc, src_fd.get()),
+                    sys::fd_path(kHostProc, dst_fd.get()), nullptr, MS_BIND | MS_REC, {},
+                    op.source, op.target);
+}
+
+// Reads the mount table once and remounts every mount beneath each bind
+// with that bind's flags, in plan order (parents before children, so a
+// nested root's flags win). Flags the kernel locked on a mount inherited
+// from a more privileged namespace (ro, nosuid, nodev, noexec, atime) are
+// kept: clearing one fails with EPERM.
+Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
+                           const std::vector<std::string>& own_mounts) {
+  const std::string info = std::string(kHostProc) + "/self/mountinfo";
+  MountTable table(mnt_new_table_from_file(info.c_str()));
+  if (!table) return fail("libmount: cannot parse " + q(info));
+  struct Entry {
+    std::string target;
+    unsigned long flags;
+  };
+  std::vector<Entry> mounts;
+  std::unique_ptr<libmnt_iter, IterFree> it(mnt_new_iter(MNT_ITER_FORWARD));
+  libmnt_fs* fs = nullptr;
+  while (mnt_table_next_fs(table.get(), it.get(), &fs) == 0) {
+    const char* target = mnt_fs_get_target(fs);
+    if (!target || !within(target, kNewRoot)) continue;
+    // Our own tmpfs mounts (the private /tmp) are not the host's to re-flag.
+    if (std::find(own_mounts.begin(), own_mounts.end(), target) != own_mounts.end()) continue;
+    unsigned long flags = 0;
+    if (const char* vfs = mnt_fs_get_vfs_options(fs))
+      mnt_optstr_get_flags(vfs, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP));
+    mounts.push_back({target, flags});
+  }
+  for (const MountOp* op : binds) {
+    const std::string dst = in_new(op->target);
+    unsigned long want = MS_NOSUID | MS_NODEV;
+    if (op->read_only) want |= MS_RDONLY;
+    if (op->noexec) want |= MS_NOEXEC;
+    for (const auto& m : mounts) {
+      if (!within(m.target, dst)) continue;
+      // A mount a deeper bind owns gets that bind's flags later.
+      const unsigned long flags = MS_REMOUNT | MS_BIND | (m.flags & kLockable) | want;
+      AISBX_TRY(sys::mount({}, m.target, nullptr, flags, {}, "remount",
+                           m.target.substr(kNewRoot.size())));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<void> enter_staging() {
+  // Nothing we mount may propagate back to the host; host unmounts still
+  // reach us (slave, as bubblewrap does).
+  AISBX_TRY(sys::mount({}, "/", nullptr, MS_REC | MS_SLAVE));
+  AISBX_TRY(sys::mount("tmpfs", kStaging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"));
+  if (::chdir(kStaging) != 0) return sys_fail("chdir " + q(kStaging));
+  AISBX_TRY(sys::mkdir_p(std::string(kStaging) + kOldRoot, 0755));
+  AISBX_TRY(sys::mkdir_p(std::string(kStaging) + kNewRoot, 0755));
+  AISBX_TRY(sys::pivot_root(kStaging, std::string(kStaging) + kOldRoot));
+  if (::chdir("/") != 0) return sys_fail("chdir `/` after pivot_root");
+  return {};
+}
+
+Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>& is_dir) {
+  std::vector<const MountOp*> binds;
+  std::vector<std::string> own_mounts;
+  for (std::size_t i = 0; i < ns.mounts.size(); ++i) {
+    const MountOp& op = ns.mounts[i];
+    switch (op.kind) {
+      case MountKind::tmpfs_root:
+        AISBX_TRY(sys::mount("tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
+                             "tmpfs", "/"));
+        break;
+      case MountKind::tmp:
+        AISBX_TRY(sys::mkdir_p(in_new(op.target), 0755));
+        AISBX_TRY(sys::mount("tmpfs", in_new(op.target), "tmpfs",
+                             MS_NOSUID | MS_NODEV | (op.noexec ? MS_NOEXEC : 0), "mode=1777",
+                             "tmpfs", op.target));
+        own_mounts.push_back(in_new(op.target));
+        break;
+      case MountKind::host_root:
+      case MountKind::bind:
+      case MountKind::home:
+        AISBX_TRY(bind(op, is_dir[i]));
+        binds.push_back(&op);
+        break;
+      default:
+        break;  // after the binds and their flags
+    }
+  }
+  AISBX_TRY(apply_flags(binds, own_mounts));
+  for (const MountOp& op : ns.mounts) {
+    switch (op.kind) {
+      case MountKind::symlink: {
+        const std::string dst = in_new(op.target);
+        AISBX_TRY(sys::mkdir_p(dst.substr(0, dst.rfind('/')), 0755));
+        if (::symlink(op.source.c_str(), dst.c_str()) != 0 && errno != EEXIST)
+          return sys_fail("symlink " + q(op.target) + " -> " + q(op.source));
+        break;
+      }
+      case MountKind::proc:
+        AISBX_TRY(mount_proc(in_new(op.target)));
+        break;
+      case MountKind::dev:
+        AISBX_TRY(mount_dev(in_new(op.target)));
+        break;
+      default:
+        break;
+    }
+  }
+  // The root itself is read-only: nothing can be created beside the roots.
+  if (ns.empty_root)
+    AISBX_TRY(sys::mount({}, kNewRoot, nullptr,
+                         MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, {}, "remount",
+                         "/"));
+  return {};
+}
+
+Expected<void> pivot_into_new_root() {
+  if (::chdir(kNewRoot.c_str()) != 0) return sys_fail("chdir " + q(kNewRoot));
+  // pivot_root(".", ".") stacks the old root on top of the new one; the
+  // detach then removes it without needing a directory for it (as runc
+  // and bubblewrap do).
+  AISBX_TRY(sys::pivot_root(".", "."));
+  AISBX_TRY(sys::umount_detach("."));
+  if (::chdir("/") != 0) return sys_fail("chdir `/` in the new root");
+  return {};
+}
+
+}  // namespace aisbx::stage

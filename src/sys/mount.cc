@@ -1,0 +1,89 @@
+#include "aisbx/sys/mount.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace aisbx::sys {
+
+Expected<UniqueFd> open_no_symlinks(const std::string& path) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const long fd = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
+  if (fd < 0)
+    return sys_fail("openat2 " + q(path) + " (O_PATH, no symlinks)",
+                    errno == ELOOP ? "a component of the path is a symlink; aisbx-ns never "
+                                     "mounts through one"
+                                   : "");
+  return UniqueFd(static_cast<int>(fd));
+}
+
+std::string fd_path(const std::string& proc, int fd) {
+  return proc + "/self/fd/" + std::to_string(fd);
+}
+
+Expected<void> mount(const std::string& source, const std::string& target, const char* fstype,
+                     unsigned long flags, const std::string& data,
+                     const std::string& shown_source, const std::string& shown_target) {
+  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype, flags,
+              data.empty() ? nullptr : data.c_str()) != 0)
+    return sys_fail(std::string("mount ") + (fstype ? fstype : "bind") + " " +
+                    q(shown_source.empty() ? source : shown_source) + " -> " +
+                    q(shown_target.empty() ? target : shown_target));
+  return {};
+}
+
+Expected<void> pivot_root(const std::string& new_root, const std::string& put_old) {
+  // glibc has no wrapper for pivot_root.
+  if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) != 0)
+    return sys_fail("pivot_root(" + q(new_root) + ", " + q(put_old) + ")");
+  return {};
+}
+
+Expected<void> umount_detach(const std::string& target) {
+  if (::umount2(target.c_str(), MNT_DETACH) != 0)
+    return sys_fail("umount2(" + q(target) + ", MNT_DETACH)");
+  return {};
+}
+
+Expected<void> mkdir_p(const std::string& path, unsigned mode) {
+  std::string cur;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    const auto j = path.find('/', i + 1);
+    cur = path.substr(0, j);
+    if (!cur.empty() && ::mkdir(cur.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
+      return sys_fail("mkdir " + q(cur));
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  return {};
+}
+
+Expected<void> touch(const std::string& path, unsigned mode) {
+  // Already there (a file root nested in a directory root): nothing to do,
+  // and no write permission is needed.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) return {};
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                        static_cast<mode_t>(mode));
+  if (fd < 0) return sys_fail("create " + q(path));
+  ::close(fd);
+  return {};
+}
+
+Expected<void> write_file(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) return sys_fail("open " + q(path) + " for writing");
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return sys_fail("write " + q(path) + " (" + text.substr(0, text.find('\n')) + ")");
+  return {};
+}
+
+}  // namespace aisbx::sys

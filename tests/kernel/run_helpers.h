@@ -1,0 +1,102 @@
+// Helpers for kernel tests that run real programs (the aisbx-ns binary, the
+// probe, a shell): temp trees a given user owns, and running an argv as the
+// caller or as uid/gid 65534 with its exit status, stdout and stderr.
+//
+// Every test that runs the launcher runs it twice when the test binary is
+// root: as root, and as 65534 (setgroups, setresgid, setresuid in the forked
+// child before execve), so that nothing passes only thanks to root's
+// capabilities. Unprivileged, it runs once, as the caller.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aisbx::test::runner {
+
+inline constexpr uid_t kNobodyUid = 65534;
+inline constexpr gid_t kNobodyGid = 65534;
+
+// Who runs a command.
+enum class As {
+  self,    // the test binary's own user
+  nobody,  // uid/gid 65534, no supplementary groups (only when we are root)
+};
+
+// {self, nobody} when the test binary is root, {self} otherwise.
+std::vector<As> users_to_test();
+// "root", "caller" or "uid65534": for parameterized test names.
+std::string name_of(As as);
+uid_t uid_of(As as);
+gid_t gid_of(As as);
+
+// How a run ended.
+struct Result {
+  int status = -1;        // exit code, or 128+N if killed by signal N (as a shell shows it)
+  bool signaled = false;  // killed by a signal (status is then 128+N)
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+  // "exit status 13; stderr: ...; stdout: ..." for failure messages.
+  std::string describe() const;
+};
+
+struct RunSpec {
+  std::vector<std::string> argv;  // argv[0] is an absolute path (no PATH search)
+  As as = As::self;
+  // Set in the child's environment (after AISBX_* and `unset` are removed
+  // from the inherited one). PATH is /usr/local/bin:/usr/bin:/bin unless
+  // given here: a PATH entry only root can enter would turn "not found"
+  // into "permission denied" for 65534.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> unset;
+  std::string cwd;  // empty: the test's own
+  int timeout_seconds = 30;
+};
+
+// fork, drop to `as`, execve; collects stdout and stderr until both close,
+// then waits. A run that outlives its timeout is killed (timed_out).
+Result run(const RunSpec& spec);
+
+// A temp directory under /tmp (mkdtemp), 0755, removed with everything in
+// it when the object dies. Everything created through it is owned by
+// `owner`, so that DAC allows the owner everything and only the wall under
+// test can say no.
+class TempTree {
+ public:
+  explicit TempTree(As owner, const std::string& prefix = "aisbx-kt");
+  ~TempTree();
+  TempTree(const TempTree&) = delete;
+  TempTree& operator=(const TempTree&) = delete;
+
+  const std::string& path() const { return root_; }
+  // root + "/" + rel (no check that it exists).
+  std::string at(const std::string& rel) const;
+  // mkdir -p, each new directory 0755 and given to the owner.
+  std::string dir(const std::string& rel, mode_t mode = 0755);
+  // Writes a file (replacing it), parent directories made as by dir().
+  std::string file(const std::string& rel, const std::string& content, mode_t mode = 0644);
+  // A symlink at rel pointing at `target` (replacing an existing one).
+  std::string symlink(const std::string& rel, const std::string& target);
+  // Removes rel and everything below it, if it exists.
+  void remove(const std::string& rel);
+
+ private:
+  void give(const std::string& path) const;
+  As owner_;
+  std::string root_;
+};
+
+// lstat() succeeds.
+bool exists(const std::string& path);
+// The file's content; empty if it cannot be read.
+std::string read_text(const std::string& path);
+// Quotes for sh -c: 'a'\''b'.
+std::string shell_quote(const std::string& s);
+// For EXPECT_TRUE: the haystack contains the needle, else says what it had.
+::testing::AssertionResult contains(const std::string& haystack, const std::string& needle);
+
+}  // namespace aisbx::test::runner
