@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what aisbx-ns needs to build and test on Debian 12, only what is
+# missing. Idempotent; needs root or sudo for apt-get.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libyaml-cpp-dev libcli11-dev libmount-dev libseccomp-dev
+  libgtest-dev googletest
+  util-linux    # setpriv, unshare: tests run as an unprivileged user
+  nodejs        # the demo and the copilot-backend tests run node
+)
+[ "${AISBX_SETUP_EXTRA:-}" ] && read -r -a extra <<<"$AISBX_SETUP_EXTRA" && packages+=("${extra[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set-up, build with warnings as errors, every test (unit and kernel, as
+# root and as an unprivileged user), then the unit tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with ctest's summary.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+
+# 1. Sanitizers: the pure code (profile parsing, resolve, render) under
+#    ASan+UBSan.
+san=$root/build-asan
+cmake -S . -B "$san" -DCMAKE_BUILD_TYPE=Debug -DAISBX_SANITIZE=ON -DAISBX_WERROR=ON >/dev/null
+cmake --build "$san" -j"$(nproc)" --target unit_tests
+echo "== unit tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  "$san/tests/unit_tests" --gtest_brief=1
+
+# 2. The real build and every test. Kernel tests run as the caller and, when
+#    that is root, again as nobody (uid 65534) against a copy readable by it.
+build=$root/build
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAISBX_WERROR=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+if [ "$(id -u)" -eq 0 ]; then
+  echo "== kernel tests as uid 65534"
+  unpriv=$(mktemp -d /tmp/aisbx-unpriv.XXXXXX)
+  trap 'rm -rf "$unpriv"' EXIT
+  cp "$build/aisbx-ns" "$build/tests/aisbx_probe" "$build/tests/kernel_tests" "$unpriv/"
+  chmod -R a+rX "$unpriv"
+  (cd "$unpriv" && setpriv --reuid=65534 --regid=65534 --clear-groups \
+     env HOME="$unpriv" AISBX_BINARY="$unpriv/aisbx-ns" AISBX_PROBE="$unpriv/aisbx_probe" \
+     AISBX_REQUIRE_KERNEL_FEATURES="${AISBX_REQUIRE_KERNEL_FEATURES:-}" \
+     "$unpriv/kernel_tests" --gtest_brief=1)
+fi
+echo "== all tests (ctest)"
+cd "$build"
+ctest --output-on-failure -j"$(nproc)"
