@@ -55,15 +55,12 @@ int list_profiles(const LoadedProfiles& lp) {
 Expected<int> run_plan(const plan::Plan& p) {
   report(p);
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns.home));
-  if (p.seccomp.enabled)
-    return fail("seccomp filters are not built into this version of aisbx-ns, and the plan "
-                "needs one (strict mode or the profile's `seccomp`); refusing to run without it",
-                "use --mode layered and a profile without `seccomp: default`");
   if (p.ns.enabled) return run_sandboxed(p);
   // Landlock alone (landlock mode, or layered without user namespaces):
   // restrict this very process and exec in place, no fork.
   AISBX_TRY(stage::apply_landlock(p.landlock));
   AISBX_TRY(stage::close_fds_on_exec(p.exec.keep_fds));
+  AISBX_TRY(stage::apply_seccomp(p.seccomp));
   return std::unexpected(stage::exec(p.exec));
 }
 
@@ -123,6 +120,7 @@ Expected<int> run(const Options& o) {
   AISBX_ASSIGN(selected, select_profile(profiles, *o.profile));
   RealFs fs;
   AISBX_ASSIGN(p, plan::resolve({selected.first, selected.second, o, features, host, fs}));
+  AISBX_TRY(stage::check_seccomp(p.seccomp));
 
   if (o.dry_run || o.print_ruleset || p.dry_run) {
     const auto section = o.print_ruleset && !o.dry_run ? plan::Section::ruleset : plan::Section::all;

@@ -145,6 +145,7 @@ std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
     // Landlock opens its rule paths here, inside the final tree.
     if (auto r = stage::apply_landlock(p.landlock); !r) return r.error();
     if (auto r = stage::close_fds_on_exec(p.exec.keep_fds); !r) return r.error();
+    if (auto r = stage::apply_seccomp(p.seccomp); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
     if (::fcntl(err_fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
     return stage::exec(p.exec);

@@ -80,9 +80,12 @@ struct NamespacePlan {
 
 struct SeccompPlan {
   bool enabled = false;
+  // The default preset's argument-checked rules: nested user namespaces
+  // (unless allowed), personality changes, MPTCP sockets, TIOCSTI/TIOCLINUX.
+  bool preset = false;
   bool allow_nested_userns = false;
-  std::vector<std::string> deny;  // syscall names or @groups, as written
-  std::vector<std::string> allow;
+  std::vector<std::string> deny;   // syscall names: groups expanded, `allow` removed
+  std::vector<std::string> allow;  // as written (names or @groups), for the record
 };
 
 struct ExecPlan {

@@ -18,6 +18,13 @@ Expected<void> prepare_home(const std::string& home);
 // (inside the final tree), added, restrict_self, ruleset fd closed.
 Expected<void> apply_landlock(const plan::LandlockPlan& l);
 
+// Builds the filter without loading it: unknown syscall names fail here,
+// before anything runs (and in --dry-run).
+Expected<void> check_seccomp(const plan::SeccompPlan& s);
+// Loads the filter; last before exec, after Landlock (minijail's order):
+// the filter may refuse calls the earlier stages make.
+Expected<void> apply_seccomp(const plan::SeccompPlan& s);
+
 // Every fd above 2 is marked close-on-exec, except those in `keep`: fds
 // opened before restrict_self keep their rights (spec, security notes).
 Expected<void> close_fds_on_exec(const std::vector<int>& keep);

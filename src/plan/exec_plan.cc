@@ -120,32 +120,9 @@ Expected<void> plan_argv(Context& cx) {
   return {};
 }
 
-Expected<void> plan_seccomp(Context& cx) {
-  const auto& s = cx.in.profile.seccomp;
-  SeccompPlan& sp = cx.plan.seccomp;
-  const bool asked = s.preset.value_or(profile::SeccompPreset::off) ==
-                         profile::SeccompPreset::default_ ||
-                     (s.deny && !s.deny->empty());
-  sp.enabled = asked || cx.plan.mode == Mode::strict;
-  sp.allow_nested_userns = s.allow_nested_userns.value_or(false);
-  for (const auto& d : s.deny.value_or(std::vector<profile::Located<std::string>>{}))
-    sp.deny.push_back(d.value);
-  for (const auto& a : s.allow.value_or(std::vector<profile::Located<std::string>>{}))
-    sp.allow.push_back(a.value);
-  if (sp.enabled && !cx.in.features.seccomp) {
-    if (cx.plan.mode == Mode::strict)
-      return fail("strict mode needs seccomp filters, which this kernel refuses: " +
-                  cx.in.features.seccomp_why);
-    cx.warn("seccomp: skipped: " + cx.in.features.seccomp_why);
-    sp.enabled = false;
-  }
-  return {};
-}
-
 }  // namespace
 
 Expected<void> plan_exec(Context& cx) {
-  AISBX_TRY(plan_seccomp(cx));
   AISBX_TRY(plan_env(cx));
   return plan_argv(cx);
 }
@@ -181,7 +158,7 @@ void plan_status(Plan& plan, const Features& f) {
     if (!missing.empty()) line += " ignored";
   }
   plan.status.push_back(line);
-  plan.status.push_back(std::string("seccomp: ") + (plan.seccomp.enabled ? "default" : "off"));
+  plan.status.push_back(std::string("seccomp: ") + (!plan.seccomp.enabled ? "off" : plan.seccomp.preset ? "default" : "custom"));
 }
 
 }  // namespace aisbx::plan

@@ -31,6 +31,7 @@ Expected<void> plan_home_and_net(Context& cx);
 Expected<std::vector<Root>> collect_roots(Context& cx);
 Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots);
+Expected<void> plan_seccomp(Context& cx);
 Expected<void> plan_exec(Context& cx);
 void plan_status(Plan& plan, const Features& f);
 // After every rule (implicit ones too) is known.

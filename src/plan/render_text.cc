@@ -96,10 +96,16 @@ std::string render_text(const Plan& p, Section section) {
   }
   ruleset(o, p);
   if (section == Section::all) {
-    o << "seccomp: " << (p.seccomp.enabled ? "default" : "off") << "\n";
-    if (p.seccomp.enabled)
-      o << "  nested user namespaces: " << (p.seccomp.allow_nested_userns ? "allowed" : "denied")
-        << "\n";
+    const auto& sc = p.seccomp;
+    o << "seccomp: " << (!sc.enabled ? "off" : sc.preset ? "default" : "custom") << "\n";
+    if (sc.enabled) {
+      if (sc.preset)
+        o << "  nested user namespaces: " << (sc.allow_nested_userns ? "allowed" : "denied")
+          << "\n  denied by argument: personality flags weakening ASLR/W^X, MPTCP sockets, ioctl TIOCSTI/TIOCLINUX\n";
+      o << "  denied (EPERM):";
+      for (const auto& n : sc.deny) o << " " << n;
+      o << "\n";
+    }
     o << "exec:\n";
     o << "  argv:";
     for (const auto& a : p.exec.argv) o << " " << a;

@@ -75,6 +75,7 @@ Expected<Plan> resolve(const Inputs& in) {
   AISBX_ASSIGN(roots, collect_roots(cx));
   AISBX_TRY(plan_landlock(cx, roots));
   AISBX_TRY(plan_namespace(cx, roots));
+  AISBX_TRY(plan_seccomp(cx));
   AISBX_TRY(plan_exec(cx));
   warn_never_granted(cx);
   plan_status(plan, in.features);

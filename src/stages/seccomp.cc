@@ -1,0 +1,105 @@
+// The seccomp filter, with libseccomp. Denied calls fail with EPERM (not a
+// kill: programs probe for features and handle EPERM); calls of a foreign
+// architecture (i386 via int 0x80, x32) kill the process, since a filter
+// written for x86_64 numbers cannot judge them.
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "aisbx/stages.h"
+
+namespace aisbx::stage {
+namespace {
+
+struct CtxFree {
+  void operator()(void* c) const { seccomp_release(c); }
+};
+using SeccompCtx = std::unique_ptr<void, CtxFree>;
+
+constexpr int kIppProtoMptcp = 262;  // IPPROTO_MPTCP: bypasses Landlock's TCP rules
+// <sys/personality.h> flags, spelled out to keep the header's enum out.
+constexpr std::uint64_t kAddrNoRandomize = 0x0040000;
+constexpr std::uint64_t kMmapPageZero = 0x0100000;
+constexpr std::uint64_t kAddrCompatLayout = 0x0200000;
+constexpr std::uint64_t kReadImpliesExec = 0x0400000;
+
+// libseccomp returns -errno.
+Expected<void> check(int rc, const std::string& what) {
+  if (rc < 0) return errno_fail(-rc, "seccomp: " + what);
+  return {};
+}
+
+Expected<void> deny_if(void* ctx, int nr, const std::string& what, unsigned count,
+                       const scmp_arg_cmp* args) {
+  return check(seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, count, args),
+               "rule " + what);
+}
+
+Expected<void> add_preset_rules(void* ctx, const plan::SeccompPlan& s) {
+  if (!s.allow_nested_userns) {
+    // clone3 passes its flags in a struct seccomp cannot read: ENOSYS makes
+    // libc fall back to clone, whose flags it can (as container runtimes do).
+    AISBX_TRY(check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0),
+                    "rule clone3"));
+    const scmp_arg_cmp userns = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
+    AISBX_TRY(deny_if(ctx, SCMP_SYS(unshare), "unshare(CLONE_NEWUSER)", 1, &userns));
+    AISBX_TRY(deny_if(ctx, SCMP_SYS(clone), "clone(CLONE_NEWUSER)", 1, &userns));
+  }
+  // personality(2): no flag that weakens ASLR or W^X. The query value
+  // 0xffffffff has every bit set, so each rule also requires bit 31 clear,
+  // which no real persona uses (libseccomp allows one comparison per argument).
+  for (std::uint64_t bit : {kAddrNoRandomize, kMmapPageZero, kAddrCompatLayout, kReadImpliesExec}) {
+    const scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, bit | 0x80000000ULL, bit);
+    AISBX_TRY(deny_if(ctx, SCMP_SYS(personality), "personality", 1, &a));
+  }
+  const scmp_arg_cmp mptcp = SCMP_A2(SCMP_CMP_EQ, kIppProtoMptcp);
+  AISBX_TRY(deny_if(ctx, SCMP_SYS(socket), "socket(IPPROTO_MPTCP)", 1, &mptcp));
+  // The request is an int: compare the low 32 bits only, or a caller can
+  // set the high bits and slip past (CVE-2019-10063).
+  for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
+    const scmp_arg_cmp a = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req);
+    AISBX_TRY(deny_if(ctx, SCMP_SYS(ioctl), "ioctl(" + std::to_string(req) + ")", 1, &a));
+  }
+  return {};
+}
+
+Expected<SeccompCtx> build(const plan::SeccompPlan& s) {
+  SeccompCtx ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) return fail("seccomp: seccomp_init failed");
+  AISBX_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
+                  "attribute bad-arch kill"));
+  // no_new_privs is set by the Landlock stage; say so explicitly anyway.
+  AISBX_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 1), "attribute no_new_privs"));
+  for (const auto& name : s.deny) {
+    const int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR)
+      return fail("seccomp: unknown syscall " + q(name) + " in the profile's deny list",
+                  "check the spelling against syscalls(2)");
+    if (nr < 0) continue;  // not on this architecture (libseccomp pseudo-number)
+    AISBX_TRY(check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 0), "rule " + name));
+  }
+  if (s.preset) AISBX_TRY(add_preset_rules(ctx.get(), s));
+  return ctx;
+}
+
+}  // namespace
+
+Expected<void> check_seccomp(const plan::SeccompPlan& s) {
+  if (!s.enabled) return {};
+  AISBX_ASSIGN(ctx, build(s));
+  return {};
+}
+
+Expected<void> apply_seccomp(const plan::SeccompPlan& s) {
+  if (!s.enabled) return {};
+  AISBX_ASSIGN(ctx, build(s));
+  AISBX_TRY(check(seccomp_load(ctx.get()), "seccomp_load"));
+  return {};
+}
+
+}  // namespace aisbx::stage
