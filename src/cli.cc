@@ -93,6 +93,8 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
   app.add_option("--env", env, "Set a variable in the sandbox: NAME=VALUE");
   app.add_option("--log-level", o.log_level, "error | warn | info | debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  app.add_option("--seccomp", o.seccomp, "off | default: override the profile's seccomp")
+      ->check(CLI::IsMember({"off", "default"}));
   app.add_option("--keep-fd", o.keep_fds, "Pass this open fd to the command (Landlock mode)")
       ->check(CLI::Range(3, 1 << 20));
 

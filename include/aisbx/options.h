@@ -35,6 +35,7 @@ struct Options {
   std::optional<std::string> home;
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> log_level;
+  std::optional<std::string> seccomp;  // off | default
   std::vector<int> keep_fds;
 
   std::vector<std::string> command;  // after `--`

@@ -79,9 +79,17 @@ Expected<void> plan_seccomp(Context& cx) {
   SeccompPlan& sp = cx.plan.seccomp;
   using profile::SeccompPreset;
   const std::vector<profile::Located<std::string>> none;
-  sp.preset = s.preset.value_or(SeccompPreset::off) == SeccompPreset::default_ ||
+  const auto& cli = cx.in.options.seccomp;
+  if (cli && *cli == "off" && cx.plan.mode == Mode::strict)
+    return fail("--seccomp off conflicts with --mode strict, which requires seccomp");
+  sp.preset = (cli ? *cli == "default"
+                   : s.preset.value_or(SeccompPreset::off) == SeccompPreset::default_) ||
               cx.plan.mode == Mode::strict;  // strict applies at least `default`
   AISBX_ASSIGN(deny, expand(s.deny.value_or(none), "deny"));
+  if (cli && *cli == "off") {
+    sp = SeccompPlan{};
+    return {};
+  }
   AISBX_ASSIGN(allow, expand(s.allow.value_or(none), "allow"));
   sp.enabled = sp.preset || !deny.empty();
   sp.allow_nested_userns = s.allow_nested_userns.value_or(false);
