@@ -32,6 +32,9 @@ class Fs {
   virtual std::optional<std::string> readlink(const std::string& path) const = 0;
   // Entries of a directory (names only), for glob expansion.
   virtual std::vector<std::string> list(const std::string& dir) const = 0;
+  // A small text file's content (at most 4 KiB read), for `.git` files;
+  // nullopt if it cannot be read.
+  virtual std::optional<std::string> read_small(const std::string&) const { return std::nullopt; }
 };
 
 }  // namespace aisbx

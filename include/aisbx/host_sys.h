@@ -18,6 +18,7 @@ class RealFs final : public Fs {
   std::optional<std::string> realpath(const std::string& path) const override;
   std::optional<std::string> readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& dir) const override;
+  std::optional<std::string> read_small(const std::string& path) const override;
 };
 
 // uid, gid, HOME (falling back to the passwd entry), cwd, environment.

@@ -58,6 +58,9 @@ enum class MountKind {
   dev,         // minimal /dev
   tmp,         // private /tmp (tmpfs)
   symlink,     // a symlink recreated inside (merged /usr, symlinked roots)
+  readonly,    // a `readonly` subpath bound onto itself, read-only
+  mask_dir,    // a denied directory: an empty read-only tmpfs over it
+  mask_file,   // a denied file: an empty read-only file bound over it
 };
 
 struct MountOp {
@@ -68,6 +71,17 @@ struct MountOp {
   bool noexec = true;  // nosuid and nodev are always set
   std::string origin;  // root group, or "implicit"
   bool implicit = false;
+};
+
+// A `deny` or `readonly` subpath, after glob expansion, and how each wall
+// enforces it.
+struct ProtectedPath {
+  std::string path;
+  bool deny = true;           // else read-only
+  FileKind kind = FileKind::missing;
+  std::string group;
+  bool masked = false;        // the namespace wall masks / remounts it
+  bool split = false;         // the Landlock rules were split around it
 };
 
 struct NamespacePlan {
@@ -108,6 +122,8 @@ struct Plan {
   LandlockPlan landlock;
   SeccompPlan seccomp;
   ExecPlan exec;
+
+  std::vector<ProtectedPath> protected_paths;
 
   std::vector<std::string> warnings;
   // One line per wall: "namespace: on", "landlock: ABI 7, partial — ...".

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,20 @@ std::vector<std::string> RealFs::list(const std::string& dir) const {
     if (n != "." && n != "..") out.push_back(n);
   }
   return out;
+}
+
+}  // namespace aisbx
+
+namespace aisbx {
+
+std::optional<std::string> RealFs::read_small(const std::string& path) const {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  char buf[4096];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 }  // namespace aisbx

@@ -39,7 +39,7 @@ void warn_about_rights(Context& cx, const std::vector<Root>& roots) {
   if ((controlled & fs::kWriteFile) && !(controlled & fs::kMakeReg))
     cx.warn("write_file is controlled but make_reg is not: new files can be created "
             "anywhere DAC allows");
-  if (!(controlled & fs::kRefer) && (controlled & fs::kWriteRights))
+  if (!(controlled & fs::kRefer))
     cx.warn("refer is not controlled, yet Landlock always denies moving or linking a file "
             "to another directory (EXDEV): add refer to control_access and to the roots "
             "where programs move files (git, package managers)");

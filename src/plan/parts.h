@@ -31,6 +31,8 @@ Expected<void> plan_home_and_net(Context& cx);
 Expected<std::vector<Root>> collect_roots(Context& cx);
 Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots);
+// After the namespace and Landlock parts: masks or splits around them.
+Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_seccomp(Context& cx);
 Expected<void> plan_exec(Context& cx);
 void plan_status(Plan& plan, const Features& f);

@@ -90,6 +90,20 @@ std::string render_json(const Plan& p, Section section) {
     }
     j.end_array().end_object();
   }
+  if (section == Section::all) {
+    j.key("protected").begin_array();
+    for (const auto& pp : p.protected_paths) {
+      j.begin_object();
+      j.key("path").value(pp.path);
+      j.key("kind").value(pp.deny ? "deny" : "readonly");
+      j.key("group").value(pp.group);
+      j.key("exists").value(pp.kind != FileKind::missing);
+      j.key("masked").value(pp.masked);
+      j.key("split").value(pp.split);
+      j.end_object();
+    }
+    j.end_array();
+  }
   landlock(j, p.landlock);
   if (section == Section::all) {
     j.key("seccomp").begin_object();

@@ -27,6 +27,12 @@ std::string mount_line(const MountOp& op) {
       return "bind " + flags + " " + op.target + "  # private HOME";
     case MountKind::bind:
       return "bind " + flags + " " + op.target + "  # " + op.origin;
+    case MountKind::readonly:
+      return "bind " + flags + " " + op.target + "  # readonly in " + op.origin;
+    case MountKind::mask_dir:
+      return "mask dir " + op.target + " (empty read-only tmpfs)  # deny in " + op.origin;
+    case MountKind::mask_file:
+      return "mask file " + op.target + " (empty read-only file)  # deny in " + op.origin;
   }
   return "?";
 }
@@ -94,6 +100,17 @@ std::string render_text(const Plan& p, Section section) {
       for (const auto& m : p.ns.mounts) o << "  " << mount_line(m) << "\n";
     }
   }
+  if (section == Section::all && !p.protected_paths.empty()) {
+    o << "protected:\n";
+    for (const auto& pp : p.protected_paths) {
+      o << "  " << (pp.deny ? "deny " : "readonly ") << pp.path << "  # " << pp.group << "; ";
+      if (pp.masked) o << "namespace: " << (pp.deny ? "masked" : "read-only mount");
+      else if (pp.split) o << "landlock: rules split around it";
+      else o << "NOT protected";
+      if (pp.kind == FileKind::missing) o << " (does not exist now)";
+      o << "\n";
+    }
+  }
   ruleset(o, p);
   if (section == Section::all) {
     const auto& sc = p.seccomp;
@@ -136,6 +153,9 @@ const char* to_string(MountKind k) {
     case MountKind::dev: return "dev";
     case MountKind::tmp: return "tmp";
     case MountKind::symlink: return "symlink";
+    case MountKind::readonly: return "readonly";
+    case MountKind::mask_dir: return "mask_dir";
+    case MountKind::mask_file: return "mask_file";
   }
   return "?";
 }

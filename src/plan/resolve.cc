@@ -26,32 +26,10 @@ Expected<Vars> make_vars(const Inputs& in) {
   return v;
 }
 
-// Keys that parse but whose enforcement is not built yet. Refusing them is
-// the only honest answer: a profile that asks for `deny` must never run
-// with the secret visible.
-Expected<void> refuse_unbuilt(const profile::Profile& p) {
-  for (const auto& g : p.access_roots) {
-    if (!g.deny.empty())
-      return fail(g.deny.front().where.str() + ": access_roots." + g.name +
-                      ".deny: not supported by this version of aisbx-ns; refusing to run "
-                      "rather than leave the path visible",
-                  "remove the path from the group's roots instead");
-    if (!g.readonly.empty())
-      return fail(g.readonly.front().where.str() + ": access_roots." + g.name +
-                      ".readonly: not supported by this version of aisbx-ns",
-                  "put the path in a separate group without write rights");
-  }
-  if (p.git && *p.git == profile::GitMode::worktree)
-    return fail(p.where.str() + ": profiles." + p.name +
-                ".git: `worktree` is not supported by this version of aisbx-ns");
-  return {};
-}
-
 }  // namespace
 
 Expected<Plan> resolve(const Inputs& in) {
   const profile::Profile& p = in.profile;
-  AISBX_TRY(refuse_unbuilt(p));
 
   Plan plan;
   plan.profile = p.name;
@@ -75,6 +53,7 @@ Expected<Plan> resolve(const Inputs& in) {
   AISBX_ASSIGN(roots, collect_roots(cx));
   AISBX_TRY(plan_landlock(cx, roots));
   AISBX_TRY(plan_namespace(cx, roots));
+  AISBX_TRY(plan_protected(cx, roots));
   AISBX_TRY(plan_seccomp(cx));
   AISBX_TRY(plan_exec(cx));
   warn_never_granted(cx);

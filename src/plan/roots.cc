@@ -34,6 +34,56 @@ Expected<void> add_root(Context& cx, std::vector<Root>& out, const std::string& 
   return {};
 }
 
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// `git: worktree`: a project whose `.git` is a `gitdir:` file (a worktree,
+// a submodule) keeps its metadata elsewhere; that gitdir and its commondir
+// join the project's group with its rights, so git works inside.
+void add_git_dirs(Context& cx, std::vector<Root>& roots) {
+  const Fs& fs = cx.in.fs;
+  auto project = fs.realpath(cx.vars.at("PROJECT"));
+  const Root* home = nullptr;
+  for (const auto& r : roots)
+    if (project && r.path == *project) home = &r;
+  if (!home) {
+    cx.warn("git: worktree: the project `" + cx.vars.at("PROJECT") + "` is not a root of the "
+            "profile; nothing added");
+    return;
+  }
+  const std::string dotgit = home->path + "/.git";
+  if (fs.kind(dotgit) != FileKind::regular) return;  // a plain repository, or none
+  const std::string text = trim(fs.read_small(dotgit).value_or(""));
+  if (!text.starts_with("gitdir:")) {
+    cx.warn("git: worktree: `" + dotgit + "` is a file but not a `gitdir:` link; nothing added");
+    return;
+  }
+  std::string gitdir = text.substr(7);
+  gitdir.erase(0, gitdir.find_first_not_of(' '));
+  auto real_gitdir = fs.realpath(absolute(gitdir, home->path));
+  if (!real_gitdir) {
+    cx.warn("git: worktree: the gitdir `" + gitdir + "` named by `" + dotgit + "` does not exist");
+    return;
+  }
+  std::vector<std::string> dirs{*real_gitdir};
+  if (auto common = fs.read_small(*real_gitdir + "/commondir")) {
+    if (auto real_common = fs.realpath(absolute(trim(*common), *real_gitdir)))
+      dirs.insert(dirs.begin(), *real_common);  // the parent first
+  }
+  const Root project_root = *home;
+  for (const auto& d : dirs) {
+    if (std::any_of(roots.begin(), roots.end(), [&](const Root& r) { return is_within(d, r.path) && r.granted == project_root.granted; }))
+      continue;
+    Root r = project_root;
+    r.path = d;
+    r.link_path.clear();
+    r.is_dir = true;
+    roots.push_back(r);
+  }
+}
+
 }  // namespace
 
 Expected<std::vector<Root>> collect_roots(Context& cx) {
@@ -54,6 +104,9 @@ Expected<std::vector<Root>> collect_roots(Context& cx) {
   };
   AISBX_TRY(cli(o.ro, "ro", kCliRo));
   AISBX_TRY(cli(o.rw, "rw", fs_rights_at(kMaxKnownAbi)));
+
+  if (cx.in.profile.git.value_or(profile::GitMode::off) == profile::GitMode::worktree)
+    add_git_dirs(cx, roots);
 
   // A path that resolves through a symlink is worth a word, unless its
   // target lies in another root anyway (/lib -> usr/lib with /usr a root).

@@ -937,13 +937,25 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
     Prepass pre(yaml);
     std::istringstream in(yaml);
     YAML::Parser parser(in);
-    while (parser.HandleNextDocument(pre)) {
+    // yaml-cpp 0.7 never gets past a `,` that starts a document: each
+    // HandleNextDocument() reports one more empty document without consuming
+    // anything, and LoadAll() collects them until memory runs out
+    // (jbeder/yaml-cpp#1040; fixed upstream after 0.7). A profile file holds
+    // one document, so stop at the second; LoadAll() below then only runs on
+    // text this same parser was seen to finish.
+    while (pre.doc_starts.size() < 2 && parser.HandleNextDocument(pre)) {
     }
     if (pre.problem) return fail(where_of(pre.problem->first).str() + ": " + pre.problem->second);
     if (pre.doc_starts.empty())
       return fail(start.str() + ": no YAML document (the file is empty or only has comments)");
     if (pre.doc_starts.size() > 1) {
-      return fail(where_of(pre.doc_starts[1]).str() +
+      const YAML::Mark& second = pre.doc_starts[1];
+      if (second.pos <= pre.doc_starts[0].pos && second.pos >= 0 &&
+          static_cast<std::size_t>(second.pos) < yaml.size()) {
+        return fail(where_of(second).str() + ": unexpected " +
+                    quoted(std::string(1, yaml[static_cast<std::size_t>(second.pos)])));
+      }
+      return fail(where_of(second).str() +
                   ": a second YAML document starts here; a profile file holds exactly one");
     }
     const std::vector<Node> docs = YAML::LoadAll(yaml);

@@ -15,6 +15,7 @@ inline constexpr const char* kStaging = "/tmp";
 inline const std::string kOldRoot = "/oldroot";     // the host's tree
 inline const std::string kNewRoot = "/newroot";     // the sandbox's root
 inline const std::string kHostProc = "/oldroot/proc";  // for /proc/self/fd/N
+inline const std::string kEmptyFile = "/empty";        // bound over denied files
 
 // Pivots into the staging tmpfs; the host tree stays reachable at kOldRoot.
 Expected<void> enter_staging();

@@ -104,6 +104,26 @@ Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
   return {};
 }
 
+// A denied path is covered, never removed: an empty read-only tmpfs over a
+// directory, the staging root's empty file bound read-only over a file. The
+// mount is made through an fd opened without following symlinks.
+Expected<void> mask(const MountOp& op) {
+  const std::string dst = in_new(op.target);
+  AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
+  const std::string at = sys::fd_path(kHostProc, dst_fd.get());
+  constexpr unsigned long kRo = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (op.kind == MountKind::mask_dir)
+    return sys::mount("tmpfs", at, "tmpfs", kRo, "mode=0755,nr_inodes=1", "empty tmpfs", op.target);
+  AISBX_TRY(sys::touch(kEmptyFile, 0444));
+  AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kEmptyFile));
+  AISBX_TRY(sys::mount(sys::fd_path(kHostProc, src_fd.get()), at, nullptr, MS_BIND, {},
+                       "empty file", op.target));
+  // Re-open: the remount must name the new mount, not the file beneath it.
+  AISBX_ASSIGN(top_fd, sys::open_no_symlinks(dst));
+  return sys::mount({}, sys::fd_path(kHostProc, top_fd.get()), nullptr,
+                    MS_REMOUNT | MS_BIND | kRo, {}, "remount", op.target);
+}
+
 }  // namespace
 
 Expected<void> enter_staging() {
@@ -139,6 +159,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>
       case MountKind::host_root:
       case MountKind::bind:
       case MountKind::home:
+      case MountKind::readonly:
         AISBX_TRY(bind(op, is_dir[i]));
         binds.push_back(&op);
         break;
@@ -161,6 +182,10 @@ Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>
         break;
       case MountKind::dev:
         AISBX_TRY(mount_dev(in_new(op.target)));
+        break;
+      case MountKind::mask_dir:
+      case MountKind::mask_file:
+        AISBX_TRY(mask(op));
         break;
       default:
         break;
