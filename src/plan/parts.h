@@ -17,6 +17,8 @@ struct Root {
   bool is_dir = true;
   AccessMask granted = 0;  // the group's permissions
   profile::Where where;
+  bool git_common = false;  // added by `git: worktree`: the repository's .git
+  bool git_added = false;   // added by `git: worktree` (gitdir or common dir)
 };
 
 struct Context {

@@ -104,13 +104,25 @@ Expected<void> collect(Context& cx, const std::vector<Root>& roots) {
       } else {
         for (const auto& r : roots) {
           if (r.group != g.name || !r.is_dir) continue;
-          auto m = expand_glob(fs, r.path, pat.value);
+          // In a worktree, `.git/hooks` and `.git/config` live in the
+          // repository's common dir, which `git: worktree` made a root.
+          std::string rel = pat.value;
+          if (r.git_added && !r.git_common) continue;
+          if (r.git_common) {
+            if (!rel.starts_with(".git/")) continue;
+            rel = rel.substr(5);
+          }
+          auto m = expand_glob(fs, r.path, rel);
           if (!m) return std::unexpected(with_context(m.error(), pat.where.str() + ": " + key));
           matches.insert(matches.end(), m->begin(), m->end());
         }
       }
       for (const auto& m : matches) {
         const FileKind k = fs.kind(m);
+        // Under a missing directory (or a `.git` file) there is nothing to
+        // protect and nothing the wall could cover.
+        if (k == FileKind::missing && fs.kind(m.substr(0, m.rfind('/'))) != FileKind::directory)
+          continue;
         if (k == FileKind::symlink)
           return fail(pat.where.str() + ": " + key + ": `" + m + "` is a symlink",
                       "aisbx-ns never mounts over a symlink: protect its target instead");
@@ -156,10 +168,7 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
       ns.mounts.push_back({kind, p.path, p.path, true, true, p.group, false});
       p.masked = true;
     }
-    for (const auto& p : prot)
-      if (p.kind == FileKind::missing)
-        cx.warn("`" + p.path + "` (" + (p.deny ? "deny" : "readonly") +
-                ") does not exist now; if it is created in the sandbox, no wall protects it");
+    // A path missing now is listed as such by --dry-run; nothing to mask.
     return {};
   }
 

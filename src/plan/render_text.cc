@@ -104,10 +104,10 @@ std::string render_text(const Plan& p, Section section) {
     o << "protected:\n";
     for (const auto& pp : p.protected_paths) {
       o << "  " << (pp.deny ? "deny " : "readonly ") << pp.path << "  # " << pp.group << "; ";
-      if (pp.masked) o << "namespace: " << (pp.deny ? "masked" : "read-only mount");
+      if (pp.kind == FileKind::missing) o << "does not exist now (if created later, unprotected)";
+      else if (pp.masked) o << "namespace: " << (pp.deny ? "masked" : "read-only mount");
       else if (pp.split) o << "landlock: rules split around it";
       else o << "NOT protected";
-      if (pp.kind == FileKind::missing) o << " (does not exist now)";
       o << "\n";
     }
   }

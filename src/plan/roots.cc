@@ -67,19 +67,24 @@ void add_git_dirs(Context& cx, std::vector<Root>& roots) {
     cx.warn("git: worktree: the gitdir `" + gitdir + "` named by `" + dotgit + "` does not exist");
     return;
   }
-  std::vector<std::string> dirs{*real_gitdir};
-  if (auto common = fs.read_small(*real_gitdir + "/commondir")) {
-    if (auto real_common = fs.realpath(absolute(trim(*common), *real_gitdir)))
-      dirs.insert(dirs.begin(), *real_common);  // the parent first
-  }
+  // A submodule's gitdir has no commondir: it is the common dir itself.
+  std::string common = *real_gitdir;
+  if (auto text_common = fs.read_small(*real_gitdir + "/commondir"))
+    if (auto real_common = fs.realpath(absolute(trim(*text_common), *real_gitdir)))
+      common = *real_common;
   const Root project_root = *home;
-  for (const auto& d : dirs) {
-    if (std::any_of(roots.begin(), roots.end(), [&](const Root& r) { return is_within(d, r.path) && r.granted == project_root.granted; }))
+  for (const auto& d : {common, *real_gitdir}) {
+    auto same = std::find_if(roots.begin(), roots.end(), [&](const Root& r) { return r.path == d; });
+    if (same != roots.end()) {
+      same->git_common = same->git_common || d == common;
       continue;
+    }
     Root r = project_root;
     r.path = d;
     r.link_path.clear();
     r.is_dir = true;
+    r.git_common = d == common;
+    r.git_added = true;
     roots.push_back(r);
   }
 }
