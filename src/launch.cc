@@ -3,7 +3,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "aisbx/builtin.h"
+#include "aisbx/features_render.h"
 #include "aisbx/host_sys.h"
 #include "aisbx/probe.h"
 #include "aisbx/stages.h"
@@ -29,15 +32,10 @@ void report(const plan::Plan& p) {
   for (const auto& s : p.status) log(p, degraded ? LogLevel::warn : LogLevel::info, s);
 }
 
-std::string features_text(const Features& f) {
-  std::string s;
-  s += "landlock: " + (f.landlock_abi ? "ABI " + std::to_string(f.landlock_abi)
-                                      : "unavailable: " + f.landlock_why) + "\n";
-  if (!f.landlock_abi && !f.landlock_remedy.empty()) s += "  remedy: " + f.landlock_remedy + "\n";
-  s += std::string("user namespaces: ") + (f.userns ? "available" : "unavailable: " + f.userns_why) + "\n";
-  if (!f.userns && !f.userns_remedy.empty()) s += "  remedy: " + f.userns_remedy + "\n";
-  s += std::string("seccomp: ") + (f.seccomp ? "available" : "unavailable: " + f.seccomp_why) + "\n";
-  return s;
+std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("/usr/bin/aisbx-ns");
 }
 
 int list_profiles(const LoadedProfiles& lp) {
@@ -109,7 +107,7 @@ Expected<std::pair<profile::Profile, std::string>> select_profile(const LoadedPr
 Expected<int> run(const Options& o) {
   const Features features = probe_features();
   if (o.features) {
-    std::fputs(features_text(features).c_str(), stdout);
+    std::fputs(render_features(features, o.format, self_exe()).c_str(), stdout);
     return 0;
   }
   AISBX_ASSIGN(host, read_host_facts());

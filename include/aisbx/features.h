@@ -20,6 +20,8 @@ struct Features {
   bool seccomp = false;         // seccomp filters can be installed
   std::string seccomp_why;
 
+  bool in_seccomp_filter = false;  // already under a filter: likely a container
+
   // A full-featured kernel, for tests and documentation.
   static Features full(int abi = 7) {
     Features f;

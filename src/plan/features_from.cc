@@ -160,9 +160,10 @@ void decide_userns(const ProbeReadings& r, Features& f) {
                    std::to_string(*aa) +
                    ": AppArmor denies user namespaces to unconfined programs";
     f.userns_remedy =
-        "as root: load the AppArmor profile shipped for aisbx-ns with "
-        "`apparmor_parser -r profiles/apparmor/aisbx-ns`, or sysctl -w "
-        "kernel.apparmor_restrict_unprivileged_userns=0";
+        "as root: save the AppArmor profile that `aisbx-ns --features` prints as "
+        "/etc/apparmor.d/aisbx-ns (installed copy: share/aisbx/apparmor/aisbx-ns) and "
+        "load it with `apparmor_parser -r /etc/apparmor.d/aisbx-ns`; or, for every "
+        "program, sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
   } else if (r.in_seccomp_filter && r.userns_errno == EPERM) {
     f.userns_why = "a seccomp filter of the container refuses unshare(CLONE_NEWUSER)";
     f.userns_remedy =
@@ -209,6 +210,7 @@ void decide_seccomp(const ProbeReadings& r, Features& f) {
 
 Features features_from(const ProbeReadings& r) {
   Features f;
+  f.in_seccomp_filter = r.in_seccomp_filter;
   decide_landlock(r, f);
   decide_userns(r, f);
   decide_seccomp(r, f);

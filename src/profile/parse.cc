@@ -10,6 +10,7 @@
 //      (yaml-cpp keeps both when iterating a map), wrong types.
 // Every error is "file:line:column: key.path: message", positions 1-based.
 // Columns count bytes, as yaml-cpp's marks (and clang) do.
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -964,6 +965,9 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
                   std::to_string(docs.size()));
     }
     return Reader(file).set_of(docs.front());
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp 0.7 gives this one the message "bad file".
+    return fail(where_of(e.mark).str() + ": YAML nesting is too deep");
   } catch (const YAML::Exception& e) {
     return fail(where_of(e.mark).str() + ": " + e.msg + tab_hint(yaml, e.mark.line));
   }

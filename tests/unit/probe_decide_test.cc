@@ -162,7 +162,7 @@ TEST(FeaturesFrom, Userns) {
          r.apparmor_restrict_unprivileged_userns = "1\n";
        },
        false, "kernel.apparmor_restrict_unprivileged_userns is 1",
-       "apparmor_parser -r profiles/apparmor/aisbx-ns"},
+       "apparmor_parser -r /etc/apparmor.d/aisbx-ns"},
       {"AppArmor remedy also names the sysctl",
        [&](ProbeReadings& r) {
          eperm(r);
