@@ -94,7 +94,8 @@ Expected<void> plan_argv(Context& cx) {
     for (const auto& a : c.args.value_or(std::vector<std::string>{})) e.argv.push_back(a);
     if (c.working_dir) {
       AISBX_ASSIGN(wd, expand_path(*c.working_dir, cx.vars));
-      e.cwd = wd;
+      // Through a symlinked root, the real directory is what gets mounted.
+      e.cwd = cx.in.fs.realpath(wd).value_or(wd);
     }
   } else {
     return fail("profile `" + cx.in.profile.name + "` has no command and none was given",

@@ -4,9 +4,43 @@
 
 namespace aisbx::plan {
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], 0 if invalid.
+std::size_t utf8_len(const std::string& s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  if (n == 2 && c < 0xc2) return 0;                             // overlong
+  if (n == 3 && c == 0xe0 && b(i + 1) < 0xa0) return 0;         // overlong
+  if (n == 3 && c == 0xed && b(i + 1) >= 0xa0) return 0;        // surrogate
+  if (n == 4 && (c > 0xf4 || (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90)))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
+// Paths and environment names from the host may hold any bytes; JSON must
+// be UTF-8, so an invalid byte becomes U+FFFD.
 std::string json_escape(const std::string& s) {
   std::string o = "\"";
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_len(s, i);
+    if (n == 0) {
+      o += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      o.append(s, i, n);
+      i += n;
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(s[i++]);
     switch (c) {
       case '"': o += "\\\""; break;
       case '\\': o += "\\\\"; break;

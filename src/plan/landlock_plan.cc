@@ -79,13 +79,18 @@ void plan_net(Context& cx, LandlockPlan& l) {
   std::erase_if(l.net_rules, [&](PortRule& r) { return (r.access &= have) == 0; });
 }
 
+// Scopes are on by default; on a kernel without them, a default nobody
+// wrote is dropped quietly, while a scope the profile asks for is reported
+// (and refused by strict mode).
 void plan_scopes(Context& cx, LandlockPlan& l) {
   const auto& s = cx.in.profile.scope;
-  AccessMask want = 0;
+  AccessMask want = 0, asked = 0;
   if (s.abstract_unix_socket.value_or(true)) want |= scope::kAbstractUnixSocket;
   if (s.signal.value_or(true)) want |= scope::kSignal;
+  if (s.abstract_unix_socket.value_or(false)) asked |= scope::kAbstractUnixSocket;
+  if (s.signal.value_or(false)) asked |= scope::kSignal;
   l.scoped = want & scopes_at(l.abi);
-  l.ignored_scopes = want & ~l.scoped;
+  l.ignored_scopes = asked & ~l.scoped;
 }
 
 }  // namespace
@@ -149,6 +154,12 @@ Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots) {
   }
   plan_net(cx, l);
   plan_scopes(cx, l);
+  if (mode == Mode::strict && (l.ignored_net || l.ignored_scopes))
+    return fail(std::string("strict mode: the profile's ") +
+                    (l.ignored_net ? "network rules need Landlock ABI 4 (TCP) or 10 (UDP)"
+                                   : "scopes need Landlock ABI 6") +
+                    ", and this kernel offers " + abi_word(l.abi),
+                "use --mode layered to accept best effort");
 
   if (!wants_landlock(mode) || l.abi == 0) {
     l.enabled = false;

@@ -64,12 +64,15 @@ Expected<void> plan_home_and_net(Context& cx) {
       if (k == "HOME") raw = v;
   if (!raw) return {};
   AISBX_ASSIGN(home, expand_path(*raw, cx.vars));
-  if (home == "/" || home == cx.in.host.home)
-    return fail(raw->where.str() + ": the private HOME `" + home +
-                    "` would expose the real home (or everything)",
-                "use a dedicated directory such as ~/.ai-sandbox/NAME-home");
-  // It may not exist yet (created 0700 at launch); resolve what exists.
+  // It may not exist yet (created 0700 at launch); resolve what exists, and
+  // compare real paths: a link to the real home is the real home.
   if (auto real = cx.in.fs.realpath(home)) home = *real;
+  const std::string real_home =
+      cx.in.fs.realpath(cx.in.host.home).value_or(normalize(cx.in.host.home));
+  if (is_within(real_home, home))
+    return fail(raw->where.str() + ": the private HOME `" + home +
+                    "` is the real home `" + real_home + "` or one of its parents",
+                "use a dedicated directory such as ~/.ai-sandbox/NAME-home");
   ns.home = home;
   return {};
 }
@@ -108,17 +111,34 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
                    (controlled & fs::kExecute) != 0, "implicit", true});
   }
 
-  // The private /tmp comes first: roots beneath /tmp are bound into it.
-  ops.push_back({MountKind::tmp, "tmpfs", "/tmp", false, false, "implicit", true});
-
-  // Parents before children, so that a nested root is not hidden by its parent.
+  // Parents before children, so that a nested root is not hidden by its
+  // parent. The private HOME and the private /tmp take their place in that
+  // order too: roots beneath them are bound into them, and a root at `/`
+  // comes before both.
   std::vector<const Root*> sorted;
   for (const auto& r : roots) sorted.push_back(&r);
   std::stable_sort(sorted.begin(), sorted.end(), [](const Root* a, const Root* b) {
     return depth(a->path) != depth(b->path) ? depth(a->path) < depth(b->path)
                                             : a->path < b->path;
   });
+  struct Pending {
+    std::size_t depth;
+    MountOp op;
+  };
+  std::vector<Pending> owned{{1, {MountKind::tmp, "tmpfs", "/tmp", false, false, "implicit", true}}};
+  if (!ns.home.empty())
+    owned.push_back({depth(ns.home), {MountKind::home, ns.home, ns.home, false, false,
+                                      "private HOME", true}});
+  std::stable_sort(owned.begin(), owned.end(),
+                   [](const Pending& a, const Pending& b) { return a.depth < b.depth; });
+  auto flush_owned = [&](std::size_t upto) {
+    while (!owned.empty() && owned.front().depth <= upto) {
+      ops.push_back(owned.front().op);
+      owned.erase(owned.begin());
+    }
+  };
   for (const Root* r : sorted) {
+    if (depth(r->path) > 0) flush_owned(depth(r->path));
     if (sandbox_owned(r->path)) continue;
     const bool ro = !(r->granted & fs::kWriteRights);
     const bool noexec = !(r->granted & fs::kExecute);
@@ -130,6 +150,7 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
     }
     ops.push_back({MountKind::bind, r->path, r->path, ro, noexec, r->group, false});
   }
+  flush_owned(~std::size_t{0});
   // A nested read-only root inside a writable one: the mount makes it
   // read-only, but Landlock grants the union of both rules beneath it.
   for (const Root* inner : sorted)
@@ -139,9 +160,6 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
         cx.warn("`" + inner->path + "` (" + inner->group + ", read-only) lies inside `" +
                 outer->path + "` (" + outer->group +
                 ", writable): the mount is read-only, but Landlock alone would allow writes");
-
-  if (!ns.home.empty())
-    ops.push_back({MountKind::home, ns.home, ns.home, false, false, "private HOME", true});
 
   // Symlinked roots keep working at the path the profile wrote, and merged-/usr
   // links come back when their targets are visible. Never a mount over a link.

@@ -5,9 +5,11 @@
 namespace aisbx::plan {
 namespace {
 
-std::string env_or(const HostFacts& h, const std::string& k, const std::string& dflt) {
+// The XDG Base Directory Specification: a relative value is invalid and
+// is ignored, as is an empty one.
+std::string xdg_or(const HostFacts& h, const std::string& k, const std::string& dflt) {
   auto it = h.env.find(k);
-  return it != h.env.end() && !it->second.empty() ? it->second : dflt;
+  return it != h.env.end() && it->second.starts_with("/") ? it->second : dflt;
 }
 
 Expected<Vars> make_vars(const Inputs& in) {
@@ -17,12 +19,10 @@ Expected<Vars> make_vars(const Inputs& in) {
   v["CWD"] = h.cwd;
   v["PROJECT"] = in.options.project ? absolute(*in.options.project, h.cwd) : h.cwd;
   // XDG base directory defaults (XDG Base Directory Specification).
-  v["XDG_CONFIG_HOME"] = env_or(h, "XDG_CONFIG_HOME", h.home + "/.config");
-  v["XDG_CACHE_HOME"] = env_or(h, "XDG_CACHE_HOME", h.home + "/.cache");
-  v["XDG_DATA_HOME"] = env_or(h, "XDG_DATA_HOME", h.home + "/.local/share");
-  v["XDG_STATE_HOME"] = env_or(h, "XDG_STATE_HOME", h.home + "/.local/state");
-  for (const char* k : {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"})
-    if (v[k][0] != '/') return fail(std::string("$") + k + " is not an absolute path: `" + v[k] + "`");
+  v["XDG_CONFIG_HOME"] = xdg_or(h, "XDG_CONFIG_HOME", h.home + "/.config");
+  v["XDG_CACHE_HOME"] = xdg_or(h, "XDG_CACHE_HOME", h.home + "/.cache");
+  v["XDG_DATA_HOME"] = xdg_or(h, "XDG_DATA_HOME", h.home + "/.local/share");
+  v["XDG_STATE_HOME"] = xdg_or(h, "XDG_STATE_HOME", h.home + "/.local/state");
   return v;
 }
 

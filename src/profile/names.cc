@@ -51,7 +51,8 @@ const char* to_string(EnvMode m) {
 }
 
 std::optional<LogLevel> log_level_by_name(const std::string& s) {
-  for (const LogLevel l : {LogLevel::error, LogLevel::warn, LogLevel::info, LogLevel::debug})
+  for (const LogLevel l :
+       {LogLevel::error, LogLevel::warn, LogLevel::info, LogLevel::debug})
     if (s == to_string(l)) return l;
   return std::nullopt;
 }

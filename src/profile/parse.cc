@@ -99,7 +99,8 @@ std::size_t distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      row[j] =
+          std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
       diag = up;
     }
   }
@@ -158,7 +159,8 @@ std::optional<TextProblem> first_text_problem(std::string_view s) {
     if (b < 0x80) {
       if (b == 0) return TextProblem{i, "NUL byte in profile text"};
       if (b == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'))
-        return TextProblem{i, "carriage return without a line feed (use LF or CRLF line ends)"};
+        return TextProblem{
+            i, "carriage return without a line feed (use LF or CRLF line ends)"};
       if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)
         return TextProblem{i, "control character " + code_point(b) +
                                   " is not allowed in YAML text (write it as an escape "
@@ -196,13 +198,15 @@ std::optional<TextProblem> first_text_problem(std::string_view s) {
       if (c < 0x80 || c > 0xBF) return TextProblem{i, bad + "truncated sequence" + byte};
       if (k == 1 && c < lo) return TextProblem{i, bad + "overlong encoding" + byte};
       if (k == 1 && c > hi) {
-        return TextProblem{i, bad + (b == 0xED ? "UTF-16 surrogate" : "code point above U+10FFFF") +
-                                  byte};
+        return TextProblem{
+            i,
+            bad + (b == 0xED ? "UTF-16 surrogate" : "code point above U+10FFFF") + byte};
       }
       cp = (cp << 6) | (c & 0x3FU);
     }
     if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF)
-      return TextProblem{i, "character " + code_point(cp) + " is not allowed in YAML text"};
+      return TextProblem{i,
+                         "character " + code_point(cp) + " is not allowed in YAML text"};
     i += len;
   }
   return std::nullopt;
@@ -225,7 +229,8 @@ class Prepass : public YAML::EventHandler {
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
                 const std::string&) override {
-    if (tag == kNonPlainTag && !quote_closed(mark)) note(mark, "quoted string is not closed");
+    if (tag == kNonPlainTag && !quote_closed(mark))
+      note(mark, "quoted string is not closed");
   }
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
@@ -321,24 +326,27 @@ constexpr Choices<NetMode, 3> kNetModes{
     {{"host", NetMode::host}, {"none", NetMode::none}, {"loopback", NetMode::loopback}}};
 constexpr Choices<SeccompPreset, 2> kPresets{
     {{"off", SeccompPreset::off}, {"default", SeccompPreset::default_}}};
-constexpr Choices<EnvMode, 2> kEnvModes{{{"inherit", EnvMode::inherit}, {"clean", EnvMode::clean}}};
+constexpr Choices<EnvMode, 2> kEnvModes{
+    {{"inherit", EnvMode::inherit}, {"clean", EnvMode::clean}}};
 constexpr Choices<LogLevel, 4> kLogLevels{{{"error", LogLevel::error},
                                            {"warn", LogLevel::warn},
                                            {"info", LogLevel::info},
                                            {"debug", LogLevel::debug}}};
-constexpr Choices<GitMode, 2> kGitModes{{{"worktree", GitMode::worktree}, {"off", GitMode::off}}};
+constexpr Choices<GitMode, 2> kGitModes{
+    {{"worktree", GitMode::worktree}, {"off", GitMode::off}}};
 
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 2> kTopKeys{"version", "profiles"};
 constexpr std::array<std::string_view, 14> kProfileKeys{
-    "description", "extends",      "access_roots", "control_access", "command",
-    "home",        "network",      "scope",        "seccomp",        "landlock_abi",
-    "env_policy",  "log_level",    "dry_run",      "git"};
-constexpr std::array<std::string_view, 5> kGroupKeys{"paths", "permissions", "required", "deny",
-                                                     "readonly"};
-constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir", "env"};
-constexpr std::array<std::string_view, 6> kNetworkKeys{"mode",        "connect_tcp", "bind_tcp",
-                                                       "connect_udp", "bind_udp",    "unix_sockets"};
+    "description", "extends", "access_roots", "control_access", "command",    "home",
+    "network",     "scope",   "seccomp",      "landlock_abi",   "env_policy", "log_level",
+    "dry_run",     "git"};
+constexpr std::array<std::string_view, 5> kGroupKeys{"paths", "permissions", "required",
+                                                     "deny", "readonly"};
+constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
+                                                       "env"};
+constexpr std::array<std::string_view, 6> kNetworkKeys{
+    "mode", "connect_tcp", "bind_tcp", "connect_udp", "bind_udp", "unix_sockets"};
 constexpr std::array<std::string_view, 2> kScopeKeys{"abstract_unix_socket", "signal"};
 constexpr std::array<std::string_view, 4> kSeccompKeys{"preset", "deny", "allow",
                                                        "allow_nested_userns"};
@@ -425,8 +433,8 @@ class Reader {
     std::vector<Item> out;
     if (it.node.IsNull()) return out;
     if (!it.node.IsSequence())
-      return error(it.where, it.path, std::string("expected ") + expected + ", found " +
-                                          found(it.node));
+      return error(it.where, it.path,
+                   std::string("expected ") + expected + ", found " + found(it.node));
     std::size_t i = 0;
     for (const auto& el : it.node) {
       // An empty element (`-` alone) is marked at the next token: use the list's.
@@ -491,9 +499,11 @@ class Reader {
   Expected<long> integer_of(const Item& it, long lo, long hi) const {
     AISBX_TRY(check_tag(it));
     const std::string& s = it.node.Scalar();
-    const bool digits = it.node.IsScalar() && it.node.Tag() == kPlainTag && !s.empty() &&
-                        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits) return error(it.where, it.path, "expected an integer, found " + found(it.node));
+    const bool digits =
+        it.node.IsScalar() && it.node.Tag() == kPlainTag && !s.empty() &&
+        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits)
+      return error(it.where, it.path, "expected an integer, found " + found(it.node));
     if (s.size() > 1 && s[0] == '0') {
       return error(it.where, it.path,
                    "expected an integer without leading zeros, found " + found(it.node));
@@ -502,8 +512,8 @@ class Reader {
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) {
       return error(it.where, it.path,
-                   "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                       ", found " + quoted(s));
+                   "must be between " + std::to_string(lo) + " and " +
+                       std::to_string(hi) + ", found " + quoted(s));
     }
     return v;
   }
@@ -525,8 +535,9 @@ class Reader {
       for (const auto& [name, value] : choices)
         if (it.node.Scalar() == name) return value;
     }
-    return error(it.where, it.path,
-                 "expected one of " + choice_names(choices) + ", found " + found(it.node));
+    return error(
+        it.where, it.path,
+        "expected one of " + choice_names(choices) + ", found " + found(it.node));
   }
 
   Expected<RightMap> rights_of(const Item& it) const {
@@ -538,8 +549,8 @@ class Reader {
       const auto bit = fs_right_by_name(e.key);
       if (!bit) {
         return error(e.key_where, it.path,
-                     "unknown right " + quoted(e.key) + " (known: " +
-                         join(all_fs_right_names()) + ")" +
+                     "unknown right " + quoted(e.key) +
+                         " (known: " + join(all_fs_right_names()) + ")" +
                          suggestion(e.key, all_fs_right_names()));
       }
       AISBX_ASSIGN(granted, bool_of(e.value));
@@ -575,7 +586,8 @@ class Reader {
         return unknown_key(e, ge.value.path, kGroupKeys);
       }
     }
-    if (!has_paths) return error(ge.key_where, ge.value.path, "missing required key `paths`");
+    if (!has_paths)
+      return error(ge.key_where, ge.value.path, "missing required key `paths`");
     return g;
   }
 
@@ -623,7 +635,8 @@ class Reader {
           }
           // Numbers and booleans keep their text: `PORT: 080` stays "080".
           AISBX_ASSIGN(v, string_of(var.value, true));
-          c.env.emplace_back(var.key, Located<std::string>{std::move(v), var.value.where});
+          c.env.emplace_back(var.key,
+                             Located<std::string>{std::move(v), var.value.where});
         }
       } else {
         return unknown_key(e, it.path, kCommandKeys);
@@ -642,8 +655,9 @@ class Reader {
       return n;
     }
     if (it.node.IsSequence()) {
-      return error(it.where, it.path,
-                   "expected one of " + choice_names(kNetModes) + " or a map, found a sequence");
+      return error(
+          it.where, it.path,
+          "expected one of " + choice_names(kNetModes) + " or a map, found a sequence");
     }
     AISBX_ASSIGN(es, entries(it));
     for (const auto& e : es) {
@@ -705,8 +719,9 @@ class Reader {
       }
     }
     if (!it.node.IsMap() && !it.node.IsNull()) {
-      return error(it.where, it.path,
-                   "expected off, default, true, false or a map, found " + found(it.node));
+      return error(
+          it.where, it.path,
+          "expected off, default, true, false or a map, found " + found(it.node));
     }
     AISBX_ASSIGN(es, entries(it));
     for (const auto& e : es) {
@@ -738,8 +753,9 @@ class Reader {
       return p;
     }
     if (it.node.IsSequence()) {
-      return error(it.where, it.path,
-                   "expected one of " + choice_names(kEnvModes) + " or a map, found a sequence");
+      return error(
+          it.where, it.path,
+          "expected one of " + choice_names(kEnvModes) + " or a map, found a sequence");
     }
     AISBX_ASSIGN(es, entries(it));
     for (const auto& e : es) {
@@ -848,13 +864,16 @@ class Reader {
     const Node& n = e.value.node;
     AISBX_TRY(check_tag(e.value));
     const std::string& s = n.Scalar();
-    const bool digits = n.IsScalar() && n.Tag() == kPlainTag && !s.empty() &&
-                        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        n.IsScalar() && n.Tag() == kPlainTag && !s.empty() &&
+        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits)
-      return error(e.value.where, e.value.path, "expected the integer 1, found " + found(n));
-    if (s != "1") {
       return error(e.value.where, e.value.path,
-                   "unsupported version " + quoted(s) + " (this program reads version 1)");
+                   "expected the integer 1, found " + found(n));
+    if (s != "1") {
+      return error(
+          e.value.where, e.value.path,
+          "unsupported version " + quoted(s) + " (this program reads version 1)");
     }
     return {};
   }
@@ -865,8 +884,9 @@ class Reader {
 Expected<ProfileSet> Reader::set_of(const Node& doc) const {
   const Item root{doc, "", doc.IsNull() ? Where{file_, 1, 1} : at(doc.Mark())};
   if (!doc.IsMap()) {
-    return error(root.where, "",
-                 "expected a map with keys `version` and `profiles`, found " + found(doc));
+    return error(
+        root.where, "",
+        "expected a map with keys `version` and `profiles`, found " + found(doc));
   }
   AISBX_ASSIGN(top, entries(root));
   const Entry* version = nullptr;
@@ -881,7 +901,8 @@ Expected<ProfileSet> Reader::set_of(const Node& doc) const {
     }
   }
   // The version first: a file for another version may use other keys.
-  if (!version) return error(root.where, "", "missing required key `version` (write `version: 1`)");
+  if (!version)
+    return error(root.where, "", "missing required key `version` (write `version: 1`)");
   AISBX_TRY(check_version(*version));
   if (!profiles) return error(root.where, "", "missing required key `profiles`");
 
@@ -910,7 +931,8 @@ std::string tab_hint(std::string_view text, int line0) {
     start = nl + 1;
   }
   for (std::size_t i = start; i < text.size() && (text[i] == ' ' || text[i] == '\t'); ++i)
-    if (text[i] == '\t') return " (a tab in the indentation: YAML indents with spaces only)";
+    if (text[i] == '\t')
+      return " (a tab in the indentation: YAML indents with spaces only)";
   return "";
 }
 
@@ -920,11 +942,12 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
   const Where start{file, 1, 1};
   if (text.size() > kMaxProfileBytes) {
     return fail(start.str() + ": the file is " + std::to_string(text.size()) +
-                " bytes; profile files are limited to " + std::to_string(kMaxProfileBytes) +
-                " bytes");
+                " bytes; profile files are limited to " +
+                std::to_string(kMaxProfileBytes) + " bytes");
   }
   std::string_view body = text;
-  if (body.starts_with(kBom)) body.remove_prefix(kBom.size());  // yaml-cpp's marks skip it too
+  if (body.starts_with(kBom))
+    body.remove_prefix(kBom.size());  // yaml-cpp's marks skip it too
   if (const auto bad = first_text_problem(body)) {
     const auto [line, column] = position_at(body, bad->offset);
     return fail(Where{file, line, column}.str() + ": " + bad->what);
@@ -946,9 +969,11 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
     // text this same parser was seen to finish.
     while (pre.doc_starts.size() < 2 && parser.HandleNextDocument(pre)) {
     }
-    if (pre.problem) return fail(where_of(pre.problem->first).str() + ": " + pre.problem->second);
+    if (pre.problem)
+      return fail(where_of(pre.problem->first).str() + ": " + pre.problem->second);
     if (pre.doc_starts.empty())
-      return fail(start.str() + ": no YAML document (the file is empty or only has comments)");
+      return fail(start.str() +
+                  ": no YAML document (the file is empty or only has comments)");
     if (pre.doc_starts.size() > 1) {
       const YAML::Mark& second = pre.doc_starts[1];
       if (second.pos <= pre.doc_starts[0].pos && second.pos >= 0 &&
@@ -956,8 +981,9 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
         return fail(where_of(second).str() + ": unexpected " +
                     quoted(std::string(1, yaml[static_cast<std::size_t>(second.pos)])));
       }
-      return fail(where_of(second).str() +
-                  ": a second YAML document starts here; a profile file holds exactly one");
+      return fail(
+          where_of(second).str() +
+          ": a second YAML document starts here; a profile file holds exactly one");
     }
     const std::vector<Node> docs = YAML::LoadAll(yaml);
     if (docs.size() != 1) {

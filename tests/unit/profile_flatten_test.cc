@@ -17,7 +17,8 @@ ProfileSet load(const std::string& yaml, const std::string& file = "t.yaml") {
   return r ? *r : ProfileSet{};
 }
 
-Profile flat(const ProfileSet& s, const std::string& name, const ProfileSet* fallback = nullptr) {
+Profile flat(const ProfileSet& s, const std::string& name,
+             const ProfileSet* fallback = nullptr) {
   auto r = flatten(s, name, fallback);
   if (!r) {
     ADD_FAILURE() << r.error().what;
@@ -101,7 +102,7 @@ TEST(RightMapOverride, OntoAbsentParent) {
 const char* const kFamily =
     "version: 1\n"
     "profiles:\n"
-    "  base:\n"                                                                       // 3
+    "  base:\n"  // 3
     "    description: base profile\n"
     "    access_roots:\n"
     "      system: {paths: [/usr], permissions: {read_file: true, execute: true}}\n"
@@ -117,7 +118,7 @@ const char* const kFamily =
     "    log_level: warn\n"
     "    dry_run: false\n"
     "    git: worktree\n"
-    "  child:\n"                                                                      // 19
+    "  child:\n"  // 19
     "    extends: base\n"
     "    access_roots:\n"
     "      cache: {paths: [/other-cache], permissions: {read_file: true}}\n"
@@ -129,7 +130,7 @@ const char* const kFamily =
     "    seccomp: {allow_nested_userns: true}\n"
     "    env_policy: {keep: [TERM]}\n"
     "    log_level: debug\n"
-    "  override:\n"                                                                   // 31
+    "  override:\n"  // 31
     "    extends: [child]\n"
     "    description: mine\n"
     "    command: {binary: /bin/bash, args: [], working_dir: /x}\n"
@@ -162,7 +163,8 @@ TEST(ProfileFlatten, ChildInheritsAndOverridesFieldByField) {
   // Same-named group replaced whole and in place, new group appended.
   EXPECT_EQ(group_names(p), (std::vector<std::string>{"system", "cache", "project"}));
   EXPECT_EQ(paths_of(p.access_roots[1]), std::vector<std::string>{"/other-cache"});
-  EXPECT_EQ(p.access_roots[1].permissions.granted, fs::kReadFile);  // not the parent's write_file
+  EXPECT_EQ(p.access_roots[1].permissions.granted,
+            fs::kReadFile);  // not the parent's write_file
   EXPECT_EQ(p.access_roots[1].where.line, 22);
   EXPECT_EQ(p.access_roots[0].permissions.granted, fs::kReadFile | fs::kExecute);
 
@@ -275,7 +277,8 @@ TEST(ProfileFlatten, WideDiamondsStayFast) {
     y += "  " + l + ": {extends: [";
     for (int k = 0; k < 8; ++k) y += (k ? ", " : "") + l + "p" + std::to_string(k);
     y += "], access_roots: {" + l + ": {paths: [/x]}}}\n";
-    for (int k = 0; k < 8; ++k) y += "  " + l + "p" + std::to_string(k) + ": {extends: " + next + "}\n";
+    for (int k = 0; k < 8; ++k)
+      y += "  " + l + "p" + std::to_string(k) + ": {extends: " + next + "}\n";
   }
   y += "  l10: {access_roots: {l10: {paths: [/x]}}}\n";
   const ProfileSet s = load(y);
@@ -289,9 +292,9 @@ const char* const kCycle =
     "version: 1\n"
     "profiles:\n"
     "  a:\n"
-    "    extends: b\n"       // 4:14
+    "    extends: b\n"  // 4:14
     "  b:\n"
-    "    extends: [a]\n"     // 6:15
+    "    extends: [a]\n"  // 6:15
     "  c:\n"
     "    extends: a\n"
     "  s:\n"
@@ -402,21 +405,24 @@ TEST(ProfileFlatten, FallbackForTopLevelAndShadowing) {
   const ProfileSet user = load(kUser, "user.yaml");
   EXPECT_EQ(flat(user, "minimal", &builtin).home->value, "/builtin-home");
   EXPECT_EQ(flat(user, "base", &builtin).home->value, "/user-home");
-  EXPECT_EQ(flatten_error(user, "zzz", &builtin),
-            "unknown profile `zzz` (available: mine, base, broken, uses-loop, minimal, loop)");
+  EXPECT_EQ(
+      flatten_error(user, "zzz", &builtin),
+      "unknown profile `zzz` (available: mine, base, broken, uses-loop, minimal, loop)");
 }
 
 TEST(ProfileFlatten, FallbackErrorsNameTheirFile) {
   const ProfileSet builtin = load(kBuiltin, "built-in");
   const ProfileSet user = load(kUser, "user.yaml");
   EXPECT_EQ(flatten_error(user, "broken", &builtin),
-            "user.yaml:6:21: profiles.broken.extends: unknown profile `nowhere` (available: mine, "
+            "user.yaml:6:21: profiles.broken.extends: unknown profile `nowhere` "
+            "(available: mine, "
             "base, broken, uses-loop, minimal, loop)");
   EXPECT_EQ(flatten_error(user, "uses-loop", &builtin),
             "built-in:6:14: profiles.loop.extends: cycle loop -> loop");
   // Without the fallback, the built-in parent is unknown.
   EXPECT_EQ(flatten_error(user, "mine"),
-            "user.yaml:3:19: profiles.mine.extends: unknown profile `minimal` (available: mine, "
+            "user.yaml:3:19: profiles.mine.extends: unknown profile `minimal` "
+            "(available: mine, "
             "base, broken, uses-loop)");
 }
 

@@ -79,6 +79,11 @@ const std::vector<BadCase> kBadCases = {
   // YAML structure.
   {"yaml_syntax", "version: 1\n  bad: 2\n", "2:6", "illegal map value"},  // at the colon
   {"tab_indent", "version: 1\nprofiles:\n\tp: {}\n", "3:", "a tab in the indentation"},
+  // yaml-cpp 0.7 loops forever on these (jbeder/yaml-cpp#1040): must return.
+  {"leading_comma", ",", "1:1", "unexpected `,`"},
+  {"indented_comma", "# c\n  ,\n", "2:3", "unexpected `,`"},
+  // yaml-cpp 0.7 calls this one "bad file".
+  {"deep_nesting", std::string(3000, '['), "1:1", "YAML nesting is too deep"},
   {"empty", "", "1:1", "no YAML document"},
   {"comments_only", "# nothing here\n", "1:1", "no YAML document"},
   {"two_documents", "version: 1\nprofiles: {}\n---\nversion: 1\n", "3:", "a second YAML document"},
@@ -282,14 +287,17 @@ TEST_P(ProfileParseBad, FailsWithPositionAndMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, ProfileParseBad, testing::ValuesIn(kBadCases),
-                         [](const testing::TestParamInfo<BadCase>& i) { return i.param.name; });
+                         [](const testing::TestParamInfo<BadCase>& i) {
+                           return i.param.name;
+                         });
 
 TEST(ProfileParseBadTable, RowsAreDistinct) {
   // Enough rows, and no two rows testing the same text.
   EXPECT_GE(kBadCases.size(), 25U);
   for (std::size_t i = 0; i < kBadCases.size(); ++i)
     for (std::size_t j = i + 1; j < kBadCases.size(); ++j)
-      EXPECT_NE(kBadCases[i].yaml, kBadCases[j].yaml) << kBadCases[i].name << " " << kBadCases[j].name;
+      EXPECT_NE(kBadCases[i].yaml, kBadCases[j].yaml)
+          << kBadCases[i].name << " " << kBadCases[j].name;
 }
 
 TEST(ProfileParse, TabHintAppearsOnlyForTabs) {
@@ -309,7 +317,8 @@ TEST(ProfileParse, ExactlyAtSizeLimitIsReadAsText) {
 // The spec's example file, unchanged.
 
 std::string read_example() {
-  const std::string path = std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
+  const std::string path =
+      std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   std::ostringstream s;
@@ -321,7 +330,8 @@ TEST(ProfileParse, SpecExampleFile) {
   const auto r = parse_profiles(read_example(), "ai-sandbox-landlock.yaml");
   ASSERT_TRUE(r.has_value()) << r.error().what;
   EXPECT_EQ(r->source, "ai-sandbox-landlock.yaml");
-  EXPECT_EQ(r->order, (std::vector<std::string>{"vscode-copilot", "copilot-backend", "minimal"}));
+  EXPECT_EQ(r->order,
+            (std::vector<std::string>{"vscode-copilot", "copilot-backend", "minimal"}));
   ASSERT_EQ(r->profiles.size(), 3U);
 
   const Profile& v = r->profiles.at("vscode-copilot");
@@ -335,23 +345,27 @@ TEST(ProfileParse, SpecExampleFile) {
   EXPECT_EQ(v.access_roots[2].name, "cache");
 
   const RootGroup& projects = v.access_roots[0];
-  EXPECT_EQ(values(projects.paths), (std::vector<std::string>{"~/dev/myproj", "~/dev/shared-lib"}));
+  EXPECT_EQ(values(projects.paths),
+            (std::vector<std::string>{"~/dev/myproj", "~/dev/shared-lib"}));
   EXPECT_EQ(projects.paths[0].where.line, 13);
   EXPECT_EQ(projects.paths[0].where.column, 13);
   EXPECT_TRUE(projects.permissions.present);
-  EXPECT_EQ(projects.permissions.granted,
-            fs::kReadFile | fs::kReadDir | fs::kExecute | fs::kWriteFile | fs::kRemoveFile);
+  EXPECT_EQ(projects.permissions.granted, fs::kReadFile | fs::kReadDir | fs::kExecute |
+                                              fs::kWriteFile | fs::kRemoveFile);
   EXPECT_EQ(projects.permissions.denied, fs::kRemoveDir);
   EXPECT_FALSE(projects.required);
 
-  EXPECT_EQ(values(v.access_roots[1].paths), (std::vector<std::string>{"/usr", "/lib", "/lib64"}));
-  EXPECT_EQ(v.access_roots[1].permissions.granted, fs::kReadFile | fs::kReadDir | fs::kExecute);
+  EXPECT_EQ(values(v.access_roots[1].paths),
+            (std::vector<std::string>{"/usr", "/lib", "/lib64"}));
+  EXPECT_EQ(v.access_roots[1].permissions.granted,
+            fs::kReadFile | fs::kReadDir | fs::kExecute);
   EXPECT_EQ(v.access_roots[1].permissions.denied, 0U);
 
   EXPECT_TRUE(v.control_access.present);
   EXPECT_TRUE(v.control_access.granted & fs::kTruncate);
-  EXPECT_EQ(v.control_access.granted, fs::kReadFile | fs::kReadDir | fs::kExecute | fs::kWriteFile |
-                                          fs::kRemoveFile | fs::kTruncate);
+  EXPECT_EQ(v.control_access.granted, fs::kReadFile | fs::kReadDir | fs::kExecute |
+                                          fs::kWriteFile | fs::kRemoveFile |
+                                          fs::kTruncate);
   EXPECT_EQ(v.control_access.denied, fs::kRemoveDir);
 
   ASSERT_TRUE(v.command.binary.has_value());
@@ -378,7 +392,8 @@ TEST(ProfileParse, SpecExampleFile) {
 
   const Profile& m = r->profiles.at("minimal");
   ASSERT_EQ(m.access_roots.size(), 1U);
-  EXPECT_EQ(values(m.access_roots[0].paths), std::vector<std::string>{"~/dev/test-project"});
+  EXPECT_EQ(values(m.access_roots[0].paths),
+            std::vector<std::string>{"~/dev/test-project"});
   EXPECT_EQ(m.control_access.denied, fs::kExecute);
   EXPECT_EQ(m.command.binary->value, "/bin/bash");
   ASSERT_TRUE(m.command.args.has_value());
@@ -392,29 +407,29 @@ TEST(ProfileParse, SpecExampleFile) {
 
 TEST(ProfileParse, EveryKey) {
   const Profile p = parse_one(
-      "    description: all keys\n"                  // 4
-      "    extends: [base, extra]\n"                 // 5
-      "    access_roots:\n"                          // 6
-      "      work:\n"                                // 7
-      "        paths: [\"${PROJECT}\", /srv]\n"      // 8
+      "    description: all keys\n"              // 4
+      "    extends: [base, extra]\n"             // 5
+      "    access_roots:\n"                      // 6
+      "      work:\n"                            // 7
+      "        paths: [\"${PROJECT}\", /srv]\n"  // 8
       "        permissions: {read_file: true, remove_dir: false}\n"
-      "        required: true\n"                     // 10
-      "        deny: [\"**/.env\", .git/hooks]\n"    // 11
-      "        readonly: [.git]\n"                   // 12
+      "        required: true\n"                   // 10
+      "        deny: [\"**/.env\", .git/hooks]\n"  // 11
+      "        readonly: [.git]\n"                 // 12
       "    control_access: {read_file: true, refer: true, make_sym: false}\n"
-      "    command:\n"                               // 14
-      "      binary: /bin/sh\n"                      // 15
-      "      args: [-c, \"echo hi\", \"\"]\n"        // 16
-      "      working_dir: ${PROJECT}\n"              // 17
+      "    command:\n"                         // 14
+      "      binary: /bin/sh\n"                // 15
+      "      args: [-c, \"echo hi\", \"\"]\n"  // 16
+      "      working_dir: ${PROJECT}\n"        // 17
       "      env: {A: x, PORT: 8080, DEBUG: true, EMPTY: \"\", LEAD: 0123}\n"
-      "    home: ~/.sandbox-home\n"                  // 19
-      "    network:\n"                               // 20
-      "      mode: loopback\n"                       // 21
-      "      connect_tcp: [443, 80]\n"               // 22
-      "      bind_tcp: [8080]\n"                     // 23
-      "      connect_udp: [53]\n"                    // 24
-      "      bind_udp: [65535]\n"                    // 25
-      "      unix_sockets: [/run/a.sock]\n"          // 26
+      "    home: ~/.sandbox-home\n"          // 19
+      "    network:\n"                       // 20
+      "      mode: loopback\n"               // 21
+      "      connect_tcp: [443, 80]\n"       // 22
+      "      bind_tcp: [8080]\n"             // 23
+      "      connect_udp: [53]\n"            // 24
+      "      bind_udp: [65535]\n"            // 25
+      "      unix_sockets: [/run/a.sock]\n"  // 26
       "    scope: {abstract_unix_socket: true, signal: false}\n"
       "    seccomp:\n"                               // 28
       "      preset: default\n"                      // 29
@@ -493,7 +508,8 @@ TEST(ProfileParse, EveryKey) {
 
   EXPECT_EQ(p.seccomp.preset, SeccompPreset::default_);
   ASSERT_TRUE(p.seccomp.deny && p.seccomp.allow);
-  EXPECT_EQ(values(*p.seccomp.deny), (std::vector<std::string>{"ptrace", "@mount", "_llseek"}));
+  EXPECT_EQ(values(*p.seccomp.deny),
+            (std::vector<std::string>{"ptrace", "@mount", "_llseek"}));
   EXPECT_EQ(values(*p.seccomp.allow), std::vector<std::string>{"@system-service"});
   EXPECT_EQ(p.seccomp.allow_nested_userns, true);
   EXPECT_EQ(p.seccomp.where.line, 29);
@@ -553,7 +569,8 @@ TEST(ProfileParse, NullMeansEmptyForListsAndMaps) {
   ASSERT_EQ(p.access_roots.size(), 1U);
   EXPECT_TRUE(p.access_roots[0].paths.empty());
   EXPECT_TRUE(p.access_roots[0].permissions.present);
-  EXPECT_EQ(p.access_roots[0].permissions.granted | p.access_roots[0].permissions.denied, 0U);
+  EXPECT_EQ(p.access_roots[0].permissions.granted | p.access_roots[0].permissions.denied,
+            0U);
   EXPECT_TRUE(p.control_access.present);
   ASSERT_TRUE(p.command.args.has_value());
   EXPECT_TRUE(p.command.args->empty());
@@ -667,13 +684,15 @@ TEST(ProfileParse, StrTagIsAString) {
 }
 
 TEST(ProfileParse, CrlfLineEnds) {
-  const auto r = parse_profiles("version: 1\r\nprofiles:\r\n  p:\r\n    dry_run: true\r\n", "t.yaml");
+  const auto r = parse_profiles(
+      "version: 1\r\nprofiles:\r\n  p:\r\n    dry_run: true\r\n", "t.yaml");
   ASSERT_TRUE(r.has_value()) << r.error().what;
   EXPECT_EQ(r->profiles.at("p").dry_run, true);
 }
 
 TEST(ProfileParse, ByteOrderMarkIsSkipped) {
-  const auto r = parse_profiles("\xEF\xBB\xBFversion: 1\nprofiles: {p: {home: /h}}\n", "t.yaml");
+  const auto r =
+      parse_profiles("\xEF\xBB\xBFversion: 1\nprofiles: {p: {home: /h}}\n", "t.yaml");
   ASSERT_TRUE(r.has_value()) << r.error().what;
   EXPECT_EQ(r->profiles.at("p").home->where.line, 2);
   EXPECT_EQ(r->profiles.at("p").home->where.column, 22);
@@ -693,7 +712,8 @@ TEST(ProfileParse, MultibyteUtf8IsAccepted) {
 
 TEST(ProfileParse, ColumnsCountBytes) {
   // As yaml-cpp (and clang) count: "é" is two columns.
-  const auto r = parse_profiles("version: 1\nprofiles: {p: {description: \"é\", dry_run: 3}}\n", "t.yaml");
+  const auto r = parse_profiles(
+      "version: 1\nprofiles: {p: {description: \"é\", dry_run: 3}}\n", "t.yaml");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().what.substr(0, 12), "t.yaml:2:44:") << r.error().what;
 }
@@ -705,9 +725,12 @@ TEST(ProfileParse, ReportsFirstOfSeveralErrors) {
 }
 
 TEST(ProfileParse, FileNameAppearsInMessages) {
-  const auto r = parse_profiles("version: 1\nprofiles: {p: {bogus: 1}}\n", "dir/my profiles.yaml");
+  const auto r =
+      parse_profiles("version: 1\nprofiles: {p: {bogus: 1}}\n", "dir/my profiles.yaml");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().what.rfind("dir/my profiles.yaml:2:16: profiles.p: unknown key `bogus`", 0), 0U)
+  EXPECT_EQ(r.error().what.rfind(
+                "dir/my profiles.yaml:2:16: profiles.p: unknown key `bogus`", 0),
+            0U)
       << r.error().what;
 }
 
@@ -716,7 +739,8 @@ TEST(ProfileParse, LongValuesAreCutInMessages) {
   const auto r = parse_profiles(kHead + "    dry_run: " + longword + "\n", "t.yaml");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().what.find(longword), std::string::npos);
-  EXPECT_NE(r.error().what.find(std::string(60, 'x') + "...`"), std::string::npos) << r.error().what;
+  EXPECT_NE(r.error().what.find(std::string(60, 'x') + "...`"), std::string::npos)
+      << r.error().what;
 }
 
 // ---------------------------------------------------------------------------

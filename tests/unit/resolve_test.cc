@@ -1,0 +1,1814 @@
+// resolve(): a Profile, Options, Features, HostFacts and a FakeFs in, a Plan
+// out. Every expectation below is written from DESIGN.md by hand: the ABI
+// table, the mount rules of the namespace wall, the warnings, the exec plan.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aisbx/features.h"
+#include "aisbx/host.h"
+#include "aisbx/options.h"
+#include "aisbx/plan.h"
+#include "aisbx/profile.h"
+#include "aisbx/rights.h"
+#include "unit/fake_fs.h"
+
+namespace aisbx::plan {
+namespace {
+
+using test::FakeFs;
+using Strings = std::vector<std::string>;
+
+// Plain gtest (unit_tests links no gmock): substring and membership checks
+// that print what they looked in.
+::testing::AssertionResult has(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "`" << text << "` does not contain `" << part << "`";
+}
+
+::testing::AssertionResult lacks(const std::string& text, const std::string& part) {
+  if (text.find(part) == std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "`" << text << "` contains `" << part << "`";
+}
+
+::testing::AssertionResult in(const Strings& v, const std::string& x) {
+  for (const auto& e : v)
+    if (e == x) return ::testing::AssertionSuccess();
+  ::testing::AssertionResult r = ::testing::AssertionFailure();
+  r << "`" << x << "` is not among:";
+  for (const auto& e : v) r << " `" << e << "`";
+  return r;
+}
+
+::testing::AssertionResult not_in(const Strings& v, const std::string& x) {
+  for (const auto& e : v)
+    if (e == x) return ::testing::AssertionFailure() << "`" << x << "` is present";
+  return ::testing::AssertionSuccess();
+}
+
+Strings sorted(Strings v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// clang-format off
+// The 13 rights of ABI 1, spelled out rather than asked of fs_rights_at().
+constexpr AccessMask kAbi1 = fs::kExecute | fs::kWriteFile | fs::kReadFile | fs::kReadDir |
+                             fs::kRemoveDir | fs::kRemoveFile | fs::kMakeChar | fs::kMakeDir |
+                             fs::kMakeReg | fs::kMakeSock | fs::kMakeFifo | fs::kMakeBlock |
+                             fs::kMakeSym;
+constexpr AccessMask kAbi2 = kAbi1 | fs::kRefer;
+constexpr AccessMask kAbi3 = kAbi2 | fs::kTruncate;
+constexpr AccessMask kAbi5 = kAbi3 | fs::kIoctlDev;
+constexpr AccessMask kAbi9 = kAbi5 | fs::kResolveUnix;
+constexpr AccessMask kAll = kAbi9;
+// clang-format on
+constexpr AccessMask kRead = fs::kReadFile | fs::kReadDir;
+
+// Every right name, as a YAML block of `name: true` lines at `indent`.
+std::string all_rights(const std::string& indent) {
+  std::string s;
+  for (const char* n :
+       {"execute", "write_file", "read_file", "read_dir", "remove_dir", "remove_file",
+        "make_char", "make_dir", "make_reg", "make_sock", "make_fifo", "make_block",
+        "make_sym", "refer", "truncate", "ioctl_dev", "resolve_unix"})
+    s += indent + n + ": true\n";
+  return s;
+}
+
+// A file with the single profile `p`; `body` holds its keys, indented by 4.
+// The body's first line is line 4 of the file.
+std::string doc(std::string body) {
+  if (!body.empty() && body[0] == '\n') body.erase(0, 1);
+  return "version: 1\nprofiles:\n  p:\n" + body;
+}
+
+// The project read-only, reads controlled, `sh` as the command.
+const std::string kReadProject = R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+    command:
+      binary: sh
+)";
+
+// The profile controls and grants everything.
+std::string everything(const std::string& extra = "") {
+  return doc(
+      "    access_roots:\n      proj:\n        paths:\n          - ${PROJECT}\n"
+      "        permissions:\n" +
+      all_rights("          ") + "    control_access:\n" + all_rights("      ") +
+      "    command:\n      binary: sh\n" + extra);
+}
+
+// A host: HOME /home/u, cwd the project, merged /usr, sandbox-owned trees.
+struct World {
+  FakeFs fs;
+  HostFacts host;
+  Options opt;
+  Features feat = Features::full(7);
+
+  World() {
+    host.uid = 1000;
+    host.gid = 1000;
+    host.home = "/home/u";
+    host.cwd = "/home/u/dev/myproj";
+    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin:/bin"}, {"LANG", "C.UTF-8"}};
+    fs.dir("/usr/bin").dir("/usr/sbin").dir("/usr/lib").dir("/usr/lib64");
+    fs.file("/usr/bin/sh").file("/usr/bin/env");
+    fs.symlink("/bin", "usr/bin").symlink("/sbin", "usr/sbin");
+    fs.symlink("/lib", "usr/lib").symlink("/lib64", "usr/lib64");
+    fs.dir("/etc").file("/etc/hosts");
+    fs.dir("/proc").dir("/dev/shm").other("/dev/null").dir("/tmp/build");
+    fs.dir("/home/u/dev/myproj/sub").dir("/home/u/dev/shared-lib").dir("/home/u/.cache");
+    fs.dir("/srv/data").dir("/var/cache/u");
+  }
+
+  Expected<Plan> run(const std::string& yaml, const std::string& name = "p") const {
+    auto set = profile::parse_profiles(yaml, "test.yaml");
+    if (!set) {
+      ADD_FAILURE() << "the test's YAML does not parse: " << set.error().what;
+      return std::unexpected(set.error());
+    }
+    auto prof = profile::flatten(*set, name);
+    if (!prof) {
+      ADD_FAILURE() << "the test's profile does not flatten: " << prof.error().what;
+      return std::unexpected(prof.error());
+    }
+    return resolve(Inputs{*prof, "test.yaml", opt, feat, host, fs});
+  }
+};
+
+std::string err(const Expected<Plan>& r) { return r ? "<resolved>" : r.error().what; }
+
+const LandlockRule* rule_at(const Plan& p, const std::string& path) {
+  for (const auto& r : p.landlock.rules)
+    if (r.path == path) return &r;
+  return nullptr;
+}
+
+int op_index(const Plan& p, MountKind kind, const std::string& target) {
+  for (std::size_t i = 0; i < p.ns.mounts.size(); ++i)
+    if (p.ns.mounts[i].kind == kind && p.ns.mounts[i].target == target)
+      return static_cast<int>(i);
+  return -1;
+}
+
+const MountOp* op_at(const Plan& p, MountKind kind, const std::string& target) {
+  const int i = op_index(p, kind, target);
+  return i < 0 ? nullptr : &p.ns.mounts[static_cast<std::size_t>(i)];
+}
+
+// How many warnings contain every one of `parts`.
+int warnings_with(const Plan& p, std::initializer_list<std::string_view> parts) {
+  int n = 0;
+  for (const auto& w : p.warnings) {
+    bool all = true;
+    for (auto part : parts) all = all && w.find(part) != std::string::npos;
+    n += all ? 1 : 0;
+  }
+  return n;
+}
+
+std::string all_warnings(const Plan& p) {
+  std::string s;
+  for (const auto& w : p.warnings) s += "\n  " + w;
+  return s;
+}
+
+std::string env_value(const Plan& p, const std::string& key) {
+  for (const auto& [k, v] : p.exec.env)
+    if (k == key) return v;
+  return "<unset>";
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir ||
+         (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+          path[dir.size()] == '/');
+}
+
+// ---------------------------------------------------------------------------
+// The fake filesystem itself: the kernel's path walk.
+
+TEST(FakeFs, ResolvesRelativeLinksFromTheLinksDirectory) {
+  FakeFs fs;
+  fs.dir("/usr/bin").file("/usr/bin/sh").symlink("/bin", "usr/bin");
+  fs.dir("/srv/data").symlink("/home/u/rel", "../../srv/data");
+  EXPECT_EQ(fs.realpath("/bin/sh"), "/usr/bin/sh");
+  EXPECT_EQ(fs.realpath("/bin"), "/usr/bin");
+  EXPECT_EQ(fs.realpath("/home/u/rel"), "/srv/data");
+  EXPECT_EQ(fs.realpath("/home/u/./rel/"), "/srv/data");
+  EXPECT_EQ(fs.kind("/bin"), FileKind::symlink);
+  EXPECT_EQ(fs.kind("/bin/sh"), FileKind::regular);
+  EXPECT_EQ(fs.readlink("/home/u/rel"), "../../srv/data");
+  EXPECT_EQ(fs.readlink("/usr/bin"), std::nullopt);
+}
+
+TEST(FakeFs, DotDotAfterALinkLeavesTheTargetNotTheLink) {
+  FakeFs fs;
+  fs.dir("/usr/bin").dir("/usr/lib").symlink("/bin", "usr/bin").dir("/lib");
+  EXPECT_EQ(fs.realpath("/bin/../lib"), "/usr/lib");
+}
+
+TEST(FakeFs, MissingLoopsAndFilesUsedAsDirectories) {
+  FakeFs fs;
+  fs.file("/etc/hosts")
+      .symlink("/a", "b")
+      .symlink("/b", "a")
+      .symlink("/dangling", "/nope");
+  EXPECT_EQ(fs.realpath("/nope"), std::nullopt);
+  EXPECT_EQ(fs.realpath("/a"), std::nullopt);
+  EXPECT_EQ(fs.realpath("/etc/hosts/x"), std::nullopt);
+  EXPECT_EQ(fs.realpath("/dangling"), std::nullopt);
+  EXPECT_EQ(fs.kind("/dangling"), FileKind::symlink);
+  EXPECT_EQ(fs.kind("/nope"), FileKind::missing);
+  EXPECT_EQ(fs.realpath("relative"), std::nullopt);
+}
+
+TEST(FakeFs, ReadsSmallFilesThroughLinks) {
+  FakeFs fs;
+  fs.file("/p/.git", "gitdir: /r/.git/worktrees/p\n").symlink("/q", "p").dir("/d");
+  EXPECT_EQ(fs.read_small("/q/.git"), "gitdir: /r/.git/worktrees/p\n");
+  EXPECT_EQ(fs.read_small("/d"), std::nullopt);
+  EXPECT_EQ(fs.read_small("/nope"), std::nullopt);
+  fs.file("/big", std::string(5000, 'x'));
+  EXPECT_EQ(fs.read_small("/big")->size(), 4096u);
+}
+
+TEST(FakeFs, ListsChildrenThroughLinks) {
+  FakeFs fs;
+  fs.dir("/usr/bin").dir("/usr/lib").file("/usr/bin/sh").symlink("/bin", "usr/bin");
+  EXPECT_EQ(sorted(fs.list("/usr")), sorted(Strings{"bin", "lib"}));
+  EXPECT_EQ(fs.list("/bin"), (Strings{"sh"}));
+  EXPECT_EQ(sorted(fs.list("/")), sorted(Strings{"usr", "bin"}));
+  EXPECT_TRUE(fs.list("/usr/bin/sh").empty());
+}
+
+// ---------------------------------------------------------------------------
+// Landlock ABIs 0..10, and 11 (newer than the code knows).
+
+struct AbiRow {
+  int kernel;
+  int used;
+  AccessMask handled;
+  Enforcement enforcement;
+};
+
+void PrintTo(const AbiRow& r, std::ostream* os) { *os << "ABI " << r.kernel; }
+
+// clang-format off
+const AbiRow kAbiRows[] = {
+    {0,  0,  0,     Enforcement::none},
+    {1,  1,  kAbi1, Enforcement::partial},
+    {2,  2,  kAbi2, Enforcement::partial},
+    {3,  3,  kAbi3, Enforcement::partial},
+    {4,  4,  kAbi3, Enforcement::partial},
+    {5,  5,  kAbi5, Enforcement::partial},
+    {6,  6,  kAbi5, Enforcement::partial},
+    {7,  7,  kAbi5, Enforcement::partial},
+    {8,  8,  kAbi5, Enforcement::partial},
+    {9,  9,  kAbi9, Enforcement::full},
+    {10, 10, kAbi9, Enforcement::full},
+    {11, 10, kAbi9, Enforcement::full},
+};
+// clang-format on
+
+class ResolveEveryAbi : public ::testing::TestWithParam<AbiRow> {};
+
+TEST_P(ResolveEveryAbi, HandlesWhatTheAbiKnowsAndReportsTheRest) {
+  const AbiRow& row = GetParam();
+  World w;
+  w.feat = Features::full(row.kernel);
+  if (row.kernel == 0) w.feat.landlock_why = "kernel built without Landlock";
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockPlan& l = r->landlock;
+  EXPECT_EQ(l.kernel_abi, row.kernel);
+  EXPECT_EQ(l.abi, row.used);
+  EXPECT_EQ(l.requested_fs, kAll);
+  EXPECT_EQ(l.handled_fs, row.handled);
+  EXPECT_EQ(l.ignored_fs, kAll & ~row.handled);
+  EXPECT_EQ(l.enforcement, row.enforcement);
+  EXPECT_EQ(l.enabled, row.kernel > 0);
+  const LandlockRule* proj = rule_at(*r, "/home/u/dev/myproj");
+  ASSERT_NE(proj, nullptr);
+  EXPECT_EQ(proj->requested, kAll);
+  EXPECT_EQ(proj->access, row.handled);
+  if (row.kernel == 0) {
+    EXPECT_EQ(warnings_with(*r, {"landlock", "kernel built without Landlock"}), 1)
+        << all_warnings(*r);
+  }
+  if (row.kernel == 11) {
+    EXPECT_EQ(warnings_with(*r, {"11", "10"}), 1) << all_warnings(*r);
+  } else {
+    EXPECT_EQ(warnings_with(*r, {"ABI 11"}), 0) << all_warnings(*r);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Abi0To11, ResolveEveryAbi, ::testing::ValuesIn(kAbiRows));
+
+TEST(ResolveAbi, StatusLineNamesWhatIsIgnored) {
+  World w;  // ABI 7: everything but resolve_unix
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(in(r->status, "landlock: ABI 7, partial — resolve_unix ignored"));
+  EXPECT_TRUE(in(r->status, "namespace: on (user, mount, pid, ipc, uts)"));
+}
+
+TEST(ResolveAbi, StrictRefusesRightsTheAbiCannotEnforceAndNamesThem) {
+  World w;
+  w.feat = Features::full(2);
+  w.opt.mode = Mode::strict;
+  auto r = w.run(everything());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+  EXPECT_TRUE(has(r.error().what, "truncate"));
+  EXPECT_TRUE(has(r.error().what, "ioctl_dev"));
+  EXPECT_TRUE(has(r.error().what, "resolve_unix"));
+  EXPECT_TRUE(lacks(r.error().what, "refer"));  // ABI 2 has it
+}
+
+TEST(ResolveAbi, StrictRunsWhenEveryControlledRightIsSupported) {
+  World w;
+  w.feat = Features::full(2);
+  w.opt.mode = Mode::strict;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  // Default scopes need ABI 6; a default nobody wrote is not "ignored".
+  EXPECT_EQ(r->landlock.enforcement, Enforcement::full);
+  EXPECT_EQ(r->landlock.scoped, 0u);
+  EXPECT_EQ(r->landlock.ignored_fs, 0u);
+  EXPECT_EQ(r->landlock.required_abi, 1);
+  EXPECT_TRUE(r->seccomp.enabled);
+  EXPECT_TRUE(r->ns.enabled);
+}
+
+TEST(ResolveAbi, LayeredAcceptsTheSameProfileWithIgnoredRights) {
+  World w;
+  w.feat = Features::full(2);
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.ignored_fs, fs::kTruncate | fs::kIoctlDev | fs::kResolveUnix);
+  EXPECT_EQ(warnings_with(*r, {"truncate", "ioctl_dev", "resolve_unix"}), 1)
+      << all_warnings(*r);
+}
+
+TEST(ResolveAbi, StrictWithoutLandlockIsAnError) {
+  World w;
+  w.feat = Features::full(0);
+  w.feat.landlock_why = "Landlock is built into the kernel but disabled at boot";
+  w.opt.mode = Mode::strict;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+  EXPECT_TRUE(has(r.error().what, "disabled at boot"));
+}
+
+TEST(ResolveAbi, RequireLandlockAboveTheKernelsAbiIsAnError) {
+  World w;
+  w.feat = Features::full(3);
+  w.opt.require_landlock = 5;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+  EXPECT_TRUE(has(r.error().what, "ABI 5"));
+  EXPECT_TRUE(has(r.error().what, "ABI 3"));
+}
+
+TEST(ResolveAbi, RequireLandlockMetIsRecorded) {
+  World w;
+  w.feat = Features::full(5);
+  w.opt.require_landlock = 5;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.required_abi, 5);
+  EXPECT_TRUE(r->landlock.enabled);
+}
+
+TEST(ResolveAbi, RequireLandlockWithNoLandlockIsAnError) {
+  World w;
+  w.feat = Features::full(0);
+  w.opt.mode = Mode::landlock;
+  w.opt.require_landlock = 1;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+}
+
+TEST(ResolveAbi, RequireLandlockAboveThePinNamesThePin) {
+  World w;
+  w.opt.require_landlock = 5;  // the kernel has 7, the profile pins 3
+  auto r = w.run(doc(kReadProject + "    landlock_abi: 3\n"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(has(r.error().what, "pin"));
+}
+
+TEST(ResolveAbi, ProfilePinsTheAbi) {
+  World w;  // kernel 7
+  auto r = w.run(everything("    landlock_abi: 3\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.kernel_abi, 7);
+  EXPECT_EQ(r->landlock.abi, 3);
+  EXPECT_EQ(r->landlock.handled_fs, kAbi3);
+  EXPECT_EQ(r->landlock.ignored_fs, fs::kIoctlDev | fs::kResolveUnix);
+  EXPECT_EQ(r->landlock.scoped, 0u);  // scopes are ABI 6
+}
+
+TEST(ResolveAbi, PinAboveTheKernelUsesTheKernel) {
+  World w;
+  w.feat = Features::full(2);
+  auto r = w.run(everything("    landlock_abi: 5\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.abi, 2);
+  EXPECT_EQ(r->landlock.handled_fs, kAbi2);
+}
+
+TEST(ResolveAbi, NsModeAppliesNoLandlock) {
+  World w;
+  w.opt.mode = Mode::ns;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->landlock.enabled);
+  EXPECT_EQ(r->landlock.enforcement, Enforcement::none);
+  EXPECT_TRUE(r->ns.enabled);
+  w.opt.require_landlock = 1;
+  EXPECT_FALSE(w.run(doc(kReadProject)).has_value());
+}
+
+// ---------------------------------------------------------------------------
+// Network rules and scopes.
+
+// Reads controlled, no scopes asked: the only thing an old ABI can lack is
+// the network part.
+std::string with_net(const std::string& network) {
+  return doc(kReadProject +
+             "    scope:\n      abstract_unix_socket: false\n      signal: false\n" +
+             network);
+}
+
+TEST(ResolveNet, Abi4HandlesTcpPortRules) {
+  World w;
+  w.feat = Features::full(4);
+  auto r = w.run(with_net("    network:\n      connect_tcp: [443]\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockPlan& l = r->landlock;
+  EXPECT_EQ(l.handled_net, net::kConnectTcp);
+  EXPECT_EQ(l.ignored_net, 0u);
+  ASSERT_EQ(l.net_rules.size(), 1u);
+  EXPECT_EQ(l.net_rules[0].port, 443);
+  EXPECT_EQ(l.net_rules[0].access, net::kConnectTcp);
+  EXPECT_EQ(l.enforcement, Enforcement::full);
+}
+
+TEST(ResolveNet, Abi3IgnoresTcpPortRules) {
+  World w;
+  w.feat = Features::full(3);
+  auto plain = w.run(with_net(""));
+  ASSERT_TRUE(plain.has_value()) << err(plain);
+  EXPECT_EQ(plain->landlock.enforcement, Enforcement::full);  // the control case
+
+  auto r =
+      w.run(with_net("    network:\n      connect_tcp: [443]\n      bind_tcp: [8080]\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockPlan& l = r->landlock;
+  EXPECT_EQ(l.handled_net, 0u);
+  EXPECT_EQ(l.ignored_net, net::kConnectTcp | net::kBindTcp);
+  EXPECT_TRUE(l.net_rules.empty());
+  EXPECT_EQ(l.enforcement, Enforcement::partial);
+  EXPECT_EQ(warnings_with(*r, {"TCP"}), 1) << all_warnings(*r);
+}
+
+TEST(ResolveNet, UdpOnlyFromAbi10) {
+  World w;
+  w.feat = Features::full(9);
+  const std::string net =
+      "    network:\n      connect_udp: [53]\n      bind_udp: [5353]\n";
+  auto r9 = w.run(with_net(net));
+  ASSERT_TRUE(r9.has_value()) << err(r9);
+  EXPECT_EQ(r9->landlock.handled_net, 0u);
+  EXPECT_EQ(r9->landlock.ignored_net, net::kConnectSendUdp | net::kBindUdp);
+  EXPECT_TRUE(r9->landlock.net_rules.empty());
+
+  w.feat = Features::full(10);
+  auto r10 = w.run(with_net(net));
+  ASSERT_TRUE(r10.has_value()) << err(r10);
+  EXPECT_EQ(r10->landlock.handled_net, net::kConnectSendUdp | net::kBindUdp);
+  EXPECT_EQ(r10->landlock.ignored_net, 0u);
+  ASSERT_EQ(r10->landlock.net_rules.size(), 2u);
+  EXPECT_EQ(r10->landlock.net_rules[0].port, 53);
+  EXPECT_EQ(r10->landlock.net_rules[0].access, net::kConnectSendUdp);
+  EXPECT_EQ(r10->landlock.net_rules[1].port, 5353);
+  EXPECT_EQ(r10->landlock.net_rules[1].access, net::kBindUdp);
+}
+
+TEST(ResolveNet, OnePortBothWaysIsOneRule) {
+  World w;
+  auto r =
+      w.run(with_net("    network:\n      connect_tcp: [443]\n      bind_tcp: [443]\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  ASSERT_EQ(r->landlock.net_rules.size(), 1u);
+  EXPECT_EQ(r->landlock.net_rules[0].access, net::kConnectTcp | net::kBindTcp);
+}
+
+TEST(ResolveNet, LandlockModeNetworkNoneHandlesBindAndConnectWithNoRules) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  w.feat = Features::full(4);
+  auto r4 = w.run(with_net("    network: none\n"));
+  ASSERT_TRUE(r4.has_value()) << err(r4);
+  EXPECT_EQ(r4->landlock.handled_net, net::kBindTcp | net::kConnectTcp);
+  EXPECT_TRUE(r4->landlock.net_rules.empty());
+
+  w.feat = Features::full(10);
+  auto r10 = w.run(with_net("    network: none\n"));
+  ASSERT_TRUE(r10.has_value()) << err(r10);
+  EXPECT_EQ(r10->landlock.handled_net,
+            net::kBindTcp | net::kConnectTcp | net::kBindUdp | net::kConnectSendUdp);
+  EXPECT_TRUE(r10->landlock.net_rules.empty());
+  EXPECT_EQ(r10->landlock.enforcement, Enforcement::full);
+}
+
+TEST(ResolveNet, LayeredModeNetworkNoneIsTheNetworkNamespace) {
+  World w;
+  auto r = w.run(with_net("    network: none\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->ns.net, profile::NetMode::none);
+  EXPECT_EQ(r->landlock.handled_net, 0u);
+}
+
+TEST(ResolveNet, HostNetworkHandlesNothing) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  w.feat = Features::full(10);
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.handled_net, 0u);
+  EXPECT_EQ(r->landlock.ignored_net, 0u);
+}
+
+// Was a bug, fixed: src/plan/landlock_plan.cc:129 — strict mode refuses fs rights the ABI
+// lacks but not network rules: `--mode strict` at ABI 3 with
+// `network: {connect_tcp: [443]}` runs with the port allow-list silently
+// unenforced (only a warning). DESIGN: strict = "every controlled right must
+// be supported: otherwise refuse to run".
+TEST(ResolveNet, StrictRefusesNetworkRulesTheAbiCannotEnforce) {
+  World w;
+  w.feat = Features::full(3);
+  w.opt.mode = Mode::strict;
+  auto r = w.run(with_net("    network:\n      connect_tcp: [443]\n"));
+  ASSERT_FALSE(r.has_value()) << "strict mode ran with an unenforced TCP rule";
+  EXPECT_EQ(r.error().exit_code, 125);
+  EXPECT_TRUE(has(r.error().what, "TCP"));
+}
+
+TEST(ResolveScope, OnByDefaultFromAbi6) {
+  World w;
+  w.feat = Features::full(6);
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.scoped, scope::kAbstractUnixSocket | scope::kSignal);
+  EXPECT_EQ(r->landlock.ignored_scopes, 0u);
+
+  w.feat = Features::full(5);
+  auto r5 = w.run(doc(kReadProject));
+  ASSERT_TRUE(r5.has_value()) << err(r5);
+  EXPECT_EQ(r5->landlock.scoped, 0u);
+  // Defaults are dropped quietly below ABI 6 ...
+  EXPECT_EQ(r5->landlock.ignored_scopes, 0u);
+  // ... while a scope the profile asks for is reported, and strict refuses it.
+  auto asked = w.run(doc(kReadProject + "    scope:\n      signal: true\n"));
+  ASSERT_TRUE(asked.has_value()) << err(asked);
+  EXPECT_EQ(asked->landlock.ignored_scopes, scope::kSignal);
+  EXPECT_EQ(asked->landlock.enforcement, Enforcement::partial);
+  w.opt.mode = Mode::strict;
+  auto strict = w.run(doc(kReadProject + "    scope:\n      signal: true\n"));
+  ASSERT_FALSE(strict.has_value());
+  EXPECT_TRUE(has(strict.error().what, "ABI 6"));
+}
+
+TEST(ResolveScope, OffWhenTheProfileSaysSo) {
+  World w;
+  w.feat = Features::full(6);
+  auto r = w.run(doc(kReadProject + "    scope:\n      signal: false\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->landlock.scoped, scope::kAbstractUnixSocket);
+  EXPECT_EQ(r->landlock.ignored_scopes, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Roots: expansion, missing paths, symlinks, files.
+
+// One group `g` with `path`, read rights, reads controlled, landlock mode
+// (no namespace, so no cwd check and no implicit rules).
+std::string one_root(const std::string& path, const std::string& group_extra = "") {
+  return doc(
+      "    access_roots:\n"
+      "      g:\n"
+      "        paths:\n"
+      "          - " +
+      path + "\n" + group_extra +
+      "        permissions:\n"
+      "          read_file: true\n"
+      "          read_dir: true\n"
+      "    control_access:\n"
+      "      read_file: true\n"
+      "      read_dir: true\n"
+      "    command:\n"
+      "      binary: sh\n");
+}
+
+std::vector<std::string> rule_paths(const Plan& p) {
+  std::vector<std::string> v;
+  for (const auto& r : p.landlock.rules) v.push_back(r.path);
+  return v;
+}
+
+struct ExpandCase {
+  const char* written;
+  const char* expected;
+};
+
+TEST(ResolveRoots, Expansion) {
+  // clang-format off
+  const ExpandCase cases[] = {
+      {"'~'",                      "/home/u"},
+      {"~/dev/myproj",             "/home/u/dev/myproj"},
+      {"${HOME}/dev/shared-lib",   "/home/u/dev/shared-lib"},
+      {"${PROJECT}",               "/home/u/dev/myproj"},
+      {"${CWD}/sub",               "/home/u/dev/myproj/sub"},
+      {"${XDG_CACHE_HOME}",        "/home/u/.cache"},
+      {"/usr/./bin/../lib/",       "/usr/lib"},
+  };
+  // clang-format on
+  for (const auto& c : cases) {
+    World w;
+    w.opt.mode = Mode::landlock;
+    auto r = w.run(one_root(c.written));
+    ASSERT_TRUE(r.has_value()) << c.written << ": " << err(r);
+    EXPECT_EQ(rule_paths(*r), (Strings{c.expected})) << c.written;
+  }
+}
+
+TEST(ResolveRoots, ProjectOptionIsRelativeToTheCwd) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  w.host.cwd = "/home/u/dev";
+  w.opt.project = "shared-lib";
+  auto r = w.run(one_root("${PROJECT}"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->project, "/home/u/dev/shared-lib");
+  EXPECT_EQ(rule_paths(*r), (Strings{"/home/u/dev/shared-lib"}));
+}
+
+TEST(ResolveRoots, XdgCacheHomeFromTheEnvironment) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  w.host.env["XDG_CACHE_HOME"] = "/var/cache/u";
+  auto r = w.run(one_root("${XDG_CACHE_HOME}"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(rule_paths(*r), (Strings{"/var/cache/u"}));
+}
+
+// Was a bug, fixed: src/plan/resolve.cc:24-25 — a relative XDG_* variable in the caller's
+// environment makes every profile fail, even one that never uses it. The
+// XDG Base Directory Specification (which make_vars cites) says a relative
+// path there is invalid and must be ignored, i.e. the default is used.
+TEST(ResolveRoots, RelativeXdgVariableIsIgnoredAsTheXdgSpecSays) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  w.host.env["XDG_DATA_HOME"] = "relative/share";
+  w.host.env["XDG_CACHE_HOME"] = "relative/cache";
+  auto unused = w.run(one_root("~/dev/myproj"));
+  EXPECT_TRUE(unused.has_value()) << err(unused);
+  auto used = w.run(one_root("${XDG_CACHE_HOME}"));
+  ASSERT_TRUE(used.has_value()) << err(used);
+  EXPECT_EQ(rule_paths(*used), (Strings{"/home/u/.cache"}));
+}
+
+TEST(ResolveRoots, RelativeAfterExpansionIsAnErrorWithItsPosition) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  // "          - dev/x" is line 7; the scalar starts at column 13.
+  auto r = w.run(one_root("dev/x"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+  EXPECT_TRUE(has(r.error().what, "test.yaml:7:13"));
+  EXPECT_TRUE(has(r.error().what, "dev/x"));
+}
+
+TEST(ResolveRoots, UnknownVariableIsAnError) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(one_root("${FOO}/x"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(has(r.error().what, "test.yaml:7:13"));
+  EXPECT_TRUE(has(r.error().what, "FOO"));
+}
+
+TEST(ResolveRoots, MissingPathIsWarnedAboutAndSkipped) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(one_root("~/nowhere"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->landlock.rules.empty());
+  EXPECT_EQ(warnings_with(*r, {"/home/u/nowhere"}), 1) << all_warnings(*r);
+}
+
+TEST(ResolveRoots, MissingRequiredPathIsAnErrorNamingIt) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(one_root("~/nowhere", "        required: true\n"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+  EXPECT_TRUE(has(r.error().what, "nowhere"));
+}
+
+TEST(ResolveRoots, CommandLineRootsMustExist) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  w.opt.ro = {"/srv/data"};
+  w.opt.rw = {"sub"};  // relative to the cwd
+  auto r = w.run(one_root("~/dev/shared-lib"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(rule_paths(*r),
+            (Strings{"/home/u/dev/shared-lib", "/srv/data", "/home/u/dev/myproj/sub"}));
+  w.opt.ro = {"/srv/nowhere"};
+  EXPECT_FALSE(w.run(one_root("~/dev/shared-lib")).has_value());
+}
+
+TEST(ResolveRoots, SymlinkedRootRuleOnTargetBindAtTargetLinkAtThePath) {
+  World w;
+  w.fs.symlink("/home/u/data", "/srv/data");
+  w.host.cwd = "/srv/data";
+  auto r = w.run(one_root("~/data"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(in(rule_paths(*r), "/srv/data"));
+  EXPECT_EQ(rule_at(*r, "/home/u/data"), nullptr);
+  const MountOp* bind = op_at(*r, MountKind::bind, "/srv/data");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_EQ(bind->source, "/srv/data");
+  EXPECT_EQ(op_at(*r, MountKind::bind, "/home/u/data"), nullptr);
+  const MountOp* link = op_at(*r, MountKind::symlink, "/home/u/data");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->source, "/srv/data");
+  EXPECT_GT(op_index(*r, MountKind::symlink, "/home/u/data"),
+            op_index(*r, MountKind::bind, "/srv/data"));
+}
+
+TEST(ResolveRoots, RelativeSymlinkKeepsItsText) {
+  World w;
+  w.fs.symlink("/home/u/rel", "../../srv/data");
+  w.host.cwd = "/srv/data";
+  auto r = w.run(one_root("~/rel"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  ASSERT_NE(rule_at(*r, "/srv/data"), nullptr);
+  const MountOp* link = op_at(*r, MountKind::symlink, "/home/u/rel");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->source, "../../srv/data");
+}
+
+// Was a bug, fixed: src/plan/exec_plan.cc:96,105-116 — command.working_dir is expanded but
+// not resolved, and the "cwd inside a root" check skips symlink ops, so a
+// profile whose project root is a symlink (~/data -> /srv/data) and whose
+// working_dir is that root is refused in layered mode ("not inside any
+// root ... does not exist in the sandbox"), although the plan recreates
+// ~/data as a link to the bound /srv/data. DESIGN: the Plan holds "absolute
+// real paths".
+TEST(ResolveRoots, WorkingDirThroughASymlinkedRootIsInsideTheSandbox) {
+  World w;
+  w.fs.symlink("/home/u/data", "/srv/data");
+  w.host.cwd = "/home/u";  // outside, but working_dir decides
+  auto r = w.run(doc(R"(
+    access_roots:
+      g:
+        paths:
+          - ~/data
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+    command:
+      binary: sh
+      working_dir: ~/data
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(w.fs.realpath(r->exec.cwd), "/srv/data");
+}
+
+TEST(ResolveRoots, FileRootGetsOnlyFileRights) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc(R"(
+    access_roots:
+      hosts:
+        paths:
+          - /etc/hosts
+        permissions:
+          read_file: true
+          read_dir: true
+          write_file: true
+          make_reg: true
+          truncate: true
+          execute: true
+    control_access:
+      read_file: true
+      read_dir: true
+      write_file: true
+      make_reg: true
+      truncate: true
+      execute: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockRule* rule = rule_at(*r, "/etc/hosts");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_FALSE(rule->is_dir);
+  EXPECT_EQ(rule->access, fs::kReadFile | fs::kWriteFile | fs::kTruncate | fs::kExecute);
+  EXPECT_EQ(rule->access & ~fs::kFileRights, 0u);
+  EXPECT_EQ(rule->origin, "hosts");
+  EXPECT_FALSE(rule->implicit);
+}
+
+TEST(ResolveRoots, RuleAccessIsMaskedToHandledRights) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  // The group grants execute, which is not controlled: not in the rule.
+  auto r = w.run(doc(R"(
+    access_roots:
+      g:
+        paths:
+          - ~/dev/myproj
+        permissions:
+          read_file: true
+          read_dir: true
+          execute: true
+    control_access:
+      read_file: true
+      read_dir: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockRule* rule = rule_at(*r, "/home/u/dev/myproj");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->requested, kRead | fs::kExecute);
+  EXPECT_EQ(rule->access, kRead);
+}
+
+// ---------------------------------------------------------------------------
+// Warnings.
+
+// Landlock mode (no implicit /tmp rule), one root `g` granting `granted`,
+// control_access `controlled`; each a list of right names.
+std::string rights_profile(const std::vector<std::string>& granted,
+                           const std::vector<std::string>& controlled) {
+  std::string s =
+      "    access_roots:\n      g:\n        paths:\n          - ~/dev/myproj\n"
+      "        permissions:\n";
+  for (const auto& n : granted) s += "          " + n + ": true\n";
+  s += "    control_access:\n";
+  for (const auto& n : controlled) s += "      " + n + ": true\n";
+  s += "    command:\n      binary: sh\n";
+  return doc(s);
+}
+
+TEST(ResolveWarnings, GrantedButNotControlled) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(
+      rights_profile({"read_file", "read_dir", "execute"}, {"read_file", "read_dir"}));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, {"execute", "control"}), 1) << all_warnings(*r);
+
+  auto ok = w.run(rights_profile({"read_file", "read_dir", "execute"},
+                                 {"read_file", "read_dir", "execute"}));
+  ASSERT_TRUE(ok.has_value()) << err(ok);
+  EXPECT_EQ(warnings_with(*ok, {"execute"}), 0) << all_warnings(*ok);
+}
+
+TEST(ResolveWarnings, ControlledButNeverGranted) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(
+      rights_profile({"read_file", "read_dir"}, {"read_file", "read_dir", "make_dir"}));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, {"make_dir"}), 1) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"read_file"}), 0) << all_warnings(*r);
+}
+
+TEST(ResolveWarnings, NotForRightsThePrivateTmpGrantsInNamespaceMode) {
+  World w;  // layered: the implicit /tmp rule grants make_dir and truncate
+  auto r = w.run(rights_profile({"read_file", "read_dir"},
+                                {"read_file", "read_dir", "make_dir", "truncate"}));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, {"make_dir"}), 0) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"truncate"}), 0) << all_warnings(*r);
+}
+
+TEST(ResolveWarnings, TruncateControlledButGrantedNowhere) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(
+      rights_profile({"read_file", "read_dir"}, {"read_file", "read_dir", "truncate"}));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, {"truncate"}), 1) << all_warnings(*r);
+
+  auto ok = w.run(rights_profile({"read_file", "read_dir", "truncate"},
+                                 {"read_file", "read_dir", "truncate"}));
+  ASSERT_TRUE(ok.has_value()) << err(ok);
+  EXPECT_EQ(warnings_with(*ok, {"truncate"}), 0) << all_warnings(*ok);
+}
+
+TEST(ResolveWarnings, WriteFileControlledWithoutMakeReg) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  const std::vector<std::string> rights = {"read_file", "read_dir", "write_file",
+                                           "refer"};
+  auto r = w.run(rights_profile(rights, rights));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, {"write_file", "make_reg"}), 1) << all_warnings(*r);
+
+  std::vector<std::string> with_make_reg = rights;
+  with_make_reg.push_back("make_reg");
+  auto ok = w.run(rights_profile(with_make_reg, with_make_reg));
+  ASSERT_TRUE(ok.has_value()) << err(ok);
+  EXPECT_EQ(warnings_with(*ok, {"make_reg"}), 0) << all_warnings(*ok);
+}
+
+// Landlock denies moving or linking a file to another directory (EXDEV)
+// under any ruleset that does not handle refer, whatever else it handles.
+TEST(ResolveWarnings, ReferNotControlled) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  const std::vector<std::string> rights = {"read_file", "read_dir", "write_file",
+                                           "make_reg"};
+  auto r = w.run(rights_profile(rights, rights));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, {"refer"}), 1) << all_warnings(*r);
+
+  std::vector<std::string> with_refer = rights;
+  with_refer.push_back("refer");
+  auto ok = w.run(rights_profile(with_refer, with_refer));
+  ASSERT_TRUE(ok.has_value()) << err(ok);
+  EXPECT_EQ(warnings_with(*ok, {"refer"}), 0) << all_warnings(*ok);
+}
+
+// ---------------------------------------------------------------------------
+// The namespace wall (layered mode, user namespaces available).
+
+TEST(ResolveNamespace, ReadsControlledStartFromAnEmptyRoot) {
+  World w;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->ns.enabled);
+  EXPECT_TRUE(r->ns.empty_root);
+  ASSERT_FALSE(r->ns.mounts.empty());
+  EXPECT_EQ(r->ns.mounts[0].kind, MountKind::tmpfs_root);
+  EXPECT_EQ(r->ns.mounts[0].target, "/");
+}
+
+TEST(ResolveNamespace, ReadsNotControlledKeepTheHostTree) {
+  World w;
+  auto r = w.run(rights_profile({"write_file", "make_reg"}, {"write_file", "make_reg"}));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->ns.empty_root);
+  ASSERT_FALSE(r->ns.mounts.empty());
+  const MountOp& root = r->ns.mounts[0];
+  EXPECT_EQ(root.kind, MountKind::host_root);
+  EXPECT_EQ(root.target, "/");
+  EXPECT_TRUE(root.read_only);  // write rights are controlled
+  EXPECT_FALSE(root.noexec);    // execute is not
+  EXPECT_EQ(op_index(*r, MountKind::tmpfs_root, "/"), -1);
+  // The project grants write_file: bound read-write on top of the host tree.
+  const MountOp* proj = op_at(*r, MountKind::bind, "/home/u/dev/myproj");
+  ASSERT_NE(proj, nullptr);
+  EXPECT_FALSE(proj->read_only);
+}
+
+TEST(ResolveNamespace, ReadWriteAndNoexecFollowTheRights) {
+  World w;
+  auto r = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+          write_file: true
+      system:
+        paths:
+          - /usr
+        permissions:
+          read_file: true
+          read_dir: true
+          execute: true
+      shared:
+        paths:
+          - ~/dev/shared-lib
+        permissions:
+          read_file: true
+          read_dir: true
+          make_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+      write_file: true
+      execute: true
+      make_dir: true
+      make_reg: true
+      refer: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const MountOp* proj = op_at(*r, MountKind::bind, "/home/u/dev/myproj");
+  const MountOp* usr = op_at(*r, MountKind::bind, "/usr");
+  const MountOp* shared = op_at(*r, MountKind::bind, "/home/u/dev/shared-lib");
+  ASSERT_NE(proj, nullptr);
+  ASSERT_NE(usr, nullptr);
+  ASSERT_NE(shared, nullptr);
+  EXPECT_FALSE(proj->read_only);
+  EXPECT_TRUE(proj->noexec);
+  EXPECT_EQ(proj->source, "/home/u/dev/myproj");
+  EXPECT_EQ(proj->origin, "proj");
+  EXPECT_FALSE(proj->implicit);
+  EXPECT_TRUE(usr->read_only);
+  EXPECT_FALSE(usr->noexec);
+  EXPECT_FALSE(shared->read_only);  // make_dir is a write-type right
+  EXPECT_TRUE(shared->noexec);
+}
+
+TEST(ResolveNamespace, ParentsAreMountedBeforeChildren) {
+  World w;
+  auto r = w.run(doc(R"(
+    access_roots:
+      inner:
+        paths:
+          - ${PROJECT}/sub
+        permissions:
+          read_file: true
+          read_dir: true
+      outer:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const int outer = op_index(*r, MountKind::bind, "/home/u/dev/myproj");
+  const int inner = op_index(*r, MountKind::bind, "/home/u/dev/myproj/sub");
+  ASSERT_GE(outer, 0);
+  ASSERT_GE(inner, 0);
+  EXPECT_LT(outer, inner);
+}
+
+// Every mount that makes a tree (bind, home, tmp) comes after every mount
+// of a tree that contains its target: a later parent would hide it.
+void expect_parents_first(const Plan& p) {
+  const auto& ops = p.ns.mounts;
+  auto makes_tree = [](MountKind k) {
+    return k == MountKind::bind || k == MountKind::home || k == MountKind::tmp;
+  };
+  for (std::size_t i = 0; i < ops.size(); ++i)
+    for (std::size_t j = i + 1; j < ops.size(); ++j)
+      if (makes_tree(ops[i].kind) && makes_tree(ops[j].kind) &&
+          ops[i].target != ops[j].target && is_within(ops[i].target, ops[j].target))
+        ADD_FAILURE() << to_string(ops[j].kind) << " " << ops[j].target << " (op " << j
+                      << ") is mounted after " << to_string(ops[i].kind) << " "
+                      << ops[i].target << " (op " << i << "), which it would hide";
+}
+
+// Was a bug, fixed: src/plan/namespace_plan.cc:112-132 — the private /tmp is mounted
+// before the roots, so a root at `/` (e.g. `--ro /`) is bound on top of it
+// and the sandbox sees the host's /tmp instead of its private one. DESIGN:
+// "/tmp means the sandbox's own ... never a bind of the host's".
+TEST(ResolveNamespace, PrivateTmpIsNotHiddenByARootAtSlash) {
+  World w;
+  w.opt.ro = {"/"};
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const int slash = op_index(*r, MountKind::bind, "/");
+  const int tmp = op_index(*r, MountKind::tmp, "/tmp");
+  ASSERT_GE(slash, 0);
+  ASSERT_GE(tmp, 0);
+  EXPECT_LT(slash, tmp);
+  expect_parents_first(*r);
+}
+
+// Was a bug, fixed: src/plan/namespace_plan.cc:143-144 — the private HOME is bound after
+// every root, so a read-only root inside it is covered by the read-write
+// HOME bind (same host files, now writable). Parents must come first.
+TEST(ResolveNamespace, PrivateHomeIsMountedBeforeRootsInsideIt) {
+  World w;
+  w.fs.dir("/home/u/.sbx/home/.config");
+  auto r2 = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+      config:
+        paths:
+          - ~/.sbx/home/.config
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+    home: ~/.sbx/home
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r2.has_value()) << err(r2);
+  const int home = op_index(*r2, MountKind::home, "/home/u/.sbx/home");
+  const int config = op_index(*r2, MountKind::bind, "/home/u/.sbx/home/.config");
+  ASSERT_GE(home, 0);
+  ASSERT_GE(config, 0);
+  EXPECT_LT(home, config);
+}
+
+TEST(ResolveNamespace, OrdinaryPlansMountParentsFirst) {
+  World w;
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  expect_parents_first(*r);
+}
+
+TEST(ResolveNamespace, ProcAndDevRootsAreTheSandboxsOwnButKeepTheirRules) {
+  World w;
+  auto r = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+      special:
+        paths:
+          - /proc
+          - /dev/null
+        permissions:
+          read_file: true
+          write_file: true
+    control_access:
+      read_file: true
+      read_dir: true
+      write_file: true
+      make_reg: true
+      refer: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const auto& op : r->ns.mounts) {
+    if (op.kind == MountKind::bind) {
+      EXPECT_FALSE(is_within(op.target, "/proc") || is_within(op.target, "/dev"))
+          << "host tree bound at " << op.target;
+    }
+  }
+  EXPECT_GE(op_index(*r, MountKind::proc, "/proc"), 0);
+  EXPECT_GE(op_index(*r, MountKind::dev, "/dev"), 0);
+
+  const LandlockRule* null = rule_at(*r, "/dev/null");
+  ASSERT_NE(null, nullptr);
+  EXPECT_FALSE(null->is_dir);
+  EXPECT_FALSE(null->implicit);
+  EXPECT_EQ(null->access, fs::kReadFile | fs::kWriteFile);
+  bool proc_root_rule = false;
+  for (const auto& rule : r->landlock.rules)
+    if (rule.path == "/proc" && !rule.implicit && rule.origin == "special")
+      proc_root_rule = true;
+  EXPECT_TRUE(proc_root_rule);
+}
+
+TEST(ResolveNamespace, RootBeneathTmpIsBoundIntoThePrivateTmp) {
+  World w;
+  auto r2 = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+      build:
+        paths:
+          - /tmp/build
+          - /tmp
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r2.has_value()) << err(r2);
+  const int tmp = op_index(*r2, MountKind::tmp, "/tmp");
+  const int build = op_index(*r2, MountKind::bind, "/tmp/build");
+  ASSERT_GE(tmp, 0);
+  ASSERT_GE(build, 0);
+  EXPECT_LT(tmp, build);
+  EXPECT_EQ(op_index(*r2, MountKind::bind, "/tmp"), -1);  // /tmp itself stays private
+}
+
+TEST(ResolveNamespace, MergedUsrLinksComeBackWhenUsrIsARoot) {
+  World w;
+  auto r = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+      system:
+        paths:
+          - /usr
+        permissions:
+          read_file: true
+          read_dir: true
+          execute: true
+    control_access:
+      read_file: true
+      read_dir: true
+      execute: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const MountOp* bin = op_at(*r, MountKind::symlink, "/bin");
+  const MountOp* lib = op_at(*r, MountKind::symlink, "/lib");
+  const MountOp* lib64 = op_at(*r, MountKind::symlink, "/lib64");
+  ASSERT_NE(bin, nullptr);
+  ASSERT_NE(lib, nullptr);
+  ASSERT_NE(lib64, nullptr);
+  EXPECT_EQ(bin->source, "usr/bin");
+  EXPECT_EQ(lib->source, "usr/lib");
+  EXPECT_EQ(lib64->source, "usr/lib64");
+  EXPECT_GE(op_index(*r, MountKind::symlink, "/sbin"), 0);
+  EXPECT_EQ(op_index(*r, MountKind::bind, "/bin"), -1);
+  // And they come after the tree they point into.
+  EXPECT_LT(op_index(*r, MountKind::bind, "/usr"),
+            op_index(*r, MountKind::symlink, "/bin"));
+}
+
+TEST(ResolveNamespace, NoMergedUsrLinksWithoutUsr) {
+  World w;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const auto& op : r->ns.mounts) EXPECT_NE(op.kind, MountKind::symlink) << op.target;
+}
+
+TEST(ResolveNamespace, SpecSystemRootsLibThroughItsLink) {
+  World w;
+  auto r = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+      system:
+        paths:
+          - /usr
+          - /lib
+          - /lib64
+        permissions:
+          read_file: true
+          read_dir: true
+          execute: true
+    control_access:
+      read_file: true
+      read_dir: true
+      execute: true
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_NE(rule_at(*r, "/usr/lib"), nullptr);
+  EXPECT_NE(rule_at(*r, "/usr/lib64"), nullptr);
+  EXPECT_EQ(rule_at(*r, "/lib"), nullptr);
+  int lib_links = 0;
+  for (const auto& op : r->ns.mounts)
+    if (op.target == "/lib") {
+      EXPECT_EQ(op.kind, MountKind::symlink);
+      ++lib_links;
+    }
+  EXPECT_EQ(lib_links, 1);
+  // /lib -> usr/lib lies inside the /usr root: no "resolves through a symlink" warning.
+  EXPECT_EQ(warnings_with(*r, {"/lib"}), 0) << all_warnings(*r);
+}
+
+TEST(ResolveNamespace, ImplicitRulesForTheSandboxsOwnTrees) {
+  World w;
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const char* path : {"/proc", "/dev", "/dev/shm", "/tmp"}) {
+    const LandlockRule* rule = nullptr;
+    for (const auto& x : r->landlock.rules)
+      if (x.path == path && x.implicit) rule = &x;
+    ASSERT_NE(rule, nullptr) << path;
+    EXPECT_TRUE(rule->is_dir) << path;
+    EXPECT_NE(rule->access & fs::kReadFile, 0u) << path;
+    EXPECT_EQ(rule->access & ~r->landlock.handled_fs, 0u) << path;
+  }
+  const LandlockRule* tmp = rule_at(*r, "/tmp");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_NE(tmp->access & fs::kMakeReg, 0u);  // a private /tmp is writable
+  EXPECT_NE(tmp->access & fs::kWriteFile, 0u);
+  // Roots are not implicit.
+  const LandlockRule* proj = rule_at(*r, "/home/u/dev/myproj");
+  ASSERT_NE(proj, nullptr);
+  EXPECT_FALSE(proj->implicit);
+}
+
+TEST(ResolveNamespace, NoImplicitRulesInLandlockMode) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const auto& x : r->landlock.rules) EXPECT_FALSE(x.implicit) << x.path;
+  EXPECT_FALSE(r->ns.enabled);
+  EXPECT_TRUE(r->ns.mounts.empty());
+}
+
+Features no_userns(int abi = 7) {
+  Features f = Features::full(abi);
+  f.userns = false;
+  f.userns_why = "kernel.apparmor_restrict_unprivileged_userns is 1";
+  f.userns_remedy = "load the AppArmor profile";
+  return f;
+}
+
+TEST(ResolveNamespace, WithoutUserNamespacesLayeredWarnsAndSkipsTheWall) {
+  World w;
+  w.feat = no_userns();
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->ns.enabled);
+  EXPECT_TRUE(r->ns.mounts.empty());
+  EXPECT_EQ(warnings_with(*r, {"apparmor_restrict_unprivileged_userns"}), 1)
+      << all_warnings(*r);
+  EXPECT_TRUE(r->landlock.enabled);  // the other wall still stands
+}
+
+TEST(ResolveNamespace, WithoutUserNamespacesStrictAndNsModeRefuse) {
+  for (Mode m : {Mode::strict, Mode::ns}) {
+    World w;
+    w.feat = no_userns();
+    w.opt.mode = m;
+    auto r = w.run(doc(kReadProject));
+    ASSERT_FALSE(r.has_value()) << to_string(m);
+    EXPECT_EQ(r.error().exit_code, 125);
+    EXPECT_TRUE(has(r.error().what, "apparmor_restrict_unprivileged_userns is 1"))
+        << to_string(m);
+  }
+}
+
+TEST(ResolveNamespace, LandlockModeNeedsNoUserNamespace) {
+  World w;
+  w.feat = no_userns();
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->ns.enabled);
+  EXPECT_EQ(warnings_with(*r, {"apparmor"}), 0) << all_warnings(*r);
+}
+
+// ---------------------------------------------------------------------------
+// The private HOME.
+
+void expect_private_home(const Plan& p, const std::string& home) {
+  EXPECT_EQ(p.ns.home, home);
+  const MountOp* op = op_at(p, MountKind::home, home);
+  ASSERT_NE(op, nullptr);
+  EXPECT_FALSE(op->read_only);
+  const LandlockRule* rule = rule_at(p, home);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_TRUE(rule->implicit);
+  EXPECT_EQ(rule->access & (fs::kReadFile | fs::kWriteFile | fs::kMakeReg),
+            fs::kReadFile | fs::kWriteFile | fs::kMakeReg);
+  EXPECT_EQ(env_value(p, "HOME"), home);
+}
+
+const std::string kHomeProfile = R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+      write_file: true
+      make_reg: true
+)";
+
+TEST(ResolveHome, FromTheHomeKey) {
+  World w;
+  auto r = w.run(
+      doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  expect_private_home(*r, "/home/u/.sbx/home");
+}
+
+TEST(ResolveHome, FromCommandEnvHome) {
+  World w;
+  auto r = w.run(
+      doc(kHomeProfile +
+          "    command:\n      binary: sh\n      env:\n        HOME: ~/.sbx/env-home\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  expect_private_home(*r, "/home/u/.sbx/env-home");
+}
+
+TEST(ResolveHome, FromTheOptionOverridingTheProfile) {
+  World w;
+  w.opt.home = "/srv/home-u";
+  auto r = w.run(
+      doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  expect_private_home(*r, "/srv/home-u");
+}
+
+TEST(ResolveHome, InLandlockModeRuleAndEnvButNoMount) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(
+      doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->ns.home, "/home/u/.sbx/home");
+  const LandlockRule* rule = rule_at(*r, "/home/u/.sbx/home");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_TRUE(rule->implicit);
+  EXPECT_EQ(env_value(*r, "HOME"), "/home/u/.sbx/home");
+  EXPECT_TRUE(r->ns.mounts.empty());
+}
+
+TEST(ResolveHome, NoPrivateHomeKeepsTheCallersHome) {
+  World w;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->ns.home, "");
+  for (const auto& op : r->ns.mounts) EXPECT_NE(op.kind, MountKind::home);
+  EXPECT_EQ(env_value(*r, "HOME"), "/home/u");
+}
+
+TEST(ResolveHome, TheRealHomeIsRefused) {
+  for (const char* home : {"'~'", "${HOME}", "/home/u", "/"}) {
+    World w;
+    auto r = w.run(
+        doc(kHomeProfile + "    home: " + home + "\n    command:\n      binary: sh\n"));
+    ASSERT_FALSE(r.has_value()) << home;
+    EXPECT_EQ(r.error().exit_code, 125) << home;
+  }
+  World w;
+  w.opt.home = "/home/u";
+  EXPECT_FALSE(w.run(doc(kHomeProfile + "    command:\n      binary: sh\n")).has_value());
+}
+
+// Was a bug, fixed: src/plan/namespace_plan.cc:67-72 — the "real HOME" check compares the
+// expanded path before realpath(); a private HOME that is a symlink to the
+// real home passes, and ns.home then becomes the real home, bound
+// read-write with every right.
+TEST(ResolveHome, ASymlinkToTheRealHomeIsRefused) {
+  World w;
+  w.fs.dir("/home/u").symlink("/home/u-sandbox", "/home/u");
+  auto r = w.run(
+      doc(kHomeProfile + "    home: /home/u-sandbox\n    command:\n      binary: sh\n"));
+  EXPECT_FALSE(r.has_value()) << "private HOME resolved to " << (r ? r->ns.home : "");
+}
+
+// Was a bug, fixed: src/plan/namespace_plan.cc:67 — `home == host.home` compares the
+// normalized path with $HOME as given: with HOME=/home/u/ (trailing slash),
+// `home: ~` expands to /home/u and is accepted as a "private" HOME.
+TEST(ResolveHome, RealHomeWithATrailingSlashIsRefused) {
+  World w;
+  w.host.home = "/home/u/";
+  w.host.env["HOME"] = "/home/u/";
+  auto r = w.run(doc(kHomeProfile + "    home: '~'\n    command:\n      binary: sh\n"));
+  EXPECT_FALSE(r.has_value()) << "private HOME " << (r ? r->ns.home : "");
+}
+
+// Was a bug, fixed: src/plan/namespace_plan.cc:67 — only `/` and the real HOME itself are
+// refused; a private HOME that contains the real home (`/home`) binds it
+// read-write with every right ("would expose the real home").
+TEST(ResolveHome, AnAncestorOfTheRealHomeIsRefused) {
+  World w;
+  auto r = w.run(doc(kHomeProfile + "    home: /home\n    command:\n      binary: sh\n"));
+  EXPECT_FALSE(r.has_value()) << "private HOME " << (r ? r->ns.home : "");
+}
+
+// ---------------------------------------------------------------------------
+// Exec: argv, cwd, environment.
+
+TEST(ResolveExec, ArgvFromTheCommandLineWins) {
+  World w;
+  w.opt.command = {"make", "-j2", "--keep-going"};
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->exec.argv, (Strings{"make", "-j2", "--keep-going"}));
+  EXPECT_EQ(r->exec.cwd, "/home/u/dev/myproj");
+}
+
+TEST(ResolveExec, ArgvAndWorkingDirFromTheProfile) {
+  World w;
+  w.host.cwd = "/home/u";
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ~/dev/myproj
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+    command:
+      binary: ~/bin/tool
+      args: [--serve, ""]
+      working_dir: ${HOME}/dev/myproj/sub
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->exec.argv, (Strings{"/home/u/bin/tool", "--serve", ""}));
+  EXPECT_EQ(r->exec.cwd, "/home/u/dev/myproj/sub");
+}
+
+TEST(ResolveExec, BareBinaryStaysBareForPathLookup) {
+  World w;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->exec.argv, (Strings{"sh"}));
+}
+
+TEST(ResolveExec, NoCommandIsAnError) {
+  World w;
+  auto r = w.run(doc(R"(
+    access_roots:
+      proj:
+        paths:
+          - ${PROJECT}
+        permissions:
+          read_file: true
+          read_dir: true
+    control_access:
+      read_file: true
+      read_dir: true
+)"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().exit_code, 125);
+}
+
+TEST(ResolveExec, CwdOutsideEveryRootIsAnErrorInNamespaceMode) {
+  World w;
+  w.host.cwd = "/srv/data";
+  auto r = w.run(doc(kReadProject));  // ${PROJECT} defaults to the cwd: use an option
+  ASSERT_TRUE(r.has_value()) << err(r);
+  w.opt.project = "/home/u/dev/myproj";
+  auto bad = w.run(doc(kReadProject));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().exit_code, 125);
+  EXPECT_TRUE(has(bad.error().what, "/srv/data"));
+  // Landlock alone runs in place: the cwd is the host's.
+  w.opt.mode = Mode::landlock;
+  EXPECT_TRUE(w.run(doc(kReadProject)).has_value());
+}
+
+TEST(ResolveExec, KeepFds) {
+  World w;
+  w.opt.keep_fds = {5, 7};
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->exec.keep_fds, (std::vector<int>{5, 7}));
+  w.opt.keep_fds = {2};
+  EXPECT_FALSE(w.run(doc(kReadProject)).has_value());
+}
+
+std::map<std::string, std::string> secret_env() {
+  return {{"HOME", "/home/u"},
+          {"PATH", "/usr/bin:/bin"},
+          {"LANG", "C.UTF-8"},
+          {"EDITOR", "vi"},
+          {"GITHUB_TOKEN", "ghp_secret"},
+          {"AWS_SECRET_ACCESS_KEY", "aws-secret"},
+          {"SSH_AUTH_SOCK", "/run/user/1000/ssh.sock"},
+          {"GIT_ASKPASS", "/usr/bin/askpass"},
+          {"MY_API_KEY", "k-secret"}};
+}
+
+TEST(ResolveEnv, SecretsAreDroppedByName) {
+  World w;
+  w.host.env = secret_env();
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(sorted(r->exec.env_dropped),
+            sorted(Strings{"GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "SSH_AUTH_SOCK",
+                           "GIT_ASKPASS", "MY_API_KEY"}));
+  for (const char* k : {"GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "SSH_AUTH_SOCK",
+                        "GIT_ASKPASS", "MY_API_KEY"})
+    EXPECT_EQ(env_value(*r, k), "<unset>") << k;
+  EXPECT_EQ(env_value(*r, "PATH"), "/usr/bin:/bin");
+  EXPECT_EQ(env_value(*r, "LANG"), "C.UTF-8");
+  EXPECT_EQ(env_value(*r, "EDITOR"), "vi");
+  // Names only: no value of a secret anywhere in the plan's dropped list.
+  for (const auto& name : r->exec.env_dropped)
+    EXPECT_EQ(name.find("secret"), std::string::npos);
+}
+
+TEST(ResolveEnv, KeepPatternKeepsASecret) {
+  World w;
+  w.host.env = secret_env();
+  auto r = w.run(doc(kReadProject + "    env_policy:\n      keep: [GITHUB_*]\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(env_value(*r, "GITHUB_TOKEN"), "ghp_secret");
+  EXPECT_EQ(env_value(*r, "MY_API_KEY"), "<unset>");
+  EXPECT_TRUE(not_in(r->exec.env_dropped, "GITHUB_TOKEN"));
+}
+
+TEST(ResolveEnv, CleanKeepsOnlyTheBasics) {
+  World w;
+  w.host.env = secret_env();
+  auto r = w.run(doc(kReadProject + "    env_policy: clean\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  std::vector<std::string> names;
+  for (const auto& [k, v] : r->exec.env) names.push_back(k);
+  EXPECT_EQ(sorted(names), sorted(Strings{"HOME", "PATH", "LANG"}));
+  EXPECT_TRUE(in(r->exec.env_dropped, "EDITOR"));
+  EXPECT_TRUE(in(r->exec.env_dropped, "GITHUB_TOKEN"));
+}
+
+TEST(ResolveEnv, CleanWithKeep) {
+  World w;
+  w.host.env = secret_env();
+  auto r = w.run(
+      doc(kReadProject + "    env_policy:\n      mode: clean\n      keep: [EDITOR]\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(env_value(*r, "EDITOR"), "vi");
+  EXPECT_EQ(env_value(*r, "GITHUB_TOKEN"), "<unset>");
+}
+
+TEST(ResolveEnv, ProfileEnvSetsAndExpandsAndTheCommandLineOverrides) {
+  World w;
+  w.opt.env = {{"MODE", "cli"}, {"EXTRA", "x=y"}};
+  auto r = w.run(doc(kReadProject + R"(      env:
+        NODE_ENV: production
+        CACHE: ~/.cache/tool
+        WHERE: ${PROJECT}/out
+        MODE: profile
+        LANG: en_US.UTF-8
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(env_value(*r, "NODE_ENV"), "production");
+  EXPECT_EQ(env_value(*r, "CACHE"), "/home/u/.cache/tool");
+  EXPECT_EQ(env_value(*r, "WHERE"), "/home/u/dev/myproj/out");
+  EXPECT_EQ(env_value(*r, "MODE"), "cli");
+  EXPECT_EQ(env_value(*r, "EXTRA"), "x=y");
+  EXPECT_EQ(env_value(*r, "LANG"), "en_US.UTF-8");  // the profile overrides the caller
+  int langs = 0;
+  for (const auto& [k, v] : r->exec.env) langs += k == "LANG" ? 1 : 0;
+  EXPECT_EQ(langs, 1);
+}
+
+TEST(ResolveEnv, ASecretSetByTheProfileIsNotReportedDropped) {
+  World w;
+  w.host.env = secret_env();
+  auto r = w.run(doc(kReadProject + "      env:\n        GITHUB_TOKEN: dummy\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(env_value(*r, "GITHUB_TOKEN"), "dummy");
+  EXPECT_TRUE(not_in(r->exec.env_dropped, "GITHUB_TOKEN"));
+}
+
+// ---------------------------------------------------------------------------
+// The spec's own file, unchanged.
+
+std::string read_spec_file() {
+  std::ifstream in(AISBX_SOURCE_DIR "/profiles/ai-sandbox-landlock.yaml",
+                   std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct SpecWorld : World {
+  SpecWorld() {
+    fs.dir("/home/u/dev/myproj")
+        .dir("/home/u/dev/shared-lib")
+        .dir("/home/u/dev/test-project");
+    fs.dir("/home/u/.ai-sandbox/cache");
+    fs.file("/usr/bin/node").file("/usr/bin/bash");
+    host.cwd = "/home/u/dev/test-project";  // `minimal` has no working_dir
+  }
+};
+
+TEST(ResolveSpecProfiles, AllThreeResolveInLandlockAndLayeredMode) {
+  const std::string text = read_spec_file();
+  ASSERT_FALSE(text.empty());
+  for (const char* name : {"vscode-copilot", "copilot-backend", "minimal"})
+    for (Mode m : {Mode::landlock, Mode::layered}) {
+      SpecWorld w;
+      w.opt.mode = m;
+      auto r = w.run(text, name);
+      ASSERT_TRUE(r.has_value()) << name << " " << to_string(m) << ": " << err(r);
+      EXPECT_EQ(r->profile, name);
+      EXPECT_TRUE(r->landlock.enabled) << name;
+      EXPECT_EQ(r->ns.enabled, m == Mode::layered) << name;
+      EXPECT_FALSE(r->exec.argv.empty()) << name;
+    }
+}
+
+TEST(ResolveSpecProfiles, VscodeCopilotAtAbi2IgnoresTruncate) {
+  SpecWorld w;
+  w.feat = Features::full(2);
+  auto r = w.run(read_spec_file(), "vscode-copilot");
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockPlan& l = r->landlock;
+  EXPECT_EQ(l.requested_fs, fs::kReadFile | fs::kReadDir | fs::kExecute | fs::kWriteFile |
+                                fs::kRemoveFile | fs::kTruncate);
+  EXPECT_EQ(l.ignored_fs, fs::kTruncate);
+  EXPECT_EQ(l.enforcement, Enforcement::partial);
+  EXPECT_EQ(r->exec.argv, (Strings{"code", "."}));
+  EXPECT_EQ(r->exec.cwd, "/home/u/dev/myproj");
+  EXPECT_EQ(r->ns.home, "/home/u/.ai-sandbox/vscode-home");
+  EXPECT_EQ(env_value(*r, "HOME"), "/home/u/.ai-sandbox/vscode-home");
+  EXPECT_EQ(r->log_level, profile::LogLevel::info);
+  const LandlockRule* proj = rule_at(*r, "/home/u/dev/myproj");
+  ASSERT_NE(proj, nullptr);
+  EXPECT_EQ(proj->access, fs::kReadFile | fs::kReadDir | fs::kExecute | fs::kWriteFile |
+                              fs::kRemoveFile);
+  const MountOp* bind = op_at(*r, MountKind::bind, "/home/u/dev/myproj");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_FALSE(bind->read_only);
+  EXPECT_FALSE(bind->noexec);
+}
+
+TEST(ResolveSpecProfiles, CopilotBackendProjectIsReadOnly) {
+  SpecWorld w;
+  auto r = w.run(read_spec_file(), "copilot-backend");
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const LandlockRule* proj = rule_at(*r, "/home/u/dev/myproj");
+  ASSERT_NE(proj, nullptr);
+  EXPECT_EQ(proj->access, fs::kReadFile | fs::kReadDir);
+  const LandlockRule* usr = rule_at(*r, "/usr");
+  ASSERT_NE(usr, nullptr);
+  EXPECT_EQ(usr->access, fs::kReadFile | fs::kReadDir | fs::kExecute);
+  EXPECT_NE(rule_at(*r, "/usr/lib"), nullptr);
+  EXPECT_NE(rule_at(*r, "/usr/lib64"), nullptr);
+  EXPECT_EQ(r->exec.argv, (Strings{"/usr/bin/node", "/opt/copilot/server.js"}));
+  EXPECT_EQ(env_value(*r, "NODE_ENV"), "production");
+  const MountOp* bind = op_at(*r, MountKind::bind, "/home/u/dev/myproj");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_TRUE(bind->read_only);
+  EXPECT_TRUE(bind->noexec);
+}
+
+TEST(ResolveSpecProfiles, MinimalReadsOneProject) {
+  SpecWorld w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(read_spec_file(), "minimal");
+  ASSERT_TRUE(r.has_value()) << err(r);
+  ASSERT_EQ(r->landlock.rules.size(), 1u);
+  EXPECT_EQ(r->landlock.rules[0].path, "/home/u/dev/test-project");
+  EXPECT_EQ(r->landlock.rules[0].access, fs::kReadFile | fs::kReadDir);
+  EXPECT_EQ(r->landlock.handled_fs, fs::kReadFile | fs::kReadDir);
+  EXPECT_EQ(r->exec.argv, (Strings{"/bin/bash"}));
+}
+
+}  // namespace
+}  // namespace aisbx::plan
