@@ -25,10 +25,12 @@ if [ "$(id -u)" -eq 0 ]; then
   echo "== kernel tests as uid 65534"
   unpriv=$(mktemp -d /tmp/aisbx-unpriv.XXXXXX)
   trap 'rm -rf "$unpriv"' EXIT
-  cp "$build/aisbx-ns" "$build/tests/aisbx_probe" "$build/tests/kernel_tests" "$unpriv/"
+  cp "$build/aisbx-ns" "$build/tests/aisbx_probe" "$build/tests/aisbx_sysprobe" \
+     "$build/tests/kernel_tests" "$unpriv/"
   chmod -R a+rX "$unpriv"
   (cd "$unpriv" && setpriv --reuid=65534 --regid=65534 --clear-groups \
      env HOME="$unpriv" AISBX_BINARY="$unpriv/aisbx-ns" AISBX_PROBE="$unpriv/aisbx_probe" \
+     AISBX_SYSPROBE="$unpriv/aisbx_sysprobe" \
      AISBX_REQUIRE_KERNEL_FEATURES="${AISBX_REQUIRE_KERNEL_FEATURES:-}" \
      "$unpriv/kernel_tests" --gtest_brief=1)
 fi

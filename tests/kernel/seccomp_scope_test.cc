@@ -1,0 +1,312 @@
+// seccomp, Landlock scopes, Landlock TCP rules and environment hygiene,
+// through the real binary. Each refusal is shown against the same probe in
+// the same sandbox with the layer off, where it must give another result:
+// no assertion passes because the probe is broken or the kernel refuses on
+// its own.
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel_gap.h"
+#include "paths.h"
+#include "run_helpers.h"
+
+namespace aisbx::test {
+namespace {
+
+using runner::As;
+using runner::contains;
+using runner::Result;
+using runner::RunSpec;
+using runner::TempTree;
+
+std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
+std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
+
+constexpr int kSigsysStatus = 128 + SIGSYS;
+
+class Layers : public ::testing::TestWithParam<As> {
+ protected:
+  void SetUp() override {
+    AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock, Need::Seccomp);
+    tree_ = std::make_unique<TempTree>(GetParam(), "aisbx-sc");
+    tree_->dir("home");
+    tree_->dir("xdg");
+    tree_->dir("project");
+  }
+
+  // aisbx-ns with the built-in profiles (or `config`), HOME and XDG in the
+  // temp tree so that no user file is read, the sysprobe's directory added
+  // read-only, then `cmd`.
+  Result launch(std::vector<std::string> opts, const std::vector<std::string>& cmd,
+                const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    std::vector<std::string> argv{binary_path()};
+    argv.insert(argv.end(), opts.begin(), opts.end());
+    argv.insert(argv.end(), {"--ro", dir_of(sysprobe_path()), "--ro", dir_of(probe_path()), "--"});
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    RunSpec spec;
+    spec.argv = argv;
+    spec.as = GetParam();
+    spec.env = {{"HOME", tree_->at("home")}, {"XDG_CONFIG_HOME", tree_->at("xdg")}};
+    spec.env.insert(spec.env.end(), env.begin(), env.end());
+    spec.cwd = tree_->at("project");
+    return runner::run(spec);
+  }
+
+  Result sys(const std::string& seccomp, const std::vector<std::string>& op,
+             std::vector<std::string> extra = {}) {
+    std::vector<std::string> opts{"--profile", "minimal", "--seccomp", seccomp};
+    opts.insert(opts.end(), extra.begin(), extra.end());
+    std::vector<std::string> cmd{sysprobe_path()};
+    cmd.insert(cmd.end(), op.begin(), op.end());
+    return launch(opts, cmd);
+  }
+
+  std::string config(const std::string& body) {
+    return tree_->file("profiles.yaml", "version: 1\nprofiles:\n" + body);
+  }
+
+  std::unique_ptr<TempTree> tree_;
+};
+
+struct Refused {
+  std::vector<std::string> op;
+  int without;  // the result in the same sandbox with seccomp off
+};
+
+TEST_P(Layers, DefaultPresetRefusesWithEperm) {
+  const std::vector<Refused> cases = {
+      {{"unshare-user"}, 0},   {{"clone-user"}, 0},
+      {{"keyctl"}, 0},         {{"ptrace"}, 0},
+      {{"tiocsti"}, 0},        {{"tiocsti-high"}, 0},  // high bits set: CVE-2019-10063
+      {{"personality-noaslr"}, 0},
+  };
+  for (const auto& c : cases) {
+    const Result off = sys("off", c.op);
+    ASSERT_EQ(off.status, c.without) << c.op[0] << " without seccomp: " << off.describe();
+    const Result on = sys("default", c.op);
+    EXPECT_EQ(on.status, EPERM) << c.op[0] << " with seccomp: " << on.describe();
+  }
+}
+
+TEST_P(Layers, MptcpAndIoUringAreRefusedWhereTheKernelHasThem) {
+  for (const char* op : {"mptcp", "io-uring"}) {
+    const Result off = sys("off", {op});
+    // Without seccomp the kernel may lack them (EPROTONOSUPPORT, ENOSYS) or
+    // allow them; it must not already say EPERM, or nothing is shown.
+    ASSERT_NE(off.status, EPERM) << op << ": " << off.describe();
+    const Result on = sys("default", {op});
+    EXPECT_EQ(on.status, EPERM) << op << ": " << on.describe();
+  }
+}
+
+TEST_P(Layers, ForeignArchitectureCallsKill) {
+  const Result off = sys("off", {"x32"});
+  ASSERT_EQ(off.status, ENOSYS) << off.describe();  // no x32 ABI: a plain error
+  const Result on = sys("default", {"x32"});
+  EXPECT_EQ(on.status, kSigsysStatus) << on.describe();
+}
+
+TEST_P(Layers, MountIsRefusedWithAndWithoutSeccomp) {
+  // Landlock and the dropped capabilities already refuse it; seccomp is a
+  // third stop. All three must say EPERM, as root too.
+  for (const char* s : {"off", "default"}) {
+    EXPECT_EQ(sys(s, {"mount", "/tmp"}).status, EPERM) << s;
+    EXPECT_EQ(sys(s, {"umount", "/proc"}).status, EPERM) << s;
+  }
+}
+
+TEST_P(Layers, StrictModeAppliesTheDefaultPreset) {
+  const Result r = launch({"--mode", "strict", "--profile", "minimal"}, {sysprobe_path(), "keyctl"});
+  EXPECT_EQ(r.status, EPERM) << r.describe();
+}
+
+TEST_P(Layers, ProfileListsAllowNestedUsernsAndGroups) {
+  const std::string cfg = config(
+      "  nested:\n    extends: minimal\n    seccomp: {preset: default, allow_nested_userns: true}\n"
+      "  keyring-only:\n    extends: minimal\n    seccomp: {deny: ['@keyring']}\n"
+      "  allow-ptrace:\n    extends: minimal\n    seccomp: {preset: default, allow: [ptrace]}\n");
+  auto run = [&](const char* profile, const char* op) {
+    return launch({"--config", cfg, "--profile", profile}, {sysprobe_path(), op});
+  };
+  EXPECT_EQ(run("nested", "unshare-user").status, 0);
+  EXPECT_EQ(run("nested", "keyctl").status, EPERM);
+  EXPECT_EQ(run("keyring-only", "keyctl").status, EPERM);
+  EXPECT_EQ(run("keyring-only", "unshare-user").status, 0);  // no preset
+  EXPECT_EQ(run("allow-ptrace", "ptrace").status, 0);
+  EXPECT_EQ(run("allow-ptrace", "keyctl").status, EPERM);
+}
+
+TEST_P(Layers, UnknownSyscallNameIsAnErrorBeforeAnythingRuns) {
+  const std::string marker = tree_->at("project/ran");
+  const std::string cfg =
+      config("  typo:\n    extends: minimal\n    seccomp: {deny: [kexec_lod]}\n");
+  for (const char* flag : {"--dry-run", "--log-level=warn"}) {
+    const Result r = launch({"--config", cfg, "--profile", "typo", flag},
+                            {"/bin/sh", "-c", "echo > " + marker});
+    EXPECT_EQ(r.status, 125) << r.describe();
+    EXPECT_TRUE(contains(r.err, "kexec_lod"));
+    EXPECT_FALSE(runner::exists(marker));
+  }
+}
+
+// ---- Landlock scopes (ABI 6) ----
+
+// A listener on an abstract unix socket in the test process, the way D-Bus
+// or X11 listen on the host.
+class AbstractListener {
+ public:
+  explicit AbstractListener(const std::string& name) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path + 1, name.data(), name.size());
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd_, 8) == 0;
+  }
+  ~AbstractListener() { if (fd_ >= 0) ::close(fd_); }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+TEST_P(Layers, AbstractUnixSocketsOfTheHostAreOutOfReach) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::LandlockScope);
+  const std::string name = "aisbx-test-" + std::to_string(::getpid());
+  AbstractListener host(name);
+  ASSERT_TRUE(host.ok());
+  const std::string cfg = config(
+      "  open:\n    extends: minimal\n    network: host\n    scope: {abstract_unix_socket: false}\n");
+  for (const char* mode : {"landlock", "layered"}) {
+    const Result off = launch({"--config", cfg, "--profile", "open", "--mode", mode},
+                              {sysprobe_path(), "connect-abstract", name});
+    ASSERT_EQ(off.status, 0) << mode << ": " << off.describe();
+    const Result on = launch({"--profile", "minimal", "--net", "host", "--mode", mode},
+                             {sysprobe_path(), "connect-abstract", name});
+    EXPECT_EQ(on.status, EPERM) << mode << ": " << on.describe();
+  }
+}
+
+TEST_P(Layers, SignalsToHostProcessesAreRefused) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::LandlockScope);
+  // A process of the same user outside the sandbox, so that only the scope
+  // can say no.
+  const pid_t victim = ::fork();
+  if (victim == 0) {
+    if (GetParam() == As::nobody) {
+      ::setgroups(0, nullptr);
+      ::setresgid(runner::kNobodyGid, runner::kNobodyGid, runner::kNobodyGid);
+      ::setresuid(runner::kNobodyUid, runner::kNobodyUid, runner::kNobodyUid);
+    }
+    ::pause();
+    ::_exit(0);
+  }
+  const std::string pid = std::to_string(victim);
+  const std::string cfg =
+      config("  open:\n    extends: minimal\n    scope: {signal: false}\n");
+  const Result off = launch({"--config", cfg, "--profile", "open", "--mode", "landlock"},
+                            {sysprobe_path(), "kill", pid});
+  const Result on = launch({"--profile", "minimal", "--mode", "landlock"}, {sysprobe_path(), "kill", pid});
+  ::kill(victim, SIGKILL);
+  ::waitpid(victim, nullptr, 0);
+  EXPECT_EQ(off.status, 0) << off.describe();
+  EXPECT_EQ(on.status, EPERM) << on.describe();
+}
+
+// ---- Landlock TCP rules (ABI 4) ----
+
+class TcpListener {
+ public:
+  TcpListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::listen(fd_, 8) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port_ = ntohs(a.sin_port);
+  }
+  ~TcpListener() { if (fd_ >= 0) ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_P(Layers, ConnectTcpAllowsOnlyTheListedPorts) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::LandlockNet);
+  TcpListener allowed, other;
+  ASSERT_GT(allowed.port(), 0);
+  ASSERT_GT(other.port(), 0);
+  const std::string cfg = config("  web:\n    extends: minimal\n    network:\n      mode: host\n"
+                                 "      connect_tcp: [" + std::to_string(allowed.port()) + "]\n");
+  for (const char* mode : {"landlock", "layered"}) {
+    auto connect = [&](int port) {
+      return launch({"--config", cfg, "--profile", "web", "--mode", mode},
+                    {probe_path(), "connect-tcp", "127.0.0.1", std::to_string(port)});
+    };
+    EXPECT_EQ(connect(allowed.port()).status, 0) << mode;
+    EXPECT_EQ(connect(other.port()).status, EACCES) << mode;
+  }
+  // In landlock mode, `network: none` is Landlock's: no connect at all.
+  const Result none = launch({"--profile", "minimal", "--mode", "landlock"},
+                             {probe_path(), "connect-tcp", "127.0.0.1", std::to_string(allowed.port())});
+  EXPECT_EQ(none.status, EACCES) << none.describe();
+}
+
+// ---- environment ----
+
+TEST_P(Layers, SecretsAreNotPassedUnlessKept) {
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"GITHUB_TOKEN", "gh-secret"},     {"MY_API_KEY", "api-secret"},
+      {"AWS_SECRET_ACCESS_KEY", "aws"},  {"SSH_AUTH_SOCK", "/run/agent.sock"},
+      {"GIT_ASKPASS", "/usr/bin/askpass"}, {"KEEPME_TOKEN", "kept"},
+      {"ORDINARY", "plain"}};
+  const std::string cfg = config(
+      "  keep:\n    extends: minimal\n    env_policy: {mode: inherit, keep: ['KEEPME_*']}\n");
+  const Result r = launch({"--config", cfg, "--profile", "keep"}, {"/usr/bin/env"}, env);
+  ASSERT_EQ(r.status, 0) << r.describe();
+  for (const char* gone : {"GITHUB_TOKEN=", "MY_API_KEY=", "AWS_SECRET_ACCESS_KEY=",
+                           "SSH_AUTH_SOCK=", "GIT_ASKPASS="})
+    EXPECT_FALSE(contains(r.out, gone)) << gone;
+  EXPECT_TRUE(contains(r.out, "KEEPME_TOKEN=kept"));
+  EXPECT_TRUE(contains(r.out, "ORDINARY=plain"));
+  EXPECT_TRUE(contains(r.out, "PATH="));
+
+  // The plan names what it drops, never the values.
+  const Result plan = launch({"--config", cfg, "--profile", "keep", "--dry-run"}, {"/usr/bin/env"}, env);
+  ASSERT_EQ(plan.status, 0) << plan.describe();
+  EXPECT_TRUE(contains(plan.out, "GITHUB_TOKEN"));
+  EXPECT_FALSE(contains(plan.out, "gh-secret"));
+  EXPECT_FALSE(contains(plan.out, "api-secret"));
+}
+
+TEST_P(Layers, CleanEnvironmentKeepsOnlyTheBasics) {
+  const std::string cfg = config("  clean:\n    extends: minimal\n    env_policy: clean\n");
+  const Result r = launch({"--config", cfg, "--profile", "clean"}, {"/usr/bin/env"},
+                          {{"ORDINARY", "plain"}, {"LANG", "C.UTF-8"}});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_FALSE(contains(r.out, "ORDINARY="));
+  EXPECT_TRUE(contains(r.out, "LANG=C.UTF-8"));
+  EXPECT_TRUE(contains(r.out, "PATH="));
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, Layers, ::testing::ValuesIn(runner::users_to_test()),
+                         [](const ::testing::TestParamInfo<As>& p) { return runner::name_of(p.param); });
+
+}  // namespace
+}  // namespace aisbx::test

@@ -1,0 +1,141 @@
+// aisbx_sysprobe: one system call that a seccomp filter or a Landlock scope
+// may refuse; exits 0 on success or with the errno (capped at 254). A
+// process killed by the filter shows as 128+SIGSYS to the caller.
+// Only ever run it inside a sandbox: as root on the host, `mount` and
+// `umount` would change the host's mount table.
+// Standalone: no project headers, so it cannot share a bug with the code
+// under test.
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pty.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace {
+
+int result(long rc, const char* what) {
+  if (rc >= 0) return 0;
+  const int err = errno;
+  std::fprintf(stderr, "aisbx_sysprobe: %s: %s\n", what, std::strerror(err));
+  return err > 254 ? 254 : err;
+}
+
+int tiocsti(bool high_bits) {
+  int master = -1, slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return result(-1, "openpty");
+  // TIOCSTI needs the terminal to be our controlling one (or CAP_SYS_ADMIN):
+  // a new session takes the new pty as its controlling terminal.
+  if (::setsid() < 0) return result(-1, "setsid");
+  if (::ioctl(slave, TIOCSCTTY, 0) != 0) return result(-1, "ioctl(TIOCSCTTY)");
+  char c = 'x';
+  // The request is an int to the kernel: with the high bits set it still
+  // means TIOCSTI, which a filter comparing 64 bits would miss.
+  unsigned long req = TIOCSTI;
+  if (high_bits) req |= 0xdead000000000000UL;
+  return result(::syscall(SYS_ioctl, slave, req, &c), "ioctl(TIOCSTI)");
+}
+
+int ptrace_child() {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  const long rc = ::ptrace(PTRACE_ATTACH, child, nullptr, nullptr);
+  const int err = errno;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  errno = err;
+  return result(rc, "ptrace(PTRACE_ATTACH)");
+}
+
+int clone_newuser() {
+  // The raw clone syscall (x86_64 argument order: flags, stack, ptid, ctid, tls).
+  const long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid == 0) ::_exit(0);
+  if (pid > 0) ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+  return result(pid, "clone(CLONE_NEWUSER)");
+}
+
+int connect_abstract(const char* name) {
+  const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return result(-1, "socket(AF_UNIX)");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::size_t n = std::strlen(name);
+  std::memcpy(a.sun_path + 1, name, n);  // sun_path[0] == 0: abstract
+  return result(::connect(s, reinterpret_cast<sockaddr*>(&a),
+                          static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n)),
+                "connect(abstract)");
+}
+
+// i386 getpid through int 0x80: a foreign-architecture call.
+int int80() {
+#if defined(__x86_64__)
+  long ret = 20;  // __NR_getpid on i386
+  asm volatile("int $0x80" : "+a"(ret) : : "memory");
+  if (ret < 0) {
+    errno = static_cast<int>(-ret);
+    return result(-1, "int 0x80 getpid");
+  }
+  return 0;
+#else
+  errno = ENOSYS;
+  return result(-1, "int 0x80 (not x86_64)");
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs("usage: aisbx_sysprobe mount DIR|umount DIR|unshare-user|clone-user|keyctl|ptrace|"
+               "tiocsti|tiocsti-high|mptcp|personality-noaslr|io-uring|int80|x32|"
+               "connect-abstract NAME|kill PID\n", stderr);
+    return 255;
+  }
+  const std::string_view op = argv[1];
+  // Never run these outside a sandbox as root: they change the mount table.
+  if (op == "mount" && argc == 3) return result(::mount("none", argv[2], "tmpfs", 0, nullptr), "mount");
+  if (op == "umount" && argc == 3) return result(::umount2(argv[2], MNT_DETACH), "umount2");
+  if (op == "unshare-user") return result(::unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)");
+  if (op == "clone-user") return clone_newuser();
+  if (op == "keyctl")  // KEYCTL_GET_KEYRING_ID of the session keyring, create=1
+    return result(::syscall(SYS_keyctl, 0, -3, 1), "keyctl");
+  if (op == "ptrace") return ptrace_child();
+  if (op == "tiocsti") return tiocsti(false);
+  if (op == "tiocsti-high") return tiocsti(true);
+  if (op == "mptcp") return result(::socket(AF_INET, SOCK_STREAM, 262), "socket(IPPROTO_MPTCP)");
+  if (op == "personality-noaslr") {
+    const long rc = ::personality(ADDR_NO_RANDOMIZE);
+    return result(rc == -1 ? -1 : 0, "personality(ADDR_NO_RANDOMIZE)");
+  }
+  if (op == "io-uring") {
+    unsigned char params[120] = {};  // struct io_uring_params, zeroed
+    return result(::syscall(SYS_io_uring_setup, 1, params), "io_uring_setup");
+  }
+  if (op == "int80") return int80();
+  // An x32 call: the x86_64 syscall instruction with the x32 bit set.
+  if (op == "x32") return result(::syscall(0x40000000L | SYS_getpid), "x32 getpid");
+  if (op == "connect-abstract" && argc == 3) return connect_abstract(argv[2]);
+  if (op == "kill" && argc == 3) return result(::kill(std::atoi(argv[2]), 0), "kill(pid, 0)");
+  std::fprintf(stderr, "aisbx_sysprobe: unknown op %s\n", argv[1]);
+  return 255;
+}
