@@ -43,7 +43,7 @@ inline constexpr AccessMask kResolveUnix = 1ULL << 16;  // ABI 9
 // Rights that make sense on a regular file (PATH_BENEATH on a file fd with
 // anything else is EINVAL).
 inline constexpr AccessMask kFileRights =
-    kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev;
+    kExecute | kWriteFile | kReadFile | kTruncate | kIoctlDev | kResolveUnix;
 
 // Rights that need a writable mount to be of any use: a root granting one
 // of them is bind-mounted read-write by the namespace wall.

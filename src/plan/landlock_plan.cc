@@ -114,6 +114,7 @@ Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots) {
     return fail("--require-landlock conflicts with --mode ns, which applies no Landlock");
 
   l.requested_fs = p.control_access.granted;
+  if (p.network.unix_sockets) l.requested_fs |= fs::kResolveUnix;
   l.handled_fs = l.requested_fs & fs_rights_at(l.abi);
   l.ignored_fs = l.requested_fs & ~l.handled_fs;
   if (wants_landlock(mode)) warn_about_rights(cx, roots);

@@ -15,7 +15,9 @@ Expected<void> add_root(Context& cx, std::vector<Root>& out, const std::string& 
   const Fs& fs = cx.in.fs;
   auto real = fs.realpath(path);
   if (!real) {
-    const std::string what = raw.where.str() + ": access_roots." + group + ".paths: `" +
+    const std::string key =
+        group.find('.') != std::string::npos ? group : "access_roots." + group + ".paths";
+    const std::string what = raw.where.str() + ": " + key + ": `" +
                              raw.value + "`" + (raw.value != path ? " (`" + path + "`)" : "") +
                              " does not exist";
     if (required)
@@ -109,6 +111,13 @@ Expected<std::vector<Root>> collect_roots(Context& cx) {
   };
   AISBX_TRY(cli(o.ro, "ro", kCliRo));
   AISBX_TRY(cli(o.rw, "rw", fs_rights_at(kMaxKnownAbi)));
+
+  // network.unix_sockets: the sockets the sandbox may connect to, each a
+  // root granting resolve_unix (Landlock ABI 9) and, in the namespace wall,
+  // the only sockets that exist.
+  if (const auto& socks = cx.in.profile.network.unix_sockets)
+    for (const auto& raw : *socks)
+      AISBX_TRY(add_root(cx, roots, "network.unix_sockets", raw, fs::kResolveUnix, false));
 
   if (cx.in.profile.git.value_or(profile::GitMode::off) == profile::GitMode::worktree)
     add_git_dirs(cx, roots);
