@@ -193,6 +193,18 @@ void warn_never_granted(Context& cx) {
   AccessMask granted = 0;
   for (const auto& g : cx.in.profile.access_roots) granted |= g.permissions.granted;
   for (const auto& r : cx.plan.landlock.rules) granted |= r.requested;
+  // Without the namespace wall nothing is implicit: a shell's `> /dev/null`
+  // fails unless the profile lists it. Say so before the program does.
+  if (!cx.plan.ns.enabled && cx.plan.landlock.enabled && (controlled & fs::kWriteFile)) {
+    const bool dev_null = std::any_of(
+        cx.plan.landlock.rules.begin(), cx.plan.landlock.rules.end(), [](const LandlockRule& r) {
+          return (r.access & fs::kWriteFile) && is_within("/dev/null", r.path);
+        });
+    if (!dev_null)
+      cx.warn("`/dev/null` is in no root granting write_file: writing to it fails in this "
+              "sandbox (add it to a group with read_file, write_file" +
+              std::string(controlled & fs::kTruncate ? ", truncate" : "") + ")");
+  }
   const AccessMask never = controlled & ~granted;
   if (never & fs::kTruncate)
     cx.warn("truncate is controlled but granted to no root: opening any file with O_TRUNC "

@@ -138,7 +138,8 @@ Result run(const RunSpec& spec) {
     return r;
   }
   if (pid == 0) {
-    if (::dup2(null_fd, 0) < 0 || ::dup2(out_pipe[1], 1) < 0 || ::dup2(err_pipe[1], 2) < 0)
+    if (::dup2(null_fd, 0) < 0 || ::dup2(out_pipe[1], 1) < 0 ||
+        ::dup2(err_pipe[1], 2) < 0)
       child_die("dup2");
     // No fd of the test binary reaches the command; 0-2 stay.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) child_die("close_range");
@@ -227,7 +228,8 @@ std::string TempTree::dir(const std::string& rel, mode_t mode) {
   std::size_t i = 0;
   while (i <= rel.size()) {
     const auto slash = rel.find('/', i);
-    const std::string part = rel.substr(i, slash == std::string::npos ? std::string::npos : slash - i);
+    const std::string part =
+        rel.substr(i, slash == std::string::npos ? std::string::npos : slash - i);
     if (!part.empty()) {
       path += "/" + part;
       if (::mkdir(path.c_str(), mode) == 0) {
@@ -243,7 +245,8 @@ std::string TempTree::dir(const std::string& rel, mode_t mode) {
   return path;
 }
 
-std::string TempTree::file(const std::string& rel, const std::string& content, mode_t mode) {
+std::string TempTree::file(const std::string& rel, const std::string& content,
+                           mode_t mode) {
   const auto slash = rel.rfind('/');
   if (slash != std::string::npos) dir(rel.substr(0, slash));
   const std::string path = at(rel);
@@ -295,7 +298,8 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
+::testing::AssertionResult contains(const std::string& haystack,
+                                    const std::string& needle) {
   if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "expected to find `" << needle << "` in:\n"
                                        << haystack;

@@ -35,7 +35,7 @@ gid_t gid_of(As as);
 
 // How a run ended.
 struct Result {
-  int status = -1;        // exit code, or 128+N if killed by signal N (as a shell shows it)
+  int status = -1;  // exit code, or 128+N if killed by signal N (as a shell shows it)
   bool signaled = false;  // killed by a signal (status is then 128+N)
   bool timed_out = false;
   std::string out;
@@ -78,7 +78,8 @@ class TempTree {
   // mkdir -p, each new directory 0755 and given to the owner.
   std::string dir(const std::string& rel, mode_t mode = 0755);
   // Writes a file (replacing it), parent directories made as by dir().
-  std::string file(const std::string& rel, const std::string& content, mode_t mode = 0644);
+  std::string file(const std::string& rel, const std::string& content,
+                   mode_t mode = 0644);
   // A symlink at rel pointing at `target` (replacing an existing one).
   std::string symlink(const std::string& rel, const std::string& target);
   // Removes rel and everything below it, if it exists.
@@ -97,6 +98,7 @@ std::string read_text(const std::string& path);
 // Quotes for sh -c: 'a'\''b'.
 std::string shell_quote(const std::string& s);
 // For EXPECT_TRUE: the haystack contains the needle, else says what it had.
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle);
+::testing::AssertionResult contains(const std::string& haystack,
+                                    const std::string& needle);
 
 }  // namespace aisbx::test::runner
