@@ -184,7 +184,21 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
   add_implicit_rule(l, "/proc", implicit_proc_rights(), "sandbox /proc");
   add_implicit_rule(l, "/dev", implicit_dev_rights(), "sandbox /dev");
   add_implicit_rule(l, "/dev/shm", fs_rights_at(kMaxKnownAbi), "sandbox /dev/shm");
-  add_implicit_rule(l, "/tmp", fs_rights_at(kMaxKnownAbi), "sandbox /tmp");
+  // Landlock rights add up downward, across mounts: a full rule on /tmp
+  // would give every root bound beneath it every right. Then /tmp gets only
+  // what all those roots grant.
+  AccessMask tmp_rights = fs_rights_at(kMaxKnownAbi);
+  bool roots_in_tmp = false;
+  for (const auto& r : roots)
+    if (r.path != "/tmp" && is_within(r.path, "/tmp")) {
+      tmp_rights &= r.granted;
+      roots_in_tmp = true;
+    }
+  if (roots_in_tmp && l.enabled)
+    cx.warn("roots lie beneath /tmp: the private /tmp gets only the rights they all grant (" +
+            join_fs_rights(tmp_rights & l.handled_fs) +
+            "), since a Landlock rule on /tmp would also cover them");
+  add_implicit_rule(l, "/tmp", tmp_rights, "sandbox /tmp");
   return {};
 }
 
