@@ -94,13 +94,22 @@ Expected<void> collect(Context& cx, const std::vector<Root>& roots) {
       std::vector<std::string> matches;
       if (is_pattern_path(pat.value)) {
         AISBX_ASSIGN(abs, expand_path(pat, cx.vars));
-        const bool inside = std::any_of(roots.begin(), roots.end(), [&](const Root& r) {
-          return r.group == g.name && is_within(abs, r.path);
+        auto root = std::find_if(roots.begin(), roots.end(), [&](const Root& r) {
+          return r.group == g.name && r.is_dir && is_within(abs, r.path);
         });
-        if (!inside)
+        if (root == roots.end())
           return fail(pat.where.str() + ": " + key + ": `" + abs +
                       "` is not inside a root of the group");
-        matches.push_back(abs);
+        // A glob in the absolute form expands beneath that root, as the
+        // relative form does.
+        const std::string rel = abs == root->path ? "" : abs.substr(root->path == "/" ? 1 : root->path.size() + 1);
+        if (has_glob(rel)) {
+          auto m = expand_glob(fs, root->path, rel);
+          if (!m) return std::unexpected(with_context(m.error(), pat.where.str() + ": " + key));
+          matches = std::move(*m);
+        } else {
+          matches.push_back(abs);
+        }
       } else {
         for (const auto& r : roots) {
           if (r.group != g.name || !r.is_dir) continue;
