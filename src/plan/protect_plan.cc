@@ -193,6 +193,10 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
     std::vector<const ProtectedPath*> under;
     const ProtectedPath* exact = nullptr;
     for (const auto& p : prot) {
+      // A path missing now is not split around, as the namespace wall does
+      // not mask it: taking every right from its parent (it may become a
+      // directory) would leave e.g. a project without `.env` unusable.
+      if (p.kind == FileKind::missing) continue;
       if (p.path == r.path) exact = &p;
       else if (r.is_dir && is_within(p.path, r.path)) under.push_back(&p);
     }
@@ -213,7 +217,7 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
     AISBX_TRY(s.split(r.path, r.access, under));
   }
   l.rules = std::move(rules);
-  for (auto& p : prot) p.split = true;
+  for (auto& p : prot) p.split = p.kind != FileKind::missing;
   return {};
 }
 

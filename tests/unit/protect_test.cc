@@ -613,13 +613,14 @@ TEST(ProtectLayered, AbsolutePatternInsideTheGroupIsAccepted) {
   EXPECT_NE(op_at(*r, MountKind::mask_dir, in_proj("secrets")), nullptr);
 }
 
-// BUG: src/plan/protect_plan.cc:95-103 (collect, the is_pattern_path
-// branch): an absolute pattern is only expand_path()ed, never glob-expanded,
-// so `${PROJECT}/**/.env` becomes the literal path `.../**/.env`, which is
-// missing with a missing parent and dropped without a word (line 124), and
-// `${PROJECT}/*.env` becomes a missing literal `.../*.env` that nothing
-// masks. Either way `.env` stays readable while the profile says it is
-// denied. Expected: the glob expanded beneath the group's root (as the
+// BUG (found at commit 4651aac; a fix is under way in the working tree, turn
+// this into "Was a bug, fixed" once it is committed): src/plan/protect_plan.cc,
+// collect(), the is_pattern_path branch: an absolute pattern was only
+// expand_path()ed, never glob-expanded, so `${PROJECT}/**/.env` became the
+// literal path `.../**/.env`, missing with a missing parent and dropped
+// without a word, and `${PROJECT}/*.env` a missing literal `.../*.env` that
+// nothing masks. Either way `.env` stayed readable while the profile says it
+// is denied. Expected: the glob expanded beneath the group's root (as the
 // relative form is), or an error naming the pattern; never silence.
 TEST(ProtectLayered, AbsoluteGlobPatternIsExpandedOrRefused) {
   for (const char* pattern : {"${PROJECT}/**/.env", "${PROJECT}/*.env"}) {
@@ -838,18 +839,18 @@ TEST_P(ProtectSplit, SymlinkSiblingsGetNoRule) {
   EXPECT_EQ(rule_at(*r, "/srv/data"), nullptr);
 }
 
-TEST_P(ProtectSplit, MissingPathTakesEverythingFromItsParent) {
-  // A path missing now may be created as a directory later: its parent
-  // keeps nothing that a directory could inherit.
+TEST_P(ProtectSplit, MissingPathIsNotSplitAround) {
+  // A path missing now is listed but not split around (as the namespace
+  // wall does not mask it): its parent keeps the root's rule whole.
   World w = world();
   auto r = w.run(protect_doc({".env"}, {}));
   ASSERT_TRUE(r.has_value()) << err(r);
   const ProtectedPath* env = prot_at(*r, in_proj(".env"));
   ASSERT_NE(env, nullptr);
   EXPECT_EQ(env->kind, FileKind::missing);
-  EXPECT_EQ(rule_at(*r, kProj), nullptr)
-      << "the project keeps " << names(rule_at(*r, kProj)->access);
-  EXPECT_RIGHTS(rule_at(*r, in_proj("src"))->access, kAll7);
+  EXPECT_FALSE(env->split);
+  ASSERT_NE(rule_at(*r, kProj), nullptr);
+  EXPECT_RIGHTS(rule_at(*r, kProj)->access, kAll7);
 }
 
 TEST_P(ProtectSplit, OtherRootsAreUntouched) {
