@@ -13,6 +13,9 @@ constexpr const char* kExamples = R"(Examples:
   aisbx-ns --profile agent --dry-run -- sh
       print what the sandbox would do, run nothing
   aisbx-ns --profile minimal --print-ruleset --format json
+  aisbx-ns --profile agent --check -- node server.js
+      what the sandbox would lack: escaping symlinks, mounts inside roots,
+      the command, its loader and libraries, HOME (exit 1 if anything)
   aisbx-ns --mode strict --profile build -- make -j2
       both walls and seccomp, or refuse to run
   ai-sandbox-landlock --profile copilot-backend -- cat README.md
@@ -79,7 +82,10 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 1000));
   app.add_flag("--dry-run", o.dry_run, "Print the plan, run nothing");
   app.add_flag("--print-ruleset", o.print_ruleset, "Print the Landlock ruleset, run nothing");
-  app.add_option("--format", format, "Output of --dry-run/--print-ruleset/--features: text|json")
+  app.add_flag("--check", o.check,
+               "Lint the profile against this filesystem, run nothing (exit 0 clean, 1 findings)");
+  app.add_option("--format", format,
+                 "Output of --dry-run/--print-ruleset/--check/--features: text|json")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--features", o.features, "What this kernel supports, and why not");
   app.add_flag("--list-profiles", o.list_profiles, "Profiles and where each comes from");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "aisbx/builtin.h"
+#include "aisbx/check.h"
 #include "aisbx/features_render.h"
 #include "aisbx/host_sys.h"
 #include "aisbx/probe.h"
@@ -59,7 +60,7 @@ Expected<int> run_plan(const plan::Plan& p) {
   AISBX_TRY(stage::apply_landlock(p.landlock));
   AISBX_TRY(stage::close_fds_on_exec(p.exec.keep_fds));
   AISBX_TRY(stage::apply_seccomp(p.seccomp));
-  return std::unexpected(stage::exec(p.exec));
+  return std::unexpected(stage::exec(p));
 }
 
 }  // namespace
@@ -119,6 +120,14 @@ Expected<int> run(const Options& o) {
   RealFs fs;
   AISBX_ASSIGN(p, plan::resolve({selected.first, selected.second, o, features, host, fs}));
   AISBX_TRY(stage::check_seccomp(p.seccomp));
+
+  if (o.check) {
+    AISBX_ASSIGN(report, check::run(p, fs));
+    const std::string out = o.format == Format::json ? check::render_json(p, report)
+                                                     : check::render_text(p, report);
+    std::fputs(out.c_str(), stdout);
+    return check::exit_status(report);
+  }
 
   if (o.dry_run || o.print_ruleset || p.dry_run) {
     const auto section = o.print_ruleset && !o.dry_run ? plan::Section::ruleset : plan::Section::all;

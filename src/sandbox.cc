@@ -148,7 +148,7 @@ std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
     if (auto r = stage::apply_seccomp(p.seccomp); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
     if (::fcntl(err_fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
-    return stage::exec(p.exec);
+    return stage::exec(p);
   };
   const Error e = run();
   send_error(err_fd, e);

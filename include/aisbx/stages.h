@@ -29,8 +29,10 @@ Expected<void> apply_seccomp(const plan::SeccompPlan& s);
 // opened before restrict_self keep their rights (spec, security notes).
 Expected<void> close_fds_on_exec(const std::vector<int>& keep);
 
-// chdir, environment, execve (PATH searched in the Plan's environment).
-// Returns only on failure, with exit code 126 or 127 in the Error.
-Error exec(const plan::ExecPlan& e);
+// chdir, environment, execve of p.exec (PATH searched in the Plan's
+// environment). Returns only on failure, with exit code 126 or 127 in the
+// Error, whose hint names the path and the right the Plan lacks and the
+// profile line that would allow it (the Oracle, asked after the fact).
+Error exec(const plan::Plan& p);
 
 }  // namespace aisbx::stage

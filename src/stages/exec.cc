@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aisbx/stages.h"
+#include "check/exec_diagnosis.h"
 
 namespace aisbx::stage {
 namespace {
@@ -19,7 +20,7 @@ std::string lookup(const std::vector<std::pair<std::string, std::string>>& env,
   return {};
 }
 
-Error exec_error(int err, const std::string& path, bool searched) {
+Error exec_error(const plan::Plan& p, int err, const std::string& path, bool searched) {
   Error e{"execve " + q(path), err, {}, kExitNotExecutable};
   switch (err) {
     case ENOENT:
@@ -27,7 +28,16 @@ Error exec_error(int err, const std::string& path, bool searched) {
         e.exit_code = kExitNotFound;
         e.hint = "the command is not in the sandbox's PATH, or its directory is not a root "
                  "of the profile";
-      } else if (::access(path.c_str(), F_OK) == 0) {
+        std::string path_value = lookup(p.exec.env, "PATH");
+        if (path_value.empty()) path_value = "/usr/local/bin:/usr/bin:/bin";
+        const std::string hidden = check::missing_path_dirs(p, path_value);
+        if (!hidden.empty())
+          e.hint = "the sandbox does not show the PATH directories " + hidden +
+                   "; `aisbx-ns --check` with the same options finds where the host has the "
+                   "command and the profile line to add";
+        return e;
+      }
+      if (::access(path.c_str(), F_OK) == 0) {
         e.hint = "the file is there, so its interpreter (#! line or ELF loader) is missing "
                  "in the sandbox: add its directory to the profile's roots";
       } else {
@@ -40,8 +50,10 @@ Error exec_error(int err, const std::string& path, bool searched) {
                "libraries) may lack `execute` in the profile, or be mounted noexec";
       break;
     default:
-      break;
+      return e;
   }
+  // Name the path and the right the Plan lacks, and the line that allows it.
+  if (auto d = check::diagnose_exec(p, path)) e.hint = d->cause + "; to allow it, " + d->fix;
   return e;
 }
 
@@ -61,10 +73,14 @@ Expected<void> close_fds_on_exec(const std::vector<int>& keep) {
   return {};
 }
 
-Error exec(const plan::ExecPlan& e) {
-  if (::chdir(e.cwd.c_str()) != 0)
-    return errno_error(errno, "chdir " + q(e.cwd),
-                       "the working directory is not reachable in the sandbox");
+Error exec(const plan::Plan& p) {
+  const plan::ExecPlan& e = p.exec;
+  if (::chdir(e.cwd.c_str()) != 0) {
+    Error err = errno_error(errno, "chdir " + q(e.cwd),
+                            "the working directory is not reachable in the sandbox");
+    if (auto d = check::diagnose_cwd(p)) err.hint = d->cause + "; to allow it, " + d->fix;
+    return err;
+  }
   std::vector<std::string> envs;
   for (const auto& [k, v] : e.env) envs.push_back(k + "=" + v);
   std::vector<char*> envp, argv;
@@ -77,7 +93,7 @@ Error exec(const plan::ExecPlan& e) {
   const std::string& cmd = e.argv.front();
   if (cmd.find('/') != std::string::npos) {
     ::execve(cmd.c_str(), argv.data(), envp.data());
-    return exec_error(errno, cmd, false);
+    return exec_error(p, errno, cmd, false);
   }
   // PATH search in the sandbox's environment, as execvpe does, keeping the
   // most telling error: EACCES beats ENOENT.
@@ -99,7 +115,7 @@ Error exec(const plan::ExecPlan& e) {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  Error err = exec_error(best, best_path, best == ENOENT);
+  Error err = exec_error(p, best, best_path, best == ENOENT);
   if (best == ENOENT) err.what = "command " + q(cmd) + " not found in PATH=" + path;
   return err;
 }

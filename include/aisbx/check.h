@@ -1,0 +1,59 @@
+// `--check`: the profile linted against the real filesystem, nothing run.
+// Each finding names a path, what is wrong there, and the profile line that
+// fixes it. Exit status: 0 clean, 1 findings (125 stays the launcher's own
+// failure: a bad profile never gets this far).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "aisbx/error.h"
+#include "aisbx/host.h"
+#include "aisbx/options.h"
+#include "aisbx/plan.h"
+
+namespace aisbx::check {
+
+struct Finding {
+  // symlink | mount | missing | overlap | cwd | command | interpreter |
+  // library | home | warning
+  std::string kind;
+  std::string path;
+  std::string problem;
+  std::string fix;  // the profile line to add or change; "" if none applies
+};
+
+// How much of one root the symlink scan looked at.
+struct RootScan {
+  std::string root;
+  std::size_t scanned = 0;      // entries examined
+  std::size_t not_scanned = 0;  // entries past the limit, counted by name only
+  bool count_capped = false;    // not_scanned is a lower bound
+  std::size_t unreadable = 0;   // directories the caller cannot list
+};
+
+struct Report {
+  std::vector<Finding> findings;
+  std::vector<RootScan> scans;
+  std::vector<std::string> notes;  // what was not checked, and why
+};
+
+struct Limits {
+  std::size_t entries_per_root = 50'000;
+  // Past the limit, names are still counted (no lstat, no readlink), up to
+  // this many, to say how much was left out.
+  std::size_t count_per_root = 1'000'000;
+};
+
+// Runs every check of the Plan against this host; `fs` is the real one.
+// An Error only when the check itself cannot work (mountinfo unreadable).
+Expected<Report> run(const plan::Plan& plan, const Fs& fs, const Limits& limits = {});
+
+std::string render_text(const plan::Plan& plan, const Report& report);
+std::string render_json(const plan::Plan& plan, const Report& report);
+
+// 0 without findings, 1 with.
+int exit_status(const Report& report);
+
+}  // namespace aisbx::check

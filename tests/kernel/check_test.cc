@@ -1,0 +1,603 @@
+// `--check` and the exec-failure diagnosis through the real binary, on
+// fixtures built in a temp tree owned by the user under test:
+//
+// - a planted symlink leaving every root is reported, one inside is not;
+// - a tmpfs and a bind mount made inside the project (in a private mount
+//   namespace: `unshare -m` as root, `unshare -Urm` as 65534) are reported,
+//   and not once the profile denies them;
+// - a program copied into the tree whose library directory the profile lacks
+//   is reported with the library, the real run fails on that very library,
+//   and the group the check suggests, pasted into the profile, fixes both;
+// - a command that cannot start fails with a message naming the path and
+//   the line to add; pasting that line in makes it start;
+// - exit status 0 clean, 1 findings, 125 for a bad profile; JSON output;
+// - in-process: the bounded scan's counts, and the ELF reader on real and
+//   crafted files.
+//
+// Every launcher test runs as the caller and, when the caller is root, as
+// uid/gid 65534 (runner::users_to_test()).
+#include "aisbx/check.h"
+
+#include <elf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "aisbx/host_sys.h"
+#include "aisbx/plan.h"
+#include "aisbx/profile.h"
+#include "check/elf.h"
+#include "kernel_gap.h"
+#include "paths.h"
+#include "run_helpers.h"
+
+namespace aisbx::test {
+namespace {
+
+using runner::As;
+using runner::contains;
+using runner::exists;
+using runner::Result;
+using runner::RunSpec;
+using runner::TempTree;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+#define SKIP_WITHOUT(present, what)                                                    \
+  do {                                                                                 \
+    if (!(present)) {                                                                  \
+      if (must_work()) GTEST_FAIL() << (what) << " (AISBX_REQUIRE_KERNEL_FEATURES=1)"; \
+      GTEST_SKIP() << (what);                                                          \
+    }                                                                                  \
+  } while (0)
+
+std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+std::string real(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr),
+                                                &std::free);
+  return r ? std::string(r.get()) : std::string();
+}
+
+// PT_INTERP read here with <elf.h>, independently of the code under test.
+std::string interpreter_of(const std::string& path) {
+  const std::string bytes = runner::read_text(path);
+  Elf64_Ehdr eh{};
+  if (bytes.size() < sizeof eh) return {};
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    const std::size_t at = eh.e_phoff + static_cast<std::size_t>(i) * sizeof ph;
+    if (at + sizeof ph > bytes.size()) return {};
+    std::memcpy(&ph, bytes.data() + at, sizeof ph);
+    if (ph.p_type == PT_INTERP) return std::string(bytes.c_str() + ph.p_offset);
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// Profiles, written as YAML text the way a user would write them.
+
+struct Group {
+  std::string name;
+  std::vector<std::string> paths;
+  std::vector<std::string> rights;
+};
+
+std::string yq(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// One profile `p`; `extra` is pasted verbatim under access_roots (6 spaces).
+std::string yaml(const std::vector<Group>& groups,
+                 const std::vector<std::string>& control, const std::string& home,
+                 const std::string& extra = "") {
+  std::string y = "version: 1\nprofiles:\n  p:\n    description: \"check test\"\n";
+  y += "    access_roots:\n";
+  for (const auto& g : groups) {
+    y += "      " + g.name + ":\n        paths:\n";
+    for (const auto& p : g.paths) y += "          - " + yq(p) + "\n";
+    y += "        permissions:\n";
+    for (const auto& r : g.rights) y += "          " + r + ": true\n";
+  }
+  if (!extra.empty()) y += "      " + extra + "\n";
+  y += "    control_access:\n";
+  for (const auto& r : control) y += "      " + r + ": true\n";
+  if (!home.empty()) y += "    home: " + yq(home) + "\n";
+  return y;
+}
+
+const std::vector<std::string> kControl = {"read_file", "read_dir", "execute", "refer"};
+const std::vector<std::string> kRead = {"read_file", "read_dir"};
+const std::vector<std::string> kReadExec = {"read_file", "read_dir", "execute"};
+
+// The YAML group a fix suggests: the text in backticks after
+// "under access_roots: `", first looked for after `after`.
+std::string suggested_group(const std::string& text, const std::string& after) {
+  const auto from = text.find(after);
+  if (from == std::string::npos) return {};
+  const std::string marker = "under access_roots: `";
+  const auto at = text.find(marker, from);
+  if (at == std::string::npos) return {};
+  const auto start = at + marker.size();
+  const auto end = text.find('`', start);
+  return end == std::string::npos ? std::string() : text.substr(start, end - start);
+}
+
+// The lines of a text report about one finding kind at one path.
+bool reports(const std::string& out, const std::string& kind, const std::string& path) {
+  return out.find("[" + kind + "] " + path + "\n") != std::string::npos;
+}
+
+// ---------------------------------------------------------------------------
+
+class Check : public ::testing::TestWithParam<As> {
+ protected:
+  void SetUp() override {
+    tree_ = std::make_unique<TempTree>(GetParam(), "aisbx-check");
+    project_ = tree_->dir("project");
+    tree_->file("project/README", "inside\n");
+    home_ = tree_->dir("home");
+    config_ = tree_->at("profiles.yaml");
+    private_home_ = tree_->at("sandbox-home");
+  }
+
+  Result run(std::vector<std::string> argv, const std::string& cwd = {}) const {
+    RunSpec s;
+    s.argv = std::move(argv);
+    s.as = GetParam();
+    s.cwd = cwd.empty() ? project_ : cwd;
+    s.env = {{"HOME", home_}};
+    if (kSanitized) s.env.emplace_back("ASAN_OPTIONS", "detect_leaks=0");
+    return runner::run(s);
+  }
+
+  std::vector<std::string> launcher(const std::vector<std::string>& options,
+                                    const std::vector<std::string>& command) const {
+    std::vector<std::string> v{binary_path(), "--config", config_, "--profile", "p"};
+    v.insert(v.end(), options.begin(), options.end());
+    v.push_back("--");
+    v.insert(v.end(), command.begin(), command.end());
+    return v;
+  }
+
+  std::unique_ptr<TempTree> tree_;
+  std::string project_, home_, config_, private_home_;
+};
+
+std::string user_name(const ::testing::TestParamInfo<As>& info) {
+  return runner::name_of(info.param);
+}
+
+// ---------------------------------------------------------------------------
+// Symlinks.
+
+TEST_P(Check, ReportsASymlinkLeavingEveryRootAndNotOneInside) {
+  const std::string outside = tree_->file("outside/secret", "TOPSECRET\n");
+  const std::string out_link =
+      tree_->symlink("project/deep/er/link", "../../../outside/secret");
+  const std::string in_link = tree_->symlink("project/readme-link", "README");
+  tree_->file("profiles.yaml",
+              yaml({{"project", {project_}, kRead}}, kControl, private_home_));
+  const Result r = run(launcher({"--check", "--mode", "landlock"}, {"/bin/true"}));
+  EXPECT_EQ(r.status, 1) << r.describe();
+  EXPECT_TRUE(reports(r.out, "symlink", out_link)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "(`" + outside + "`) leaves every root")) << r.describe();
+  EXPECT_FALSE(reports(r.out, "symlink", in_link)) << r.describe();
+  // The same finding in JSON.
+  const Result j =
+      run(launcher({"--check", "--mode", "landlock", "--format", "json"}, {"/bin/true"}));
+  EXPECT_EQ(j.status, 1) << j.describe();
+  EXPECT_TRUE(contains(j.out, "{\"kind\":\"symlink\",\"path\":\"" + out_link + "\""))
+      << j.describe();
+  // Gone once the target is a root.
+  tree_->file("profiles.yaml", yaml({{"project", {project_}, kRead},
+                                     {"outside", {dir_of(outside)}, kRead}},
+                                    kControl, private_home_));
+  const Result fixed = run(launcher({"--check", "--mode", "landlock"}, {"/bin/true"}));
+  EXPECT_FALSE(reports(fixed.out, "symlink", out_link)) << fixed.describe();
+}
+
+// ---------------------------------------------------------------------------
+// Mount points: made in a private mount namespace, where the launcher's
+// --check runs too.
+
+TEST_P(Check, ReportsATmpfsAndABindMountInsideARoot) {
+  const std::string unshare = exists("/usr/bin/unshare") ? "/usr/bin/unshare" : "";
+  SKIP_WITHOUT(!unshare.empty(), "unshare(1) is missing");
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+  const std::string sub = tree_->dir("project/sub");
+  const std::string bound = tree_->dir("project/bound");
+  const std::string other = tree_->dir("other-tree");
+  tree_->file("other-tree/data", "other\n");
+  auto check_in_ns = [&](const std::string& profile) {
+    tree_->file("profiles.yaml", profile);
+    std::string script = "mount -t tmpfs aisbx-test-tmpfs " + runner::shell_quote(sub) +
+                         " && mount --bind " + runner::shell_quote(other) + " " +
+                         runner::shell_quote(bound) + " && exec";
+    for (const auto& a : launcher({"--check", "--mode", "landlock"}, {"/bin/true"}))
+      script += " " + runner::shell_quote(a);
+    // Root can make a mount namespace alone; 65534 needs a user namespace
+    // (where it is root) to own one.
+    const std::string flags =
+        GetParam() == As::nobody || ::geteuid() != 0 ? "-Urm" : "-m";
+    return run({unshare, flags, "--", "/bin/sh", "-c", script});
+  };
+  const Result r =
+      check_in_ns(yaml({{"project", {project_}, kRead}}, kControl, private_home_));
+  ASSERT_NE(r.status, 125) << r.describe();
+  EXPECT_EQ(r.status, 1) << r.describe();
+  EXPECT_TRUE(reports(r.out, "mount", sub)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "aisbx-test-tmpfs (tmpfs)")) << r.describe();
+  EXPECT_TRUE(reports(r.out, "mount", bound)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "a bind of `" + other + "`")) << r.describe();
+  EXPECT_TRUE(contains(r.out, "add `sub` to access_roots.project.deny")) << r.describe();
+
+  // Outside the namespace neither mount exists: nothing to report.
+  const Result plain = run(launcher({"--check", "--mode", "landlock"}, {"/bin/true"}));
+  EXPECT_FALSE(contains(plain.out, "[mount]")) << plain.describe();
+
+  // Denied, they are the sandbox's no more.
+  std::string denied = yaml({{"project", {project_}, kRead}}, kControl, private_home_);
+  denied.insert(denied.find("        permissions:"), "        deny: [sub, bound]\n");
+  const Result d = check_in_ns(denied);
+  EXPECT_FALSE(contains(d.out, "[mount]")) << d.describe();
+}
+
+// ---------------------------------------------------------------------------
+// A missing library: the probe (it needs libc only) copied into the tree,
+// with its loader in the profile but not the directory of libc. In landlock
+// mode: with the namespace wall, the loader's own chain of links on a
+// merged-/usr system (/lib64 -> usr/lib64, ld-linux -> /lib/...) needs /lib
+// and so all of /usr/lib, libc's directory included. There, the library is
+// hidden by a `deny` pattern instead.
+
+struct LibCase {
+  As as;
+  const char* mode;
+};
+
+void PrintTo(const LibCase& c, std::ostream* os) {
+  *os << runner::name_of(c.as) << " " << c.mode;
+}
+
+std::string lib_case_name(const ::testing::TestParamInfo<LibCase>& i) {
+  return runner::name_of(i.param.as) + "_" + i.param.mode;
+}
+
+std::vector<LibCase> mode_cases() {
+  std::vector<LibCase> v;
+  for (As as : runner::users_to_test())
+    for (const char* m : {"layered", "landlock"}) v.push_back({as, m});
+  return v;
+}
+
+class CheckLibrary : public ::testing::TestWithParam<As> {
+ protected:
+  // aisbx-ns --config CONFIG --profile p --mode MODE [--check] -- TOOL exit 0
+  Result launch(const TempTree& tree, const std::string& mode, const std::string& tool,
+                bool check) const {
+    RunSpec s;
+    s.argv = {binary_path(), "--config", tree.at("profiles.yaml"), "--profile", "p",
+              "--mode",      mode};
+    if (check) s.argv.push_back("--check");
+    s.argv.insert(s.argv.end(), {"--", tool, "exit", "0"});
+    s.as = GetParam();
+    s.cwd = tree.at("project");
+    s.env = {{"HOME", tree.at("home")}};
+    return runner::run(s);
+  }
+};
+
+TEST_P(CheckLibrary, ReportsALibraryWhoseDirectoryIsNotInTheProfile) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+  SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  TempTree tree(GetParam(), "aisbx-check-lib");
+  tree.dir("project");
+  tree.dir("home");
+  const std::string tool = tree.file("bin/tool", runner::read_text(probe_path()), 0755);
+  const std::string interp = interpreter_of(tool);
+  ASSERT_FALSE(interp.empty()) << "the probe is not a dynamic ELF program";
+  const std::vector<Group> groups{{"tools", {dir_of(tool)}, kReadExec},
+                                  {"loader", {real(interp)}, kReadExec},
+                                  {"project", {tree.at("project")}, kRead}};
+  tree.file("profiles.yaml", yaml(groups, kControl, tree.at("sandbox-home")));
+  const Result c = launch(tree, "landlock", tool, true);
+  EXPECT_EQ(c.status, 1) << c.describe();
+  EXPECT_TRUE(contains(c.out, "library `libc.so.6` (needed by `" + tool + "`)"))
+      << c.describe();
+  EXPECT_TRUE(contains(c.out, "lacks read_file: no Landlock rule covers it"))
+      << c.describe();
+  EXPECT_FALSE(contains(c.out, "[interpreter]"))
+      << "the loader is in the profile: " << c.describe();
+  const std::string group = suggested_group(c.out, "library `libc.so.6`");
+  ASSERT_FALSE(group.empty()) << c.describe();
+
+  // The real run fails on that very library.
+  const Result broken = launch(tree, "landlock", tool, false);
+  EXPECT_EQ(broken.status, 127) << broken.describe();
+  EXPECT_TRUE(contains(broken.err, "libc.so.6")) << broken.describe();
+
+  // The suggested group, pasted in: the check names no library, the program runs.
+  tree.file("profiles.yaml", yaml(groups, kControl, tree.at("sandbox-home"), group));
+  const Result c2 = launch(tree, "landlock", tool, true);
+  EXPECT_NE(c2.status, 125) << c2.describe();
+  EXPECT_FALSE(contains(c2.out, "[library]")) << "pasted: " << group << "\n"
+                                              << c2.describe();
+  const Result ok = launch(tree, "landlock", tool, false);
+  EXPECT_EQ(ok.status, 0) << "pasted: " << group << "\n" << ok.describe();
+}
+
+TEST_P(CheckLibrary, ReportsALibraryHiddenByDeny) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock);
+  SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  const std::string libc = real("/lib/x86_64-linux-gnu/libc.so.6");
+  SKIP_WITHOUT(!libc.empty() && runner::exists("/usr/lib64"),
+               "not a merged-/usr x86_64 system");
+  TempTree tree(GetParam(), "aisbx-check-deny");
+  tree.dir("project");
+  tree.dir("home");
+  const std::string tool = tree.file("bin/tool", runner::read_text(probe_path()), 0755);
+  auto write = [&](bool deny) {
+    std::string y = yaml({{"system", {"/usr", "/lib", "/lib64", "/bin"}, kReadExec},
+                          {"tools", {dir_of(tool)}, kReadExec},
+                          {"project", {tree.at("project")}, kRead}},
+                         kControl, tree.at("sandbox-home"));
+    if (deny)
+      y.insert(y.find("        permissions:"), "        deny: [" + yq(libc) + "]\n");
+    tree.file("profiles.yaml", y);
+  };
+  write(true);
+  const Result c = launch(tree, "layered", tool, true);
+  EXPECT_EQ(c.status, 1) << c.describe();
+  EXPECT_TRUE(contains(c.out, "library `libc.so.6` (needed by `" + tool + "`)"))
+      << c.describe();
+  EXPECT_TRUE(contains(c.out, "`" + libc + "` is hidden by access_roots.system.deny"))
+      << c.describe();
+  EXPECT_TRUE(contains(
+      c.out, "remove the pattern matching `" + libc + "` from access_roots.system.deny"))
+      << c.describe();
+  const Result broken = launch(tree, "layered", tool, false);
+  EXPECT_EQ(broken.status, 127) << broken.describe();
+  EXPECT_TRUE(contains(broken.err, "libc.so.6")) << broken.describe();
+
+  write(false);
+  const Result c2 = launch(tree, "layered", tool, true);
+  EXPECT_FALSE(contains(c2.out, "[library]")) << c2.describe();
+  EXPECT_EQ(launch(tree, "layered", tool, false).status, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, CheckLibrary,
+                         ::testing::ValuesIn(runner::users_to_test()), user_name);
+
+// ---------------------------------------------------------------------------
+// A command that cannot start: the message names the path and the line;
+// the line, pasted in, makes it start.
+
+class StartFailure : public ::testing::TestWithParam<LibCase> {};
+
+TEST_P(StartFailure, NamesThePathAndTheLineThatMakesItStart) {
+  const As as = GetParam().as;
+  const std::string mode = GetParam().mode;
+  if (mode == "layered")
+    AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock);
+  else
+    AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+  TempTree tree(as, "aisbx-check-start");
+  const std::string project = tree.dir("project");
+  const std::string program = runner::read_text(probe_path());
+  const std::string tools_tool = tree.file("tools/tool", program, 0755);
+  const std::string project_tool = tree.file("project/tool", program, 0755);
+  // What the probe needs to load, as the other kernel tests give it.
+  const std::vector<Group> groups{
+      {"system", {"/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache"}, kReadExec},
+      {"project", {project}, kRead}};
+  const std::string config = tree.at("profiles.yaml");
+  auto launch = [&](const std::string& tool, const std::string& extra) {
+    tree.file("profiles.yaml", yaml(groups, kControl, tree.at("sandbox-home"), extra));
+    RunSpec s;
+    s.argv = {binary_path(), "--config", config, "--profile", "p", "--mode",
+              mode,          "--",       tool,   "exit",      "0"};
+    s.as = as;
+    s.cwd = project;
+    s.env = {{"HOME", tree.dir("home")}};
+    if (kSanitized) s.env.emplace_back("ASAN_OPTIONS", "detect_leaks=0");
+    return runner::run(s);
+  };
+
+  // Not in any root: ENOENT behind the namespace wall, EACCES from Landlock.
+  const Result absent = launch(tools_tool, "");
+  EXPECT_EQ(absent.status, mode == "layered" ? 127 : 126) << absent.describe();
+  EXPECT_TRUE(contains(absent.err, "execve `" + tools_tool + "`")) << absent.describe();
+  EXPECT_TRUE(contains(absent.err, mode == "layered" ? "is not in the sandbox"
+                                                     : "no Landlock rule covers it"))
+      << absent.describe();
+  EXPECT_TRUE(
+      contains(absent.err, "add `" + dir_of(tools_tool) +
+                               "` to a group with `execute: true, read_file: true`"))
+      << absent.describe();
+  const std::string group = suggested_group(absent.err, "add `" + dir_of(tools_tool));
+  ASSERT_FALSE(group.empty()) << absent.describe();
+  const Result fixed = launch(tools_tool, group);
+  EXPECT_EQ(fixed.status, 0) << "pasted: " << group << "\n" << fixed.describe();
+
+  // In a root without execute: EACCES, and the right is named.
+  const Result noexec = launch(project_tool, "");
+  EXPECT_EQ(noexec.status, 126) << noexec.describe();
+  EXPECT_TRUE(contains(noexec.err, "`" + project_tool + "` lacks execute"))
+      << noexec.describe();
+  EXPECT_TRUE(
+      contains(noexec.err, "add `execute: true` to access_roots.project.permissions"))
+      << noexec.describe();
+  const std::string group2 = suggested_group(noexec.err, "`" + project_tool + "` lacks");
+  ASSERT_FALSE(group2.empty()) << noexec.describe();
+  const Result fixed2 = launch(project_tool, group2);
+  EXPECT_EQ(fixed2.status, 0) << "pasted: " << group2 << "\n" << fixed2.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, StartFailure, ::testing::ValuesIn(mode_cases()),
+                         lib_case_name);
+
+// ---------------------------------------------------------------------------
+// Exit status: 0 clean, 1 findings, 125 for a profile that does not load.
+
+TEST_P(Check, ExitsZeroWhenCleanOneWithFindingsAndOneTwentyFiveOnABadProfile) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+  SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  // Everything the probe needs, and nothing with links leaving it: its
+  // copy, a copy of libc (found through LD_LIBRARY_PATH), the loader file.
+  const std::string tool = tree_->file("bin/tool", runner::read_text(probe_path()), 0755);
+  const std::string interp = interpreter_of(tool);
+  ASSERT_FALSE(interp.empty());
+  const std::string libc = real("/lib/" + std::string("x86_64-linux-gnu") + "/libc.so.6");
+  SKIP_WITHOUT(!libc.empty(), "no x86_64 multiarch libc here");
+  tree_->file("lib/libc.so.6", runner::read_text(libc), 0755);
+  const std::vector<Group> groups{{"tools", {dir_of(tool)}, kReadExec},
+                                  {"libs", {tree_->at("lib")}, kReadExec},
+                                  {"loader", {real(interp)}, kReadExec},
+                                  {"project", {project_}, kRead}};
+  tree_->file("profiles.yaml", yaml(groups, kControl, private_home_));
+  const std::vector<std::string> opts = {"--check", "--mode", "landlock", "--env",
+                                         "LD_LIBRARY_PATH=" + tree_->at("lib")};
+  const Result clean = run(launcher(opts, {tool, "exit", "0"}));
+  EXPECT_EQ(clean.status, 0) << clean.describe();
+  EXPECT_TRUE(contains(clean.out, "result: clean")) << clean.describe();
+  auto json_opts = opts;
+  json_opts.insert(json_opts.end(), {"--format", "json"});
+  const Result json = run(launcher(json_opts, {tool, "exit", "0"}));
+  EXPECT_EQ(json.status, 0) << json.describe();
+  EXPECT_TRUE(contains(json.out, "\"findings\":[]")) << json.describe();
+  EXPECT_TRUE(contains(json.out, "\"result\":\"clean\"")) << json.describe();
+  // And it really runs.
+  std::vector<std::string> real_run = opts;
+  real_run.erase(real_run.begin());
+  EXPECT_EQ(run(launcher(real_run, {tool, "exit", "0"})).status, 0);
+
+  // A finding: the same without the copy of libc on the library path.
+  const Result finding =
+      run(launcher({"--check", "--mode", "landlock"}, {tool, "exit", "0"}));
+  EXPECT_EQ(finding.status, 1) << finding.describe();
+  EXPECT_TRUE(contains(finding.out, "[library]")) << finding.describe();
+
+  // A profile with a typo is the launcher's failure, not a finding.
+  tree_->file("profiles.yaml", yaml(groups, {"read_file", "read_dirr"}, private_home_));
+  const Result bad = run(launcher({"--check"}, {tool}));
+  EXPECT_EQ(bad.status, 125) << bad.describe();
+  EXPECT_TRUE(contains(bad.err, "read_dirr")) << bad.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, Check, ::testing::ValuesIn(runner::users_to_test()),
+                         user_name);
+
+// ---------------------------------------------------------------------------
+// In-process: the bounded scan and the ELF reader.
+
+TEST(CheckScan, StopsAtTheLimitAndCountsWhatItLeftOut) {
+  TempTree tree(As::self, "aisbx-check-scan");
+  const std::string project = tree.dir("project");
+  for (int d = 0; d < 3; ++d)
+    for (int f = 0; f < 10; ++f)
+      tree.file("project/d" + std::to_string(d) + "/f" + std::to_string(f), "x");
+  // 3 directories + 30 files = 33 entries.
+  const std::string y = yaml({{"project", {project}, kRead}}, kControl, "");
+  auto set = profile::parse_profiles(y, "scan.yaml");
+  ASSERT_TRUE(set) << set.error().what;
+  auto prof = profile::flatten(*set, "p");
+  ASSERT_TRUE(prof) << prof.error().what;
+  Options opt;
+  opt.mode = Mode::landlock;
+  opt.command = {"/bin/true"};
+  HostFacts h;
+  h.uid = ::getuid();
+  h.gid = ::getgid();
+  h.home = tree.dir("home");
+  h.cwd = project;
+  const Features f = Features::full(7);
+  RealFs fs;
+  auto plan = plan::resolve({*prof, "scan.yaml", opt, f, h, fs});
+  ASSERT_TRUE(plan) << plan.error().what;
+
+  auto scan_of = [&](const check::Report& r) -> const check::RootScan* {
+    for (const auto& s : r.scans)
+      if (s.root == project) return &s;
+    return nullptr;
+  };
+  auto all = check::run(*plan, fs, {1000, 1000});
+  ASSERT_TRUE(all) << all.error().message();
+  ASSERT_NE(scan_of(*all), nullptr);
+  EXPECT_EQ(scan_of(*all)->scanned, 33u);
+  EXPECT_EQ(scan_of(*all)->not_scanned, 0u);
+
+  auto bounded = check::run(*plan, fs, {10, 1000});
+  ASSERT_TRUE(bounded);
+  ASSERT_NE(scan_of(*bounded), nullptr);
+  EXPECT_EQ(scan_of(*bounded)->scanned, 10u);
+  EXPECT_EQ(scan_of(*bounded)->not_scanned, 23u);
+  EXPECT_FALSE(scan_of(*bounded)->count_capped);
+  EXPECT_TRUE(contains(check::render_text(*plan, *bounded),
+                       "10 entries scanned, 23 not scanned"));
+
+  auto capped = check::run(*plan, fs, {10, 5});
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(scan_of(*capped)->not_scanned, 5u);
+  EXPECT_TRUE(scan_of(*capped)->count_capped);
+  EXPECT_TRUE(contains(check::render_text(*plan, *capped), "more than 5 not scanned"));
+}
+
+TEST(CheckElf, ReadsTheLoaderAndTheLibrariesOfARealProgram) {
+  const std::string probe = probe_path();
+  auto info = check::read_elf(probe);
+  ASSERT_TRUE(info) << info.error().message();
+  ASSERT_TRUE(*info) << "the probe is an ELF program";
+  EXPECT_TRUE((*info)->supported);
+  EXPECT_EQ((*info)->elf_class, ELFCLASS64);
+  EXPECT_EQ((*info)->interp, interpreter_of(probe));
+  bool libc = false;
+  for (const auto& n : (*info)->needed) libc = libc || n == "libc.so.6";
+  EXPECT_TRUE(libc) << "DT_NEEDED of the probe lacks libc.so.6";
+}
+
+TEST(CheckElf, RefusesTruncatedFilesAndReportsOtherClassesAndScripts) {
+  TempTree tree(As::self, "aisbx-check-elf");
+  const std::string bytes = runner::read_text(probe_path());
+  ASSERT_GT(bytes.size(), 64u);
+  // The header alone: the program headers it points at are not there.
+  const std::string cut = tree.file("cut", bytes.substr(0, 64));
+  EXPECT_FALSE(check::read_elf(cut)) << "a truncated ELF file must be an error";
+  // A 32-bit little-endian header for i386.
+  std::string h32(52, '\0');
+  h32[0] = 0x7f, h32[1] = 'E', h32[2] = 'L', h32[3] = 'F';
+  h32[EI_CLASS] = ELFCLASS32;
+  h32[EI_DATA] = ELFDATA2LSB;
+  h32[18] = static_cast<char>(EM_386);
+  auto i32 = check::read_elf(tree.file("elf32", h32));
+  ASSERT_TRUE(i32) << i32.error().message();
+  ASSERT_TRUE(*i32);
+  EXPECT_FALSE((*i32)->supported);
+  EXPECT_EQ((*i32)->elf_class, ELFCLASS32);
+  EXPECT_EQ((*i32)->machine, EM_386);
+  const std::string script = tree.file("script", "#!/bin/sh -e\necho hi\n", 0755);
+  auto s = check::read_elf(script);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(*s) << "a script is not ELF";
+  EXPECT_EQ(check::read_shebang(script), "/bin/sh");
+  EXPECT_EQ(check::read_shebang(cut), std::nullopt);
+}
+
+}  // namespace
+}  // namespace aisbx::test
