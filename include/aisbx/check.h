@@ -36,7 +36,8 @@ struct RootScan {
 struct Report {
   std::vector<Finding> findings;
   std::vector<RootScan> scans;
-  std::vector<std::string> notes;  // what was not checked, and why
+  // What was not checked, and why; what was seen but is no finding.
+  std::vector<std::string> notes;
 };
 
 struct Limits {

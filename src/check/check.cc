@@ -20,17 +20,21 @@ bool denied(const plan::Plan& p, const std::string& path) {
 
 std::vector<Root> plan_roots(const plan::Plan& p) {
   std::vector<Root> roots;
-  auto add = [&](const std::string& path, const std::string& group, bool is_dir) {
-    if (std::any_of(roots.begin(), roots.end(),
-                    [&](const Root& r) { return r.path == path; }))
+  auto add = [&](const std::string& path, const std::string& group, bool is_dir,
+                 bool writable) {
+    auto same = std::find_if(roots.begin(), roots.end(),
+                             [&](const Root& r) { return r.path == path; });
+    if (same != roots.end()) {
+      same->writable = same->writable || writable;
       return;
-    roots.push_back({path, group.substr(0, group.find(',')), is_dir});
+    }
+    roots.push_back({path, group.substr(0, group.find(',')), is_dir, writable});
   };
   // Rules are recorded for every root in every mode; implicit ones are the
   // sandbox's own trees, not the profile's.
   for (const auto& r : p.landlock.rules)
-    if (!r.implicit) add(r.path, r.origin, r.is_dir);
-  if (!p.ns.home.empty()) add(p.ns.home, "private HOME", true);
+    if (!r.implicit) add(r.path, r.origin, r.is_dir, (r.requested & fs::kWriteRights) != 0);
+  if (!p.ns.home.empty()) add(p.ns.home, "private HOME", true, true);
   std::sort(roots.begin(), roots.end(),
             [](const Root& a, const Root& b) { return a.path < b.path; });
   return roots;

@@ -16,6 +16,7 @@ struct Root {
   std::string path;
   std::string group;  // the first group naming it
   bool is_dir = true;
+  bool writable = false;  // the group grants a write right
 };
 
 std::vector<Root> plan_roots(const plan::Plan& plan);

@@ -35,7 +35,7 @@ std::string render_text(const plan::Plan& p, const Report& r) {
     for (const auto& s : r.scans) o << "  " << scan_line(s) << "\n";
   }
   if (!r.notes.empty()) {
-    o << "not checked:\n";
+    o << "notes (not findings):\n";
     for (const auto& n : r.notes) o << "  - " << n << "\n";
   }
   o << (r.findings.empty() ? std::string("result: clean")
@@ -73,7 +73,7 @@ std::string render_json(const plan::Plan& p, const Report& r) {
     j.end_object();
   }
   j.end_array();
-  j.key("not_checked").strings(r.notes);
+  j.key("notes").strings(r.notes);
   j.key("result").value(r.findings.empty() ? "clean" : "findings");
   j.end_object();
   return j.str();

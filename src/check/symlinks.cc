@@ -4,6 +4,12 @@
 // project expects from outside that the sandbox will not give it: worth
 // knowing before a tool fails on it.
 //
+// A link in a read-only system tree (not the project, not HOME) that points
+// into a directory the profile curates, naming some of its entries as roots
+// (/etc: ld.so.cache, passwd, ssl, ...), leads to what the profile left out
+// on purpose: Debian's /usr links to /etc/python3.11 or /etc/java-17-openjdk
+// are counted in a note, with examples, and are not findings.
+//
 // The walk is bounded: at most `entries_per_root` entries per root are
 // examined; past that, names are only counted (no lstat, no readlink) so the
 // report can say how much was left out.
@@ -22,6 +28,7 @@ namespace aisbx::check {
 namespace {
 
 constexpr std::size_t kMaxFindingsPerRoot = 100;
+constexpr std::size_t kCuratedExamples = 3;
 
 struct DirClose {
   void operator()(DIR* d) const { ::closedir(d); }
@@ -53,8 +60,27 @@ struct Scanner {
            (plan::is_within(target, "/proc") || plan::is_within(target, "/dev"));
   }
 
-  void link(int dir_fd, const std::string& dir, const std::string& name,
-            std::size_t& listed, std::size_t& unlisted) {
+  // `target`'s directory, or one above it short of `/`, has a root as a
+  // direct entry.
+  bool curated(const std::string& target) const {
+    for (std::string d = dir_of(target); d != "/"; d = dir_of(d))
+      for (const auto& r : roots)
+        if (dir_of(r.path) == d) return true;
+    return false;
+  }
+
+  bool system_tree(const Root& root) const {
+    return !root.writable && root.path != plan.ns.home &&
+           !plan::is_within(plan.project, root.path) && !plan::is_within(root.path, plan.project);
+  }
+
+  struct Tally {
+    std::size_t listed = 0, unlisted = 0, curated = 0;
+    std::vector<std::string> examples;
+  };
+
+  void link(const Root& root, int dir_fd, const std::string& dir, const std::string& name,
+            Tally& t) {
     char buf[PATH_MAX];
     const ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
     if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return;
@@ -64,11 +90,15 @@ struct Scanner {
     const auto real = fs.realpath(path);
     const std::string target = real.value_or(lexical);
     if (inside_a_root(target)) return;
-    if (listed >= kMaxFindingsPerRoot) {
-      ++unlisted;
+    if (real && system_tree(root) && curated(target)) {
+      if (t.curated++ < kCuratedExamples) t.examples.push_back(q(path) + " -> " + q(target));
       return;
     }
-    ++listed;
+    if (t.listed >= kMaxFindingsPerRoot) {
+      ++t.unlisted;
+      return;
+    }
+    ++t.listed;
     const bool is_dir = real && fs.kind(*real) == FileKind::directory;
     std::string problem =
         "symlink to `" + text + "`" +
@@ -90,7 +120,7 @@ struct Scanner {
 
   void scan(const Root& root) {
     RootScan s{root.path, 0, 0, false, 0};
-    std::size_t listed = 0, unlisted = 0;
+    Tally t;
     std::vector<std::string> stack{root.path};
     while (!stack.empty()) {
       const std::string dir = stack.back();
@@ -129,14 +159,24 @@ struct Scanner {
             continue;
           type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
         }
-        if (type == DT_LNK) link(::dirfd(d.get()), dir, name, listed, unlisted);
+        if (type == DT_LNK) link(root, ::dirfd(d.get()), dir, name, t);
         // What a `deny` mask hides is not in the sandbox: nothing to say.
         if (type == DT_DIR && !pseudo(child) && !denied(plan, child))
           stack.push_back(child);
       }
     }
-    if (unlisted)
-      report.notes.push_back(std::to_string(unlisted) + " more symlinks under " +
+    if (t.curated) {
+      std::string eg;
+      for (const auto& e : t.examples) eg += (eg.empty() ? "" : ", ") + e;
+      report.notes.push_back(std::to_string(t.curated) + " symlink" +
+                             (t.curated == 1 ? "" : "s") + " under " + q(root.path) +
+                             (t.curated == 1 ? " leads" : " lead") +
+                             " into directories the profile picks entries from, to "
+                             "entries it leaves out (e.g. " + eg +
+                             "); add them to a group if the sandbox needs them");
+    }
+    if (t.unlisted)
+      report.notes.push_back(std::to_string(t.unlisted) + " more symlinks under " +
                              q(root.path) + " leave every root; the first " +
                              std::to_string(kMaxFindingsPerRoot) + " are listed");
     report.scans.push_back(s);

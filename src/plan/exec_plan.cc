@@ -105,11 +105,18 @@ Expected<void> plan_argv(Context& cx) {
 
   const NamespacePlan& ns = cx.plan.ns;
   if (ns.enabled) {
-    bool seen = false;
+    // The mount on top decides: the host's directory shows through a bind
+    // of a root, the host tree or a readonly subpath, not through the
+    // sandbox's own /tmp, /proc, /dev or a deny mask.
+    const MountOp* top = nullptr;
     for (const auto& op : ns.mounts)
-      if (op.kind != MountKind::tmpfs_root && op.kind != MountKind::symlink &&
-          is_within(e.cwd, op.target))
-        seen = true;
+      if (op.kind != MountKind::symlink && is_within(e.cwd, op.target)) top = &op;
+    const bool seen = top && (top->kind == MountKind::bind || top->kind == MountKind::host_root ||
+                              top->kind == MountKind::home || top->kind == MountKind::readonly);
+    if (top && top->kind == MountKind::tmp)
+      return fail("the working directory `" + e.cwd + "` lies in /tmp, which is the " +
+                      "sandbox's own empty one, so it does not exist in the sandbox",
+                  "run from the project, pass --project DIR, or add the directory with --ro");
     if (!seen)
       return fail("the working directory `" + e.cwd + "` is not inside any root of profile `" +
                       cx.in.profile.name + "`, so it does not exist in the sandbox",

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_map>
 
 #include "plan/parts.h"
 
@@ -140,14 +141,18 @@ Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots) {
     cx.warn("Landlock ABI 1 has no refer right: moving or linking files between "
             "directories fails with EXDEV everywhere");
 
+  // One rule per path; the index keeps this linear in the number of roots.
+  std::unordered_map<std::string, std::size_t> rule_at;
+  for (std::size_t i = 0; i < l.rules.size(); ++i) rule_at.emplace(l.rules[i].path, i);
   for (const auto& r : roots) {
+    if (r.link_only) continue;
     const AccessMask mask = r.is_dir ? ~AccessMask{0} : fs::kFileRights;
-    auto it = std::find_if(l.rules.begin(), l.rules.end(),
-                           [&](const LandlockRule& x) { return x.path == r.path; });
-    if (it == l.rules.end()) {
+    const auto [at, added] = rule_at.emplace(r.path, l.rules.size());
+    if (added) {
       l.rules.push_back({r.path, r.is_dir, r.granted, r.granted & l.handled_fs & mask,
                          r.group, false});
     } else {
+      LandlockRule* it = &l.rules[at->second];
       it->requested |= r.granted;
       it->access |= r.granted & l.handled_fs & mask;
       if (it->origin != r.group) it->origin += "," + r.group;

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 #include "plan/parts.h"
 
@@ -137,12 +138,19 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
       owned.erase(owned.begin());
     }
   };
+  // Where each target's first op is: a root named twice is one mount
+  // (linear in the number of roots, not quadratic).
+  std::unordered_map<std::string, std::size_t> op_at;
+  std::size_t indexed = 0;
   for (const Root* r : sorted) {
     if (depth(r->path) > 0) flush_owned(depth(r->path));
-    if (sandbox_owned(r->path)) continue;
+    for (; indexed < ops.size(); ++indexed) op_at.emplace(ops[indexed].target, indexed);
+    if (sandbox_owned(r->path) || r->link_only) continue;
     const bool ro = !(r->granted & fs::kWriteRights);
     const bool noexec = !(r->granted & fs::kExecute);
-    if (MountOp* op = find_target(ops, r->path); op && op->kind == MountKind::bind) {
+    if (auto at = op_at.find(r->path);
+        at != op_at.end() && ops[at->second].kind == MountKind::bind) {
+      MountOp* op = &ops[at->second];
       op->read_only = op->read_only && ro;
       op->noexec = op->noexec && noexec;
       op->origin += "," + r->group;
@@ -153,13 +161,25 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
   flush_owned(~std::size_t{0});
   // A nested read-only root inside a writable one: the mount makes it
   // read-only, but Landlock grants the union of both rules beneath it.
-  for (const Root* inner : sorted)
-    for (const Root* outer : sorted)
-      if (inner != outer && inner->path != outer->path && is_within(inner->path, outer->path) &&
-          !(inner->granted & fs::kWriteRights) && (outer->granted & fs::kWriteRights))
+  // The outer roots are found among the inner one's ancestors, top down (the
+  // order of `sorted`), instead of comparing every pair.
+  std::unordered_map<std::string, std::vector<const Root*>> writable_at;
+  for (const Root* r : sorted)
+    if (r->granted & fs::kWriteRights) writable_at[r->path].push_back(r);
+  for (const Root* inner : sorted) {
+    if (inner->link_only || (inner->granted & fs::kWriteRights) || inner->path == "/" ||
+        writable_at.empty())
+      continue;
+    for (std::size_t end = 0; end != std::string::npos && end < inner->path.size();
+         end = inner->path.find('/', end + 1)) {
+      const auto outers = writable_at.find(end == 0 ? std::string("/") : inner->path.substr(0, end));
+      if (outers == writable_at.end()) continue;
+      for (const Root* outer : outers->second)
         cx.warn("`" + inner->path + "` (" + inner->group + ", read-only) lies inside `" +
                 outer->path + "` (" + outer->group +
                 ", writable): the mount is read-only, but Landlock alone would allow writes");
+    }
+  }
 
   // Symlinked roots keep working at the path the profile wrote, and merged-/usr
   // links come back when their targets are visible. Never a mount over a link.

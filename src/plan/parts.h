@@ -19,6 +19,11 @@ struct Root {
   profile::Where where;
   bool git_common = false;  // added by `git: worktree`: the repository's .git
   bool git_added = false;   // added by `git: worktree` (gitdir or common dir)
+  // A symlinked path whose target another root already grants with at least
+  // these rights (/etc/localtime -> /usr/share/zoneinfo/... with /usr a
+  // root): only the link is recreated; no mount, no rule of its own, which
+  // would grant the target less than its surroundings in one wall only.
+  bool link_only = false;
 };
 
 struct Context {

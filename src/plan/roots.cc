@@ -124,11 +124,14 @@ Expected<std::vector<Root>> collect_roots(Context& cx) {
 
   // A path that resolves through a symlink is worth a word, unless its
   // target lies in another root anyway (/lib -> usr/lib with /usr a root).
-  for (const auto& r : roots) {
+  for (auto& r : roots) {
     if (r.link_path.empty()) continue;
-    const bool covered = std::any_of(roots.begin(), roots.end(), [&](const Root& other) {
-      return &other != &r && other.link_path.empty() && is_within(r.path, other.path);
-    });
+    bool covered = false;
+    for (const auto& other : roots) {
+      if (&other == &r || !other.link_path.empty() || !is_within(r.path, other.path)) continue;
+      covered = true;
+      if (other.path != r.path && !(r.granted & ~other.granted)) r.link_only = true;
+    }
     if (!covered)
       cx.warn(r.where.str() + ": `" + r.link_path + "` resolves through a symlink to `" +
               r.path + "`; the rules apply to `" + r.path + "`");

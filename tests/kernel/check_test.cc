@@ -213,6 +213,62 @@ TEST_P(Check, ReportsASymlinkLeavingEveryRootAndNotOneInside) {
   EXPECT_FALSE(reports(fixed.out, "symlink", out_link)) << fixed.describe();
 }
 
+// A read-only tree that is not the project (a "system" tree) linking into a
+// directory the profile picks entries from (as /usr links into /etc): the
+// profile left that entry out on purpose, so it is a note, not a finding.
+// The same link in the project stays a finding.
+TEST_P(Check, LinksFromASystemTreeIntoACuratedDirectoryAreNotesNotFindings) {
+  tree_->file("conf/picked", "picked\n");
+  const std::string left_out = tree_->file("conf/left-out", "left out\n");
+  const std::string sys_link = tree_->symlink("system/share/cfg", "../../conf/left-out");
+  tree_->file("profiles.yaml",
+              yaml({{"project", {project_}, kRead},
+                    {"system", {tree_->at("system")}, kReadExec},
+                    {"config", {tree_->at("conf/picked")}, kRead}},
+                   kControl, private_home_));
+  // (The command's own findings, /bin/true not being in this profile, do
+  // not matter here.)
+  const Result r = run(launcher({"--check", "--mode", "landlock"}, {"/bin/true"}));
+  EXPECT_FALSE(reports(r.out, "symlink", sys_link)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "1 symlink under `" + real(tree_->at("system")) + "` leads into"))
+      << r.describe();
+  EXPECT_TRUE(contains(r.out, "`" + real(left_out) + "`")) << r.describe();
+
+  const std::string proj_link = tree_->symlink("project/cfg", "../conf/left-out");
+  const Result p = run(launcher({"--check", "--mode", "landlock"}, {"/bin/true"}));
+  EXPECT_EQ(p.status, 1) << p.describe();
+  EXPECT_TRUE(reports(p.out, "symlink", proj_link)) << p.describe();
+}
+
+// Every built-in profile is clean on this machine in the default mode, with
+// its own command and with sh. The project and HOME are outside /tmp, which
+// the sandbox replaces (roots beneath it are worth a warning of their own).
+TEST_P(Check, BuiltInProfilesAreClean) {
+  TempTree outside(GetParam(), "aisbx-check", "/var/tmp");
+  const std::string project = outside.dir("project");
+  outside.file("project/README", "a project\n");
+  const std::string home = outside.dir("home");
+  for (const char* profile :
+       {"minimal", "copilot-backend", "language-server", "vscode-copilot", "agent", "build"}) {
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{}, std::vector<std::string>{"sh", "-c", "true"}}) {
+      RunSpec s;
+      s.argv = {binary_path(), "--profile", profile, "--check"};
+      if (!cmd.empty()) {
+        s.argv.push_back("--");
+        s.argv.insert(s.argv.end(), cmd.begin(), cmd.end());
+      }
+      s.as = GetParam();
+      s.cwd = project;
+      s.env = {{"HOME", home}};
+      if (kSanitized) s.env.emplace_back("ASAN_OPTIONS", "detect_leaks=0");
+      const Result r = runner::run(s);
+      EXPECT_EQ(r.status, 0) << profile << "\n" << r.describe();
+      EXPECT_TRUE(contains(r.out, "result: clean")) << profile << "\n" << r.describe();
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Mount points: made in a private mount namespace, where the launcher's
 // --check runs too.

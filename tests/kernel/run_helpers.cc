@@ -6,6 +6,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,11 +139,17 @@ Result run(const RunSpec& spec) {
     return r;
   }
   if (pid == 0) {
-    if (::dup2(null_fd, 0) < 0 || ::dup2(out_pipe[1], 1) < 0 ||
+    const int in_fd = spec.stdin_fd >= 0 ? spec.stdin_fd : null_fd;
+    if (::dup2(in_fd, 0) < 0 || ::dup2(out_pipe[1], 1) < 0 ||
         ::dup2(err_pipe[1], 2) < 0)
       child_die("dup2");
-    // No fd of the test binary reaches the command; 0-2 stay.
+    // No fd of the test binary reaches the command; 0-2 stay, and those
+    // the spec names.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) child_die("close_range");
+    for (const int fd : spec.inherit_fds)
+      if (::fcntl(fd, F_SETFD, 0) != 0) child_die("fcntl(F_SETFD)");
+    if (spec.controlling_tty && (::setsid() < 0 || ::ioctl(0, TIOCSCTTY, 0) != 0))
+      child_die("setsid/TIOCSCTTY");
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) child_die("chdir");
     if (drop) {
       // Groups first: after setresuid we could no longer change them.
@@ -200,8 +207,9 @@ Result run(const RunSpec& spec) {
   return r;
 }
 
-TempTree::TempTree(As owner, const std::string& prefix) : owner_(owner) {
-  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+TempTree::TempTree(As owner, const std::string& prefix, const std::string& base)
+    : owner_(owner) {
+  std::string tmpl = base + "/" + prefix + "-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << tmpl << ": " << std::strerror(errno);
     return;

@@ -55,6 +55,14 @@ struct RunSpec {
   std::vector<std::string> unset;
   std::string cwd;  // empty: the test's own
   int timeout_seconds = 30;
+  // fds of the test process the command inherits at the same numbers (every
+  // other fd above 2 is closed on exec).
+  std::vector<int> inherit_fds;
+  // stdin instead of /dev/null (e.g. a pty's slave side).
+  int stdin_fd = -1;
+  // A new session whose controlling terminal is stdin_fd (a pty), as a
+  // shell in a terminal has.
+  bool controlling_tty = false;
 };
 
 // fork, drop to `as`, execve; collects stdout and stderr until both close,
@@ -67,7 +75,10 @@ Result run(const RunSpec& spec);
 // test can say no.
 class TempTree {
  public:
-  explicit TempTree(As owner, const std::string& prefix = "aisbx-kt");
+  // Made in `base` (/tmp, or /var/tmp for a tree the sandbox's private /tmp
+  // must not cover).
+  explicit TempTree(As owner, const std::string& prefix = "aisbx-kt",
+                    const std::string& base = "/tmp");
   ~TempTree();
   TempTree(const TempTree&) = delete;
   TempTree& operator=(const TempTree&) = delete;

@@ -1319,8 +1319,11 @@ TEST(ResolveNamespace, SpecSystemRootsLibThroughItsLink) {
       binary: sh
 )"));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_NE(rule_at(*r, "/usr/lib"), nullptr);
-  EXPECT_NE(rule_at(*r, "/usr/lib64"), nullptr);
+  // /usr grants /usr/lib and /usr/lib64 as much: no mount or rule of their
+  // own, only the links.
+  EXPECT_EQ(rule_at(*r, "/usr/lib"), nullptr);
+  EXPECT_EQ(rule_at(*r, "/usr/lib64"), nullptr);
+  EXPECT_EQ(op_at(*r, MountKind::bind, "/usr/lib"), nullptr);
   EXPECT_EQ(rule_at(*r, "/lib"), nullptr);
   int lib_links = 0;
   for (const auto& op : r->ns.mounts)
@@ -1788,8 +1791,10 @@ TEST(ResolveSpecProfiles, CopilotBackendProjectIsReadOnly) {
   const LandlockRule* usr = rule_at(*r, "/usr");
   ASSERT_NE(usr, nullptr);
   EXPECT_EQ(usr->access, fs::kReadFile | fs::kReadDir | fs::kExecute);
-  EXPECT_NE(rule_at(*r, "/usr/lib"), nullptr);
-  EXPECT_NE(rule_at(*r, "/usr/lib64"), nullptr);
+  // /lib and /lib64 lead into /usr, which grants them as much: only links.
+  EXPECT_EQ(rule_at(*r, "/usr/lib"), nullptr);
+  EXPECT_EQ(rule_at(*r, "/usr/lib64"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::symlink, "/lib64"), nullptr);
   EXPECT_EQ(r->exec.argv, (Strings{"/usr/bin/node", "/opt/copilot/server.js"}));
   EXPECT_EQ(env_value(*r, "NODE_ENV"), "production");
   const MountOp* bind = op_at(*r, MountKind::bind, "/home/u/dev/myproj");
@@ -1808,6 +1813,62 @@ TEST(ResolveSpecProfiles, MinimalReadsOneProject) {
   EXPECT_EQ(r->landlock.rules[0].access, fs::kReadFile | fs::kReadDir);
   EXPECT_EQ(r->landlock.handled_fs, fs::kReadFile | fs::kReadDir);
   EXPECT_EQ(r->exec.argv, (Strings{"/bin/bash"}));
+}
+
+
+// The private /tmp hides the host's: a working directory there is not in the
+// sandbox, although a mount (the tmpfs) covers it.
+TEST(ResolveRoots, WorkingDirInTheHostsTmpIsRefusedUnlessARootShowsIt) {
+  World w;
+  w.host.cwd = "/tmp/build";
+  auto refused = w.run(one_root("/srv/data"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().what.find("`/tmp/build` lies in /tmp"), std::string::npos)
+      << refused.error().what;
+
+  auto shown = w.run(one_root("/tmp/build"));
+  EXPECT_TRUE(shown.has_value()) << err(shown);
+}
+
+// /etc/localtime -> /usr/share/zoneinfo/UTC with /usr a root of more rights:
+// the link is recreated, but the target gets no mount and no rule of its
+// own, which would take `execute` from it in the namespace wall only.
+TEST(ResolveRoots, SymlinkedFileWhoseTargetARootCoversIsOnlyALink) {
+  World w;
+  w.fs.dir("/usr/share/zoneinfo").file("/usr/share/zoneinfo/UTC");
+  w.fs.symlink("/etc/localtime", "/usr/share/zoneinfo/UTC");
+  auto r = w.run(doc(R"(
+    access_roots:
+      system:
+        paths: [/usr, "${PROJECT}"]
+        permissions: {read_file: true, read_dir: true, execute: true}
+      config:
+        paths: [/etc/localtime]
+        permissions: {read_file: true}
+    control_access: {read_file: true, read_dir: true, execute: true}
+    command: {binary: sh}
+)"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(rule_at(*r, "/usr/share/zoneinfo/UTC"), nullptr);
+  EXPECT_EQ(op_at(*r, MountKind::bind, "/usr/share/zoneinfo/UTC"), nullptr);
+  const MountOp* link = op_at(*r, MountKind::symlink, "/etc/localtime");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->source, "/usr/share/zoneinfo/UTC");
+
+  // A covering root with fewer rights keeps the target's own rule.
+  auto narrower = w.run(doc(R"(
+    access_roots:
+      system:
+        paths: [/usr, "${PROJECT}"]
+        permissions: {read_dir: true}
+      config:
+        paths: [/etc/localtime]
+        permissions: {read_file: true}
+    control_access: {read_file: true, read_dir: true}
+    command: {binary: sh}
+)"));
+  ASSERT_TRUE(narrower.has_value()) << err(narrower);
+  EXPECT_NE(rule_at(*narrower, "/usr/share/zoneinfo/UTC"), nullptr);
 }
 
 }  // namespace
