@@ -192,7 +192,12 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
   for (const auto& [path, text] : links) {
     if (find_target(ops, path) || !ns.empty_root) continue;
     const std::string resolved = absolute(text, path.substr(0, path.rfind('/') + 1));
-    if (visible(ops, resolved))
+    // Part of the target is enough: with only /usr/lib/x86_64-linux-gnu a
+    // root, /lib -> usr/lib still leads to it (the ELF loader's path).
+    const bool partly = std::any_of(ops.begin(), ops.end(), [&](const MountOp& op) {
+      return op.kind == MountKind::bind && is_within(op.target, resolved);
+    });
+    if (visible(ops, resolved) || partly)
       ops.push_back({MountKind::symlink, text, path, true, true, "implicit", true});
   }
 

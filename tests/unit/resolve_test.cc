@@ -1285,6 +1285,21 @@ TEST(ResolveNamespace, MergedUsrLinksComeBackWhenUsrIsARoot) {
             op_index(*r, MountKind::symlink, "/bin"));
 }
 
+// Only the multiarch directory a root: /lib -> usr/lib still comes back,
+// since the loader is found through it; /bin, whose target shows nothing,
+// does not.
+TEST(ResolveNamespace, MergedUsrLinkComesBackWhenPartOfItsTargetIsARoot) {
+  World w;
+  w.fs.dir("/usr/lib/x86_64-linux-gnu");
+  w.opt.ro = {"/usr/lib/x86_64-linux-gnu"};
+  auto r = w.run(one_root("${PROJECT}"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const MountOp* lib = op_at(*r, MountKind::symlink, "/lib");
+  ASSERT_NE(lib, nullptr);
+  EXPECT_EQ(lib->source, "usr/lib");
+  EXPECT_EQ(op_at(*r, MountKind::symlink, "/bin"), nullptr);
+}
+
 TEST(ResolveNamespace, NoMergedUsrLinksWithoutUsr) {
   World w;
   auto r = w.run(doc(kReadProject));
