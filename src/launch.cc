@@ -53,7 +53,7 @@ int list_profiles(const LoadedProfiles& lp) {
 
 Expected<int> run_plan(const plan::Plan& p) {
   report(p);
-  if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns.home));
+  if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns.home, p.exec.tmpdir));
   if (p.ns.enabled) return run_sandboxed(p);
   // Landlock alone (landlock mode, or layered without user namespaces):
   // restrict this very process and exec in place, no fork.

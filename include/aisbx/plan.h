@@ -108,6 +108,10 @@ struct ExecPlan {
   std::vector<std::pair<std::string, std::string>> env;  // the whole env
   std::vector<std::string> env_dropped;  // names only, never values
   std::vector<int> keep_fds;
+  // Without the namespace wall there is no private /tmp, and the host's is
+  // shared with every user: TMPDIR points here instead, a directory in the
+  // private HOME made at launch. Empty when not needed.
+  std::string tmpdir;
 };
 
 struct Plan {

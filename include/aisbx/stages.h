@@ -12,7 +12,8 @@ namespace aisbx::stage {
 
 // Creates the private HOME (and missing parents) 0700, as the calling user,
 // on the host; refuses a HOME that exists but is not a directory of ours.
-Expected<void> prepare_home(const std::string& home);
+// `tmpdir`, if not empty, is made inside it 0700 too (ExecPlan::tmpdir).
+Expected<void> prepare_home(const std::string& home, const std::string& tmpdir = {});
 
 // PR_SET_NO_NEW_PRIVS, then the ruleset: every rule's path opened O_PATH
 // (inside the final tree), added, restrict_self, ruleset fd closed.

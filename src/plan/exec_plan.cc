@@ -7,6 +7,14 @@
 namespace aisbx::plan {
 namespace {
 
+// A Landlock rule lets the sandbox create files in /tmp.
+bool tmp_is_granted(const Plan& p) {
+  if (!p.landlock.enabled) return true;
+  for (const auto& r : p.landlock.rules)
+    if (r.is_dir && is_within("/tmp", r.path) && (r.access & fs::kMakeReg)) return true;
+  return false;
+}
+
 // Variables that hold secrets or point at them (agents, askpass helpers).
 // They are not passed unless env_policy.keep names them.
 constexpr const char* kSecretPatterns[] = {
@@ -67,6 +75,10 @@ Expected<void> plan_env(Context& cx) {
     set_env(e.env, k, value);
   }
   if (!cx.plan.ns.home.empty()) set_env(e.env, "HOME", cx.plan.ns.home);
+  if (!cx.plan.ns.enabled && !cx.plan.ns.home.empty() && !tmp_is_granted(cx.plan)) {
+    e.tmpdir = cx.plan.ns.home + "/.tmp";
+    set_env(e.env, "TMPDIR", e.tmpdir);
+  }
   for (const auto& [k, v] : cx.in.options.env) {
     if (k.empty() || k.find('=') != std::string::npos)
       return fail("--env `" + k + "=" + v + "`: expected NAME=VALUE");

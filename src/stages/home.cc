@@ -6,7 +6,7 @@
 
 namespace aisbx::stage {
 
-Expected<void> prepare_home(const std::string& home) {
+Expected<void> prepare_home(const std::string& home, const std::string& tmpdir) {
   // Each missing component is created 0700: a private HOME's parents
   // (~/.ai-sandbox) hold other sandboxes' homes.
   std::size_t i = 0;
@@ -24,6 +24,8 @@ Expected<void> prepare_home(const std::string& home) {
     return fail("private HOME " + q(home) + " belongs to uid " + std::to_string(st.st_uid) +
                     ", not to you (uid " + std::to_string(::getuid()) + ")",
                 "choose a directory of your own");
+  if (!tmpdir.empty() && ::mkdir(tmpdir.c_str(), 0700) != 0 && errno != EEXIST)
+    return sys_fail("create the private TMPDIR " + q(tmpdir));
   return {};
 }
 

@@ -91,3 +91,14 @@ inline std::optional<std::string> kernel_gap(std::initializer_list<Need> needs,
       GTEST_SKIP() << *aisbx_gap_;                                           \
     }                                                                        \
   } while (0)
+
+// The same for a program or file the test needs (scripts/setup.sh installs
+// what the tests use, so under AISBX_REQUIRE_KERNEL_FEATURES=1 it fails).
+#define AISBX_SKIP_WITHOUT(present, what)                                         \
+  do {                                                                            \
+    if (!(present)) {                                                             \
+      if (::aisbx::test::must_work())                                             \
+        GTEST_FAIL() << (what) << " (AISBX_REQUIRE_KERNEL_FEATURES=1)";           \
+      GTEST_SKIP() << (what);                                                     \
+    }                                                                             \
+  } while (0)

@@ -1484,6 +1484,42 @@ TEST(ResolveHome, FromTheOptionOverridingTheProfile) {
   expect_private_home(*r, "/srv/home-u");
 }
 
+// Without the namespace wall /tmp is the host's, shared and not granted:
+// TMPDIR points into the private HOME. With the wall, or with /tmp granted,
+// nothing changes; --env TMPDIR wins.
+TEST(ResolveHome, InLandlockModeTmpdirLivesInThePrivateHome) {
+  World w;
+  const std::string yaml =
+      doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n");
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(yaml);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->exec.tmpdir, "/home/u/.sbx/home/.tmp");
+  EXPECT_EQ(env_value(*r, "TMPDIR"), "/home/u/.sbx/home/.tmp");
+
+  w.opt.env = {{"TMPDIR", "/srv/data"}};
+  auto own = w.run(yaml);
+  ASSERT_TRUE(own.has_value()) << err(own);
+  EXPECT_EQ(env_value(*own, "TMPDIR"), "/srv/data");
+  w.opt.env.clear();
+
+  w.opt.rw = {"/tmp/build"};
+  auto granted = w.run(yaml);
+  ASSERT_TRUE(granted.has_value()) << err(granted);
+  EXPECT_NE(granted->exec.tmpdir, "");  // a root beneath /tmp is not /tmp
+  w.opt.rw = {"/tmp"};
+  auto whole = w.run(yaml);
+  ASSERT_TRUE(whole.has_value()) << err(whole);
+  EXPECT_EQ(whole->exec.tmpdir, "");
+  w.opt.rw.clear();
+
+  w.opt.mode = Mode::layered;
+  auto layered = w.run(yaml);
+  ASSERT_TRUE(layered.has_value()) << err(layered);
+  EXPECT_EQ(layered->exec.tmpdir, "");
+  EXPECT_EQ(env_value(*layered, "TMPDIR"), "<unset>");
+}
+
 TEST(ResolveHome, InLandlockModeRuleAndEnvButNoMount) {
   World w;
   w.opt.mode = Mode::landlock;
