@@ -9,6 +9,8 @@ packages=(
   libgtest-dev googletest
   util-linux    # setpriv, unshare: tests run as an unprivileged user
   nodejs        # the demo and the copilot-backend tests run node
+  # Real programs the kernel tests run in the built-in profiles.
+  python3 git clangd tmux
 )
 [ "${AISBX_SETUP_EXTRA:-}" ] && read -r -a extra <<<"$AISBX_SETUP_EXTRA" && packages+=("${extra[@]}")
 
