@@ -248,6 +248,35 @@ TEST_P(RealTools, GitStatusAndCommit) {
   EXPECT_FALSE(exists(hook)) << agent.describe();
 }
 
+// A worktree keeps its metadata in the main repository's .git, outside the
+// project: `git: worktree` (vscode-copilot and so agent) brings it in.
+TEST_P(RealTools, GitCommitsInsideAWorktree) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
+  ASSERT_NO_FATAL_FAILURE(git_init());
+  const std::string wt = tree_->at("wt");
+  const Result add = run({"/usr/bin/git", "worktree", "add", "-q", "-b", "wt", wt});
+  ASSERT_EQ(add.status, 0) << add.describe();
+  const std::string profile = mode() == "layered" ? "agent" : "vscode-copilot";
+  std::vector<std::string> v{binary_path(), "--mode", mode(), "--profile", profile};
+  for (const auto& [k, val] : env())
+    if (k.starts_with("GIT_")) v.insert(v.end(), {"--env", k + "=" + val});
+  v.insert(v.end(), {"--", "/bin/sh", "-c",
+                     "git status --porcelain && echo wt >> hello.txt && "
+                     "git commit -qam 'in the worktree' && cat " +
+                         runner::shell_quote(secret_) + " 2>/dev/null; exit 0"});
+  RunSpec s;
+  s.argv = v;
+  s.as = GetParam().as;
+  s.cwd = wt;
+  s.env = env();
+  s.timeout_seconds = 90;
+  const Result r = runner::run(s);
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_FALSE(contains(r.out, kHomeSecret)) << r.describe();
+  const Result log = run({"/usr/bin/git", "log", "-1", "--format=%s", "wt"});
+  EXPECT_EQ(log.out, "in the worktree\n") << log.describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(Tools, RealTools, ::testing::ValuesIn(cases()), case_name);
 
 }  // namespace
