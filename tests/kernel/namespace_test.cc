@@ -908,6 +908,16 @@ TEST_P(NamespaceProcess, StrictRefusesWhenTheKernelRefusesUserNamespaces) {
   // Landlock holds: the host HOME is there (no namespace) but refused.
   const Result secret = no_userns("layered", probe({"read", ssh_key_}));
   EXPECT_EQ(secret.status, EACCES) << secret.describe();
+
+  // --features names the cause and the remedy, in text and JSON.
+  for (const char* format : {"text", "json"}) {
+    const Result f = run({"/usr/bin/unshare", "--user", "--map-root-user", "/bin/sh", "-c",
+                          "echo 0 > /proc/sys/user/max_user_namespaces || exit 99; exec \"$@\"",
+                          "sh", binary_path(), "--features", "--format", format});
+    EXPECT_EQ(f.status, 0) << f.describe();
+    EXPECT_TRUE(contains(f.out, "user.max_user_namespaces is 0")) << f.describe();
+    EXPECT_TRUE(contains(f.out, "sysctl -w user.max_user_namespaces=")) << f.describe();
+  }
 }
 
 TEST_P(NamespaceProcess, StrictRefusesWhenUserNamespacesAreFaked) {
