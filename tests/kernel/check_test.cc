@@ -53,14 +53,6 @@ constexpr bool kSanitized = true;
 constexpr bool kSanitized = false;
 #endif
 
-#define SKIP_WITHOUT(present, what)                                                    \
-  do {                                                                                 \
-    if (!(present)) {                                                                  \
-      if (must_work()) GTEST_FAIL() << (what) << " (AISBX_REQUIRE_KERNEL_FEATURES=1)"; \
-      GTEST_SKIP() << (what);                                                          \
-    }                                                                                  \
-  } while (0)
-
 std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 std::string real(const std::string& path) {
@@ -275,7 +267,7 @@ TEST_P(Check, BuiltInProfilesAreClean) {
 
 TEST_P(Check, ReportsATmpfsAndABindMountInsideARoot) {
   const std::string unshare = exists("/usr/bin/unshare") ? "/usr/bin/unshare" : "";
-  SKIP_WITHOUT(!unshare.empty(), "unshare(1) is missing");
+  AISBX_SKIP_WITHOUT(!unshare.empty(), "unshare(1) is missing");
   AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
   const std::string sub = tree_->dir("project/sub");
   const std::string bound = tree_->dir("project/bound");
@@ -362,7 +354,7 @@ class CheckLibrary : public ::testing::TestWithParam<As> {
 
 TEST_P(CheckLibrary, ReportsALibraryWhoseDirectoryIsNotInTheProfile) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
-  SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  AISBX_SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
   TempTree tree(GetParam(), "aisbx-check-lib");
   tree.dir("project");
   tree.dir("home");
@@ -401,9 +393,9 @@ TEST_P(CheckLibrary, ReportsALibraryWhoseDirectoryIsNotInTheProfile) {
 
 TEST_P(CheckLibrary, ReportsALibraryHiddenByDeny) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock);
-  SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  AISBX_SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
   const std::string libc = real("/lib/x86_64-linux-gnu/libc.so.6");
-  SKIP_WITHOUT(!libc.empty() && runner::exists("/usr/lib64"),
+  AISBX_SKIP_WITHOUT(!libc.empty() && runner::exists("/usr/lib64"),
                "not a merged-/usr x86_64 system");
   TempTree tree(GetParam(), "aisbx-check-deny");
   tree.dir("project");
@@ -514,14 +506,14 @@ INSTANTIATE_TEST_SUITE_P(Users, StartFailure, ::testing::ValuesIn(mode_cases()),
 
 TEST_P(Check, ExitsZeroWhenCleanOneWithFindingsAndOneTwentyFiveOnABadProfile) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
-  SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  AISBX_SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
   // Everything the probe needs, and nothing with links leaving it: its
   // copy, a copy of libc (found through LD_LIBRARY_PATH), the loader file.
   const std::string tool = tree_->file("bin/tool", runner::read_text(probe_path()), 0755);
   const std::string interp = interpreter_of(tool);
   ASSERT_FALSE(interp.empty());
   const std::string libc = real("/lib/" + std::string("x86_64-linux-gnu") + "/libc.so.6");
-  SKIP_WITHOUT(!libc.empty(), "no x86_64 multiarch libc here");
+  AISBX_SKIP_WITHOUT(!libc.empty(), "no x86_64 multiarch libc here");
   tree_->file("lib/libc.so.6", runner::read_text(libc), 0755);
   const std::vector<Group> groups{{"tools", {dir_of(tool)}, kReadExec},
                                   {"libs", {tree_->at("lib")}, kReadExec},

@@ -67,16 +67,6 @@ std::string unique(const std::string& prefix) {
   return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
 }
 
-// Skips with a reason, or fails under AISBX_REQUIRE_KERNEL_FEATURES=1: a
-// tool the test needs (tmux, node, perl, unshare) is missing.
-#define SKIP_WITHOUT_TOOL(present, what)                                               \
-  do {                                                                                 \
-    if (!(present)) {                                                                  \
-      if (must_work()) GTEST_FAIL() << (what) << " (AISBX_REQUIRE_KERNEL_FEATURES=1)"; \
-      GTEST_SKIP() << (what);                                                          \
-    }                                                                                  \
-  } while (0)
-
 // ---------------------------------------------------------------------------
 // Profiles, written as YAML text the way a user would write them.
 
@@ -712,8 +702,8 @@ exit($r == -1 ? $! + 0 : 0);
 TEST_P(NamespaceWall, TargetCannotMountUnmountOrPivot) {
   const bool have_perl = exists("/usr/bin/perl") &&
                          run({"/usr/bin/perl", "-e", "require 'syscall.ph'"}).status == 0;
-  SKIP_WITHOUT_TOOL(have_perl, "needs /usr/bin/perl with syscall.ph (libperl)");
-  SKIP_WITHOUT_TOOL(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
+  AISBX_SKIP_WITHOUT(have_perl, "needs /usr/bin/perl with syscall.ph (libperl)");
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
   const std::string script = tree_->file("project/mnt.pl", kMountScript);
   const std::string mnt = tree_->dir("project/mnt");
   const std::string perl = "/usr/bin/perl " + shell_quote(script);
@@ -749,7 +739,7 @@ TEST_P(NamespaceWall, TargetCannotMountUnmountOrPivot) {
 }
 
 TEST_P(NamespaceWall, NestedNamespacesCannotMountIntoTheSandbox) {
-  SKIP_WITHOUT_TOOL(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
   const std::string mnt = tree_->dir("project/mnt");
   // Outside, the same command mounts a tmpfs in a namespace of its own.
   const std::string nested = "mount -t tmpfs none " + shell_quote(mnt) + " && touch " +
@@ -860,7 +850,7 @@ TEST_P(NamespaceProcess, NothingIsLeftWhenTheLauncherIsKilled) {
 // Without user namespaces: strict refuses, layered falls back to Landlock.
 
 TEST_P(NamespaceProcess, StrictRefusesWhenTheKernelRefusesUserNamespaces) {
-  SKIP_WITHOUT_TOOL(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
   const std::string marker = out_ + "/ran";
   // A user namespace of our own where no further user namespace may be made:
   // a real kernel refusal, not the AISBX_FAKE_NO_USERNS hook.
@@ -889,7 +879,7 @@ TEST_P(NamespaceProcess, StrictRefusesWhenTheKernelRefusesUserNamespaces) {
       run({"/usr/bin/unshare", "--user", "--map-root-user", "/bin/sh", "-c",
            "echo 0 > /proc/sys/user/max_user_namespaces && "
            "cat /proc/sys/user/max_user_namespaces"});
-  SKIP_WITHOUT_TOOL(
+  AISBX_SKIP_WITHOUT(
       limit.status == 0 && limit.out == "0\n",
       "cannot lower user.max_user_namespaces in a user namespace: " + limit.describe());
   const std::vector<std::string> touch{"/usr/bin/touch", marker};
@@ -969,7 +959,7 @@ s.on('error', (e) => console.log('connect: ' + e.code));
 )";
 
 TEST_P(NamespaceProcess, CopilotBackendServesNodeFromTheProjectOnly) {
-  SKIP_WITHOUT_TOOL(exists("/usr/bin/node"), "needs /usr/bin/node");
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/node"), "needs /usr/bin/node");
   tree_->file("project/server.js", kServerJs);
   const std::string written = project_ + "/written.txt";
   Listener listener;

@@ -87,15 +87,6 @@ std::string protect_yaml(const std::string& project, const std::vector<std::stri
   return y;
 }
 
-// Skips with a reason, or fails under AISBX_REQUIRE_KERNEL_FEATURES=1.
-#define PROTECT_SKIP_UNLESS(present, what)                                             \
-  do {                                                                                 \
-    if (!(present)) {                                                                  \
-      if (must_work()) GTEST_FAIL() << (what) << " (AISBX_REQUIRE_KERNEL_FEATURES=1)"; \
-      GTEST_SKIP() << (what);                                                          \
-    }                                                                                  \
-  } while (0)
-
 std::string user_name(const ::testing::TestParamInfo<As>& info) {
   return runner::name_of(info.param);
 }
@@ -285,8 +276,8 @@ class ProtectAgentGit : public ::testing::TestWithParam<As> {
  protected:
   void SetUp() override {
     AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock);
-    PROTECT_SKIP_UNLESS(::access(kGit, X_OK) == 0, std::string("needs ") + kGit);
-    PROTECT_SKIP_UNLESS(!exists("/etc/aisbx/profiles.yaml"),
+    AISBX_SKIP_WITHOUT(::access(kGit, X_OK) == 0, std::string("needs ") + kGit);
+    AISBX_SKIP_WITHOUT(!exists("/etc/aisbx/profiles.yaml"),
                         "/etc/aisbx/profiles.yaml exists and would replace the built-in "
                         "`agent` profile");
     tree_ = std::make_unique<TempTree>(as(), "aisbx-git");
