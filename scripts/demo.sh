@@ -36,3 +36,10 @@ HOME=$demo/home "$bin" --profile copilot-backend --dry-run -- node server.js | s
 echo
 echo "\$ aisbx-ns --profile copilot-backend -- node server.js"
 HOME=$demo/home "$bin" --log-level info --profile copilot-backend -- node server.js
+
+# Installing: the same files as `cmake --install`, here into a scratch prefix.
+echo
+echo "\$ cmake --install build --prefix PREFIX   (then: man aisbx-ns; cpack -G DEB for a .deb)"
+cmake --install "$root/build" --prefix "$demo/prefix" >/dev/null
+(cd "$demo/prefix" && find . -type f -o -type l | sort | sed 's/^\./  PREFIX/')
+"$demo/prefix/bin/aisbx-ns" --version

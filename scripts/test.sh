@@ -16,6 +16,18 @@ echo "== unit tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   "$san/tests/unit_tests" --gtest_brief=1
 
+# 1b. The profile fuzzer (libFuzzer, ASan+UBSan) for a minute; longer runs:
+#     bash scripts/fuzz.sh SECONDS. Its progress goes to a log, shown on failure.
+echo "== profile fuzzer, ${AISBX_FUZZ_SECONDS:-60} s"
+fuzz_log=$root/build-fuzz/fuzz.log
+mkdir -p "$root/build-fuzz"
+if ! AISBX_FUZZ_BUILD="$root/build-fuzz" bash scripts/fuzz.sh "${AISBX_FUZZ_SECONDS:-60}" >"$fuzz_log" 2>&1; then
+  tail -n 60 "$fuzz_log"
+  echo "fuzz: a finding (or a build failure); the input is in build-fuzz/artifacts/" >&2
+  exit 1
+fi
+grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$fuzz_log" || true
+
 # 2. The real build and every test. Kernel tests run as the caller and, when
 #    that is root, again as nobody (uid 65534) against a copy readable by it.
 build=$root/build

@@ -18,6 +18,14 @@ constexpr const char* kExamples = R"(Examples:
       the command, its loader and libraries, HOME (exit 1 if anything)
   aisbx-ns --mode strict --profile build -- make -j2
       both walls and seccomp, or refuse to run
+  aisbx-ns --trace --profile copilot-backend -- sh -c 'cat ~/.ssh/id_rsa; ls /etc'
+      run it, then list what the sandbox refused: which wall, and the
+      profile line that would allow it (--trace-output FILE --format json)
+  aisbx-ns learn --profile copilot-backend -o learned.yaml -- make
+      run it traced, then write a profile that extends copilot-backend with
+      what it needed, each line saying what used it; secret stores (~/.ssh,
+      ~/.gnupg, ~/.aws, keyrings) only commented out, under a WARNING line;
+      then: aisbx-ns --config learned.yaml --profile copilot-backend-learned -- make
   ai-sandbox-landlock --profile copilot-backend -- cat README.md
       Landlock alone, exec in place (the same as --mode landlock)
 
@@ -52,6 +60,11 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
   // which CLI11 cannot express without also eating the next argument).
   std::vector<std::string> own;
   int i = 1;
+  // `aisbx-ns learn [options] -- CMD`: the same options, traced, and -o.
+  if (argc > 1 && std::string_view(argv[1]) == "learn") {
+    o.learn = true;
+    i = 2;
+  }
   for (; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--") {
@@ -64,7 +77,10 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
 
   CLI::App app{
       "Run a tool so that it sees only the project and what its profile allows:\n"
-      "a user+mount namespace and Landlock built from one YAML profile.",
+      "a user+mount namespace and Landlock built from one YAML profile.\n"
+      "  " + invoked_as + " [options] --profile NAME [-- CMD [ARGS...]]\n"
+      "  " + invoked_as + " learn --profile NAME [--config FILE] [-o FILE] -- CMD: run CMD\n"
+      "      traced, write a profile extending NAME with what it needed",
       invoked_as};
   app.footer(kExamples);
   app.set_version_flag("--version", std::string("aisbx-ns ") + AISBX_VERSION);
@@ -103,6 +119,13 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"off", "default"}));
   app.add_option("--keep-fd", o.keep_fds, "Pass this open fd to the command (Landlock mode)")
       ->check(CLI::Range(3, 1 << 20));
+  app.add_flag("--trace", o.trace,
+               "Record every access the sandbox refuses (which wall, the profile line that "
+               "allows it); summary on stderr when the command exits");
+  app.add_option("--trace-output", o.trace_output,
+                 "Write the --trace summary to FILE (--format json for tools)");
+  app.add_option("-o,--output", o.learn_output,
+                 "learn: write the proposed profile to FILE (default: stdout)");
 
   std::vector<const char*> args;
   args.push_back(argc > 0 ? argv[0] : "aisbx-ns");
@@ -128,6 +151,13 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
     o.mode = Mode::landlock;  // the spec's tool: Landlock alone, exec in place
   }
   o.format = format == "json" ? Format::json : Format::text;
+  if (o.learn_output && !o.learn) {
+    std::fprintf(stderr, "%s: error: -o/--output is for `%s learn`\n", invoked_as.c_str(),
+                 invoked_as.c_str());
+    out.exit_now = kExitLauncherFailure;
+    return out;
+  }
+  if (o.trace_output) o.trace = true;
   for (const auto& kv : env) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

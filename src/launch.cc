@@ -1,9 +1,11 @@
 #include "aisbx/launch.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
-
-#include <unistd.h>
+#include <set>
 
 #include "aisbx/builtin.h"
 #include "aisbx/check.h"
@@ -12,6 +14,8 @@
 #include "aisbx/probe.h"
 #include "aisbx/stages.h"
 #include "aisbx/sandbox.h"
+#include "aisbx/sys/fd.h"
+#include "aisbx/trace.h"
 
 namespace aisbx {
 namespace {
@@ -51,14 +55,85 @@ int list_profiles(const LoadedProfiles& lp) {
   return 0;
 }
 
-Expected<int> run_plan(const plan::Plan& p) {
+Expected<void> write_text_file(const std::string& path, const std::string& text) {
+  sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (fd.get() < 0) return sys_fail("open " + q(path) + " for writing");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_fail("write " + q(path));
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+std::string shell_words(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    const bool plain = !a.empty() && a.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
+        std::string::npos;
+    std::string w = "'";
+    for (char c : a) w += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    s += (s.empty() ? "" : " ") + (plain ? a : w + "'");
+  }
+  return s;
+}
+
+// --trace and learn: what the run met, classified here, where the host's
+// tree is still visible.
+Expected<void> report_trace(const Options& o, const plan::Plan& p, const HostFacts& host,
+                            const LoadedProfiles& profiles, const profile::Profile& base,
+                            const trace::Batch& batch) {
+  const trace::Report r = trace::classify_all(p, RealFs(), host.home, batch);
+  if (o.trace_output) {
+    AISBX_TRY(write_text_file(*o.trace_output, o.format == Format::json ? trace::render_json(r)
+                                                                        : trace::render_text(r)));
+  } else if (o.trace) {
+    std::fputs((o.format == Format::json ? trace::render_json(r) : trace::render_text(r)).c_str(),
+               stderr);
+  }
+  if (!o.learn) return {};
+  trace::LearnInput in;
+  in.base = p.profile;
+  in.command = shell_words(p.exec.argv);
+  in.project = p.project;
+  in.home = host.home;
+  in.base_profile = &base;
+  std::set<std::string> names(profiles.builtin.order.begin(), profiles.builtin.order.end());
+  if (p.source != "built-in" && profiles.user) {
+    AISBX_ASSIGN(text, read_profile_file(p.source));
+    AISBX_ASSIGN(embedded, trace::embed_profiles(text, p.source));
+    in.embedded = embedded;
+    names.insert(profiles.user->order.begin(), profiles.user->order.end());
+  }
+  in.name = p.profile + "-learned";
+  for (int n = 2; names.contains(in.name); ++n) in.name = p.profile + "-learned-" + std::to_string(n);
+  const std::string yaml = trace::propose_profile(in, r);
+  if (o.learn_output) {
+    AISBX_TRY(write_text_file(*o.learn_output, yaml));
+    std::fprintf(stderr, "aisbx-ns: learn: wrote %s; run it with: aisbx-ns --config %s --profile %s -- %s\n",
+                 q(*o.learn_output).c_str(), o.learn_output->c_str(), in.name.c_str(),
+                 in.command.c_str());
+  } else {
+    std::fflush(stdout);
+    std::fputs(yaml.c_str(), stdout);
+  }
+  return {};
+}
+
+Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr) {
   report(p);
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns.home, p.exec.tmpdir));
-  if (p.ns.enabled) return run_sandboxed(p);
+  if (p.ns.enabled) return run_sandboxed(p, traced);
+  // --trace without the namespace wall: fork, and trace from outside.
+  if (traced) return run_traced_in_place(p, *traced);
   // Landlock alone (landlock mode, or layered without user namespaces):
   // restrict this very process and exec in place, no fork.
   AISBX_TRY(stage::apply_landlock(p.landlock));
   AISBX_TRY(stage::close_fds_on_exec(p.exec.keep_fds));
+  AISBX_TRY(stage::leave_session_keyring());
   AISBX_TRY(stage::apply_seccomp(p.seccomp));
   return std::unexpected(stage::exec(p));
 }
@@ -68,18 +143,24 @@ Expected<int> run_plan(const plan::Plan& p) {
 Expected<LoadedProfiles> load_profiles(const Options& o, const HostFacts& h) {
   LoadedProfiles lp;
   lp.builtin.source = "built-in";
+  AISBX_ASSIGN(path, find_config(o, h));
+  if (path) {
+    AISBX_ASSIGN(text, read_profile_file(*path));
+    AISBX_ASSIGN(set, profile::parse_profiles(text, *path));
+    lp.user = std::move(set);
+  }
+  // Parsing YAML is most of the launcher's own start-up: the built-in
+  // profiles are skipped when the user's profile extends none of them
+  // (learn needs their names).
+  if (lp.user && o.profile && !o.list_profiles && !o.learn &&
+      profile::self_contained(*lp.user, *o.profile))
+    return lp;
   for (const auto& f : builtin_profile_files()) {
     AISBX_ASSIGN(set, profile::parse_profiles(std::string(f.text), "built-in:" + std::string(f.name)));
     for (const auto& name : set.order) {
       lp.builtin.order.push_back(name);
       lp.builtin.profiles.emplace(name, set.profiles.at(name));
     }
-  }
-  AISBX_ASSIGN(path, find_config(o, h));
-  if (path) {
-    AISBX_ASSIGN(text, read_profile_file(*path));
-    AISBX_ASSIGN(set, profile::parse_profiles(text, *path));
-    lp.user = std::move(set);
   }
   return lp;
 }
@@ -106,7 +187,10 @@ Expected<std::pair<profile::Profile, std::string>> select_profile(const LoadedPr
 }
 
 Expected<int> run(const Options& o) {
-  const Features features = probe_features();
+  // Landlock mode never uses the user namespace probe, which forks.
+  const Features features = probe_features(o.mode == Mode::landlock && !o.features
+                                               ? ProbeScope::without_userns
+                                               : ProbeScope::all);
   if (o.features) {
     std::fputs(render_features(features, o.format, self_exe()).c_str(), stdout);
     return 0;
@@ -137,7 +221,14 @@ Expected<int> run(const Options& o) {
     return 0;
   }
   std::fflush(stdout);
-  return run_plan(p);
+  if (!p.trace) return run_plan(p);
+  trace::Batch batch;
+  const Expected<int> status = run_plan(p, &batch);
+  // Nothing ran when the launcher itself failed; a command that could not
+  // start (126, 127) is reported: its trace may say why.
+  if (!status && status.error().exit_code == kExitLauncherFailure) return status;
+  AISBX_TRY(report_trace(o, p, host, profiles, selected.first, batch));
+  return status;
 }
 
 }  // namespace aisbx

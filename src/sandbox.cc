@@ -8,6 +8,12 @@
 //
 // Errors in init or in the target before exec travel to the host process
 // through a close-on-exec pipe, so the one message is printed by main().
+//
+// --trace: init, which is outside the target's Landlock domain, traces the
+// target (src/trace/tracer.h) and, when it exits, leaves the refused calls
+// in a memfd the host process reads. Init then works in a mount namespace
+// of its own, so its pivot_root leaves the host process the host's tree,
+// where those calls are classified.
 #include "aisbx/sandbox.h"
 
 #include <fcntl.h>
@@ -17,6 +23,8 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,6 +37,7 @@
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/mount.h"
 #include "stages/mount_paths.h"
+#include "trace/tracer.h"
 
 namespace aisbx {
 namespace {
@@ -79,6 +88,19 @@ std::optional<Error> receive_error(int fd) {
   if (parts.size() != 4) return errno_error(0, "sandbox set-up failed: garbled error report");
   Error e{parts[2], std::atoi(parts[1].c_str()), parts[3], std::atoi(parts[0].c_str())};
   return e;
+}
+
+std::string read_from_start(int fd) {
+  std::string text;
+  if (::lseek(fd, 0, SEEK_SET) != 0) return text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
 }
 
 int status_to_exit(int status) {
@@ -137,14 +159,32 @@ std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
   return is_dir;
 }
 
-[[noreturn]] void target_main(const plan::Plan& p, int err_fd, const sigset_t& old_mask) {
+// --trace: the target waits until its tracer has attached, since the
+// trace filter's stops need one (without it they fail with ENOSYS).
+std::optional<Error> wait_for_tracer(int traced_fd) {
+  char c = 0;
+  ssize_t n;
+  while ((n = ::read(traced_fd, &c, 1)) < 0 && errno == EINTR) {
+  }
+  ::close(traced_fd);
+  if (n != 1) return errno_error(0, "trace: the tracer did not attach");
+  return std::nullopt;
+}
+
+[[noreturn]] void target_main(const plan::Plan& p, int err_fd, const sigset_t& old_mask,
+                              int traced_fd) {
   auto run = [&]() -> Error {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
     if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) return errno_error(errno, "sigprocmask");
+    if (traced_fd >= 0)
+      if (auto e = wait_for_tracer(traced_fd)) return *e;
     if (auto r = drop_capabilities(); !r) return r.error();
     // Landlock opens its rule paths here, inside the final tree.
     if (auto r = stage::apply_landlock(p.landlock); !r) return r.error();
     if (auto r = stage::close_fds_on_exec(p.exec.keep_fds); !r) return r.error();
+    if (auto r = stage::leave_session_keyring(); !r) return r.error();
+    if (p.trace)
+      if (auto r = stage::apply_trace_filter(p.seccomp); !r) return r.error();
     if (auto r = stage::apply_seccomp(p.seccomp); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
     if (::fcntl(err_fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
@@ -157,7 +197,42 @@ std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
 
 // pid 1 of the sandbox: waits for the target, reaps every orphan, passes on
 // the signals the host process forwards, and exits with the target's status.
-[[noreturn]] void init_main(const plan::Plan& p, int err_fd, int go_fd, const sigset_t& old_mask) {
+// --trace: every stop and exit of the tracees, until the target is gone.
+// Returns the target's wait status.
+int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t forward_to) {
+  for (;;) {
+    siginfo_t si{};
+    if (::sigwaitinfo(&set, &si) < 0) continue;
+    if (si.si_signo != SIGCHLD) {
+      if (si.si_code <= 0) ::kill(forward_to, si.si_signo);  // sent by a process
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      const pid_t w = ::waitpid(-1, &status, WNOHANG | __WALL);
+      if (w <= 0) break;
+      if (WIFSTOPPED(status)) {
+        tracer.on_stop(w, status);
+        continue;
+      }
+      tracer.on_exit(w);
+      if (w == target) return status;
+    }
+  }
+}
+
+void write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+[[noreturn]] void init_main(const plan::Plan& p, int err_fd, int go_fd, const sigset_t& old_mask,
+                            int trace_fd) {
   auto fail_out = [&](const Error& e) {
     send_error(err_fd, e);
     ::_exit(kExitLauncherFailure);
@@ -169,18 +244,43 @@ std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
   ::close(go_fd);
 
   const std::vector<bool> is_dir = bind_kinds(p.ns);
+  // The host process shares this mount namespace: pivot_root would move it
+  // too, and it must still see the host's tree to classify what --trace saw.
+  if (p.trace && ::unshare(CLONE_NEWNS) != 0)
+    fail_out(errno_error(errno, "trace: unshare(CLONE_NEWNS) in init"));
   if (auto r = stage::enter_staging(); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::build_root(p.ns, is_dir); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
   if (p.ns.net == profile::NetMode::loopback)
     if (auto r = bring_up_loopback(); !r) fail_out(with_context(r.error(), "namespace"));
 
+  int traced[2] = {-1, -1};
+  if (p.trace && ::pipe2(traced, O_CLOEXEC) != 0) fail_out(errno_error(errno, "trace: pipe2"));
   const pid_t target = ::fork();
   if (target < 0) fail_out(errno_error(errno, "fork of the target"));
-  if (target == 0) target_main(p, err_fd, old_mask);
-  ::close(err_fd);
+  if (target == 0) {
+    if (traced[1] >= 0) ::close(traced[1]);
+    if (trace_fd >= 0) ::close(trace_fd);
+    target_main(p, err_fd, old_mask, traced[0]);
+  }
 
   const sigset_t set = forwarded_set();
+  if (p.trace) {
+    ::close(traced[0]);
+    trace::Tracer tracer(p);
+    if (auto r = tracer.attach(target); !r) {
+      ::kill(target, SIGKILL);
+      ::waitpid(target, nullptr, __WALL);
+      fail_out(r.error());
+    }
+    ::close(err_fd);
+    if (::write(traced[1], "t", 1) != 1) ::_exit(kExitLauncherFailure);
+    ::close(traced[1]);
+    const int status = traced_wait(tracer, target, set, target);
+    write_all(trace_fd, trace::serialize(tracer.batch()));
+    ::_exit(status_to_exit(status));  // the kernel kills the rest
+  }
+  ::close(err_fd);
   for (;;) {
     siginfo_t si{};
     if (::sigwaitinfo(&set, &si) < 0) continue;
@@ -199,11 +299,16 @@ std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
 
 }  // namespace
 
-Expected<int> run_sandboxed(const plan::Plan& p) {
+Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   int err_pipe[2], go_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(go_pipe, O_CLOEXEC) != 0)
     return sys_fail("pipe2");
   sys::UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]), go_r(go_pipe[0]), go_w(go_pipe[1]);
+  sys::UniqueFd trace_fd;
+  if (p.trace) {
+    trace_fd.reset(::memfd_create("aisbx-trace", MFD_CLOEXEC));
+    if (trace_fd.get() < 0) return sys_fail("trace: memfd_create");
+  }
 
   AISBX_TRY(enter_user_ns(::getuid(), ::getgid(), p.ns.net));
 
@@ -218,7 +323,7 @@ Expected<int> run_sandboxed(const plan::Plan& p) {
   if (init == 0) {
     err_r.reset();
     go_w.reset();
-    init_main(p, err_w.get(), go_r.get(), old_mask);
+    init_main(p, err_w.get(), go_r.get(), old_mask, trace_fd.get());
   }
   err_w.reset();
   go_r.reset();
@@ -238,6 +343,55 @@ Expected<int> run_sandboxed(const plan::Plan& p) {
     // terminal sends reaches the target directly.
     if (si.si_code <= 0) ::kill(init, si.si_signo);
   }
+  if (traced && trace_fd.get() >= 0) *traced = trace::parse(read_from_start(trace_fd.get()));
+  if (auto e = receive_error(err_r.get())) return std::unexpected(*e);
+  return status_to_exit(status);
+}
+
+Expected<int> run_traced_in_place(const plan::Plan& p, trace::Batch& traced) {
+  int err_pipe[2], go_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(go_pipe, O_CLOEXEC) != 0)
+    return sys_fail("pipe2");
+  sys::UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]), go_r(go_pipe[0]), go_w(go_pipe[1]);
+  const sigset_t set = forwarded_set();
+  sigset_t old_mask;
+  if (::sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return sys_fail("sigprocmask");
+  const pid_t child = ::fork();
+  if (child < 0) return sys_fail("fork of the traced command");
+  if (child == 0) {
+    err_r.reset();
+    go_w.reset();
+    auto run = [&]() -> Error {
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
+      if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0)
+        return errno_error(errno, "sigprocmask");
+      if (auto e = wait_for_tracer(go_r.release())) return *e;
+      if (auto r = stage::apply_landlock(p.landlock); !r) return r.error();
+      if (auto r = stage::close_fds_on_exec(p.exec.keep_fds); !r) return r.error();
+      if (auto r = stage::leave_session_keyring(); !r) return r.error();
+      if (auto r = stage::apply_trace_filter(p.seccomp); !r) return r.error();
+      if (auto r = stage::apply_seccomp(p.seccomp); !r) return r.error();
+      if (::fcntl(err_w.get(), F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
+      return stage::exec(p);
+    };
+    const Error e = run();
+    send_error(err_w.get(), e);
+    ::_exit(e.exit_code);
+  }
+  err_w.reset();
+  go_r.reset();
+  trace::Tracer tracer(p);
+  if (auto r = tracer.attach(child); !r) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return std::unexpected(r.error());
+  }
+  if (::write(go_w.get(), "t", 1) != 1) return sys_fail("write to the traced command");
+  go_w.reset();
+  const int status = traced_wait(tracer, child, set, child);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  traced = tracer.batch();
   if (auto e = receive_error(err_r.get())) return std::unexpected(*e);
   return status_to_exit(status);
 }

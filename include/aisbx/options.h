@@ -38,6 +38,13 @@ struct Options {
   std::optional<std::string> seccomp;  // off | default
   std::vector<int> keep_fds;
 
+  // --trace: record what the sandbox refuses, summarize it at exit.
+  bool trace = false;
+  std::optional<std::string> trace_output;  // --trace-output FILE
+  // `aisbx-ns learn`: run traced, then write a profile allowing it.
+  bool learn = false;
+  std::optional<std::string> learn_output;  // -o FILE (learn only)
+
   std::vector<std::string> command;  // after `--`
 };
 

@@ -98,6 +98,11 @@ struct SeccompPlan {
   // (unless allowed), personality changes, MPTCP sockets, TIOCSTI/TIOCLINUX.
   bool preset = false;
   bool allow_nested_userns = false;
+  // TIOCSTI/TIOCLINUX refused even when seccomp is otherwise off: the target
+  // shares the caller's controlling terminal (tty signals reach it), and
+  // TIOCSTI there would type commands into the caller's shell once the
+  // sandbox exits (CVE-2017-5226). On whenever the kernel has seccomp.
+  bool tty_guard = false;
   std::vector<std::string> deny;   // syscall names: groups expanded, `allow` removed
   std::vector<std::string> allow;  // as written (names or @groups), for the record
 };
@@ -120,6 +125,7 @@ struct Plan {
   Mode mode = Mode::layered;
   profile::LogLevel log_level = profile::LogLevel::warn;
   bool dry_run = false;
+  bool trace = false;  // --trace or learn: the target runs under the tracer
   std::string project;
 
   NamespacePlan ns;

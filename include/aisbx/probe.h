@@ -81,11 +81,16 @@ struct ProbeReadings {
 // Pure: decides what is missing, why, and the remedy. No syscalls.
 Features features_from(const ProbeReadings& r);
 
+// What to probe. The user namespace try forks a child that unshares: a run
+// in landlock mode never uses its answer, so it skips that cost.
+enum class ProbeScope { all, without_userns };
+
 // Impure: the real readings of this host. Ignores the test hooks (the fake_*
 // fields stay empty), so tests can ask what the kernel really has.
-ProbeReadings read_probe();
+// Without the user namespace try, userns_step stays `none` ("not probed").
+ProbeReadings read_probe(ProbeScope scope = ProbeScope::all);
 
 // What the launcher uses: read_probe(), the test hooks, features_from().
-Features probe_features();
+Features probe_features(ProbeScope scope = ProbeScope::all);
 
 }  // namespace aisbx

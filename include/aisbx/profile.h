@@ -141,6 +141,10 @@ Expected<ProfileSet> parse_profiles(const std::string& text,
 Expected<Profile> flatten(const ProfileSet& set, const std::string& name,
                           const ProfileSet* fallback = nullptr);
 
+// True when `name` is in `set` and so is every profile its `extends` reach:
+// flatten() will not look at a fallback, which then need not be parsed.
+bool self_contained(const ProfileSet& set, const std::string& name);
+
 const char* to_string(NetMode m);
 const char* to_string(LogLevel l);
 const char* to_string(EnvMode m);

@@ -7,9 +7,17 @@
 
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
+#include "aisbx/trace.h"
 
 namespace aisbx {
 
-Expected<int> run_sandboxed(const plan::Plan& p);
+// With p.trace, `traced` receives the calls the sandbox refused, as init
+// (the tracer) saw them.
+Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced = nullptr);
+
+// --trace without the namespace wall: the launcher forks, the child
+// restricts itself and execs, the launcher traces it from outside its
+// Landlock domain and returns its exit status.
+Expected<int> run_traced_in_place(const plan::Plan& p, trace::Batch& traced);
 
 }  // namespace aisbx

@@ -22,6 +22,12 @@ Expected<void> apply_landlock(const plan::LandlockPlan& l);
 // Builds the filter without loading it: unknown syscall names fail here,
 // before anything runs (and in --dry-run).
 Expected<void> check_seccomp(const plan::SeccompPlan& s);
+// --trace: a filter that stops the target on the traced calls
+// (SECCOMP_RET_TRACE) and traps the calls `s` denies, for the tracer to
+// record and fail with the same errno. Loaded after the tracer attached
+// (RET_TRACE without one is ENOSYS) and before apply_seccomp, whose own
+// filter stays as it is.
+Expected<void> apply_trace_filter(const plan::SeccompPlan& s);
 // Loads the filter; last before exec, after Landlock (minijail's order):
 // the filter may refuse calls the earlier stages make.
 Expected<void> apply_seccomp(const plan::SeccompPlan& s);
@@ -29,6 +35,11 @@ Expected<void> apply_seccomp(const plan::SeccompPlan& s);
 // Every fd above 2 is marked close-on-exec, except those in `keep`: fds
 // opened before restrict_self keep their rights (spec, security notes).
 Expected<void> close_fds_on_exec(const std::vector<int>& keep);
+
+// A new, empty session keyring for the target: the caller's (Kerberos
+// tickets, ecryptfs and other keys a login session holds) stays with the
+// caller. Before seccomp, which refuses keyctl.
+Expected<void> leave_session_keyring();
 
 // chdir, environment, execve of p.exec (PATH searched in the Plan's
 // environment). Returns only on failure, with exit code 126 or 127 in the

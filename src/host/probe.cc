@@ -136,7 +136,7 @@ std::optional<std::string> env(const char* name) {
 
 }  // namespace
 
-ProbeReadings read_probe() {
+ProbeReadings read_probe(ProbeScope scope) {
   ProbeReadings r;
   r.uid = ::getuid();
   if (auto abi = sys::landlock_abi())
@@ -144,7 +144,7 @@ ProbeReadings read_probe() {
   else
     r.landlock_abi = std::unexpected(abi.error().err);
 
-  try_userns(r);
+  if (scope == ProbeScope::all) try_userns(r);
   r.unprivileged_userns_clone =
       read_small_file("/proc/sys/kernel/unprivileged_userns_clone");
   r.max_user_namespaces = read_small_file("/proc/sys/user/max_user_namespaces");
@@ -164,8 +164,8 @@ ProbeReadings read_probe() {
   return r;
 }
 
-Features probe_features() {
-  ProbeReadings r = read_probe();
+Features probe_features(ProbeScope scope) {
+  ProbeReadings r = read_probe(scope);
   r.fake_landlock_abi = env("AISBX_FAKE_LANDLOCK_ABI");
   r.fake_no_userns = env("AISBX_FAKE_NO_USERNS");
   return features_from(r);

@@ -36,6 +36,7 @@ Expected<Plan> resolve(const Inputs& in) {
   plan.source = in.source;
   plan.mode = in.options.mode;
   plan.dry_run = in.options.dry_run || p.dry_run.value_or(false);
+  plan.trace = in.options.trace || in.options.learn;
   plan.log_level = p.log_level.value_or(profile::LogLevel::warn);
   if (in.options.log_level) {
     auto l = profile::log_level_by_name(*in.options.log_level);

@@ -88,6 +88,7 @@ Expected<void> plan_seccomp(Context& cx) {
   AISBX_ASSIGN(deny, expand(s.deny.value_or(none), "deny"));
   if (cli && *cli == "off") {
     sp = SeccompPlan{};
+    sp.tty_guard = cx.in.features.seccomp;
     return {};
   }
   AISBX_ASSIGN(allow, expand(s.allow.value_or(none), "allow"));
@@ -114,6 +115,7 @@ Expected<void> plan_seccomp(Context& cx) {
     cx.warn("seccomp: skipped: " + cx.in.features.seccomp_why);
     sp.enabled = false;
   }
+  sp.tty_guard = cx.in.features.seccomp;
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -201,6 +202,20 @@ Expected<Profile> flatten(const ProfileSet& set, const std::string& name,
   if (p == nullptr)
     return fail("unknown profile " + q(name) + " (available: " + f.available(set) + ")");
   return f.run(*s, *p);
+}
+
+bool self_contained(const ProfileSet& set, const std::string& name) {
+  std::vector<const std::string*> todo{&name};
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    const std::string& n = *todo.back();
+    todo.pop_back();
+    if (!seen.insert(n).second) continue;  // a cycle is flatten()'s error to report
+    const auto it = set.profiles.find(n);
+    if (it == set.profiles.end()) return false;
+    for (const auto& parent : it->second.extends) todo.push_back(&parent);
+  }
+  return true;
 }
 
 }  // namespace aisbx::profile

@@ -5,9 +5,11 @@
 //   1. bytes: size, UTF-8, NUL and control characters (yaml-cpp 0.7 drops a
 //      raw U+0001 inside a quoted string without a word);
 //   2. YAML events: number of documents, aliases, quoted strings left open
-//      (yaml-cpp 0.7 ends an unterminated "... at the end of the file);
+//      (yaml-cpp 0.7 ends an unterminated "... at the end of the file); the
+//      same events build the node tree, so the text is scanned once
+//      (yaml-cpp's scanner is most of the launcher's start-up);
 //   3. the node tree against a fixed schema: unknown keys, duplicate keys
-//      (yaml-cpp keeps both when iterating a map), wrong types.
+//      (kept in the tree in file order), wrong types.
 // Every error is "file:line:column: key.path: message", positions 1-based.
 // Columns count bytes, as yaml-cpp's marks (and clang) do.
 #include <yaml-cpp/depthguard.h>
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -34,7 +37,37 @@
 namespace aisbx::profile {
 namespace {
 
-using YAML::Node;
+// The part of a YAML node the schema reads, built from the parser's events
+// (what YAML::LoadAll's node builder does, minus anchors, which pass 2
+// refuses). A cheap handle: copies share the node.
+class Node {
+ public:
+  struct Data {
+    YAML::NodeType::value type = YAML::NodeType::Null;
+    YAML::Mark mark = YAML::Mark::null_mark();
+    std::string tag;
+    std::string scalar;
+    std::vector<Node> elements;              // a sequence
+    std::vector<std::pair<Node, Node>> map;  // a map, in file order, duplicates kept
+  };
+
+  Node() : d_(std::make_shared<Data>()) {}
+  explicit Node(std::shared_ptr<Data> d) : d_(std::move(d)) {}
+
+  YAML::NodeType::value Type() const { return d_->type; }
+  bool IsNull() const { return d_->type == YAML::NodeType::Null; }
+  bool IsScalar() const { return d_->type == YAML::NodeType::Scalar; }
+  bool IsSequence() const { return d_->type == YAML::NodeType::Sequence; }
+  bool IsMap() const { return d_->type == YAML::NodeType::Map; }
+  const std::string& Tag() const { return d_->tag; }
+  const std::string& Scalar() const { return d_->scalar; }
+  YAML::Mark Mark() const { return d_->mark; }
+  const std::vector<Node>& elements() const { return d_->elements; }
+  const std::vector<std::pair<Node, Node>>& pairs() const { return d_->map; }
+
+ private:
+  std::shared_ptr<Data> d_;
+};
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
@@ -219,30 +252,87 @@ class Prepass : public YAML::EventHandler {
  public:
   explicit Prepass(std::string_view text) : text_(text) {}
 
-  void OnDocumentStart(const YAML::Mark& mark) override { doc_starts.push_back(mark); }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    doc_starts.push_back(mark);
+    open_.clear();
+  }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    add(make(YAML::NodeType::Null, mark, ""));
+  }
   // The node tree shares an aliased node, but walking it copies the value
   // once per alias: a 1 MiB file of aliases would expand to gigabytes.
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
     note(mark, "YAML aliases (`*name`) are not supported in profile files");
+    add(make(YAML::NodeType::Null, mark, ""));
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
-                const std::string&) override {
+                const std::string& value) override {
     if (tag == kNonPlainTag && !quote_closed(mark))
       note(mark, "quoted string is not closed");
+    auto d = make(YAML::NodeType::Scalar, mark, tag);
+    d->scalar = value;
+    add(std::move(d));
   }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    open(make(YAML::NodeType::Sequence, mark, tag));
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    open(make(YAML::NodeType::Map, mark, tag));
+  }
+  void OnMapEnd() override { close(); }
 
   std::vector<YAML::Mark> doc_starts;
   std::optional<std::pair<YAML::Mark, std::string>> problem;
+  Node root;  // of the first document; null if it has no node
 
  private:
+  // A collection being filled, and for a map the key waiting for its value.
+  struct Open {
+    std::shared_ptr<Node::Data> node;
+    std::optional<Node> key;
+  };
+
+  static std::shared_ptr<Node::Data> make(YAML::NodeType::value type, const YAML::Mark& mark,
+                                          const std::string& tag) {
+    auto d = std::make_shared<Node::Data>();
+    d->type = type;
+    d->mark = mark;
+    d->tag = tag;
+    return d;
+  }
+
+  // Attaches a finished node to the open collection, or makes it the root
+  // of the first document (later documents are only counted).
+  void add(std::shared_ptr<Node::Data> d) {
+    Node n(std::move(d));
+    if (open_.empty()) {
+      if (doc_starts.size() == 1) root = std::move(n);
+      return;
+    }
+    Open& top = open_.back();
+    if (top.node->type == YAML::NodeType::Sequence) {
+      top.node->elements.push_back(std::move(n));
+    } else if (!top.key) {
+      top.key = std::move(n);
+    } else {
+      top.node->map.emplace_back(std::move(*top.key), std::move(n));
+      top.key.reset();
+    }
+  }
+  void open(std::shared_ptr<Node::Data> d) { open_.push_back({std::move(d), std::nullopt}); }
+  void close() {
+    if (open_.empty()) return;
+    auto d = std::move(open_.back().node);
+    open_.pop_back();
+    add(std::move(d));
+  }
+
+  std::vector<Open> open_;
+
   void note(const YAML::Mark& mark, std::string what) {
     if (!problem) problem.emplace(mark, std::move(what));
   }
@@ -407,7 +497,7 @@ class Reader {
     if (!it.node.IsMap())
       return error(it.where, it.path, "expected a map, found " + found(it.node));
     std::map<std::string, Where> seen;
-    for (const auto& kv : it.node) {
+    for (const auto& kv : it.node.pairs()) {
       const Where kw = at(kv.first.Mark());
       if (!kv.first.IsScalar())
         return error(kw, it.path, "expected a key name, found " + found(kv.first));
@@ -436,7 +526,7 @@ class Reader {
       return error(it.where, it.path,
                    std::string("expected ") + expected + ", found " + found(it.node));
     std::size_t i = 0;
-    for (const auto& el : it.node) {
+    for (const auto& el : it.node.elements()) {
       // An empty element (`-` alone) is marked at the next token: use the list's.
       out.push_back(Item{el, it.path + "[" + std::to_string(i++) + "]",
                          el.IsNull() ? it.where : at(el.Mark())});
@@ -965,8 +1055,7 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
     // HandleNextDocument() reports one more empty document without consuming
     // anything, and LoadAll() collects them until memory runs out
     // (jbeder/yaml-cpp#1040; fixed upstream after 0.7). A profile file holds
-    // one document, so stop at the second; LoadAll() below then only runs on
-    // text this same parser was seen to finish.
+    // one document, so stop at the second. The same events built the tree.
     while (pre.doc_starts.size() < 2 && parser.HandleNextDocument(pre)) {
     }
     if (pre.problem)
@@ -985,12 +1074,7 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
           where_of(second).str() +
           ": a second YAML document starts here; a profile file holds exactly one");
     }
-    const std::vector<Node> docs = YAML::LoadAll(yaml);
-    if (docs.size() != 1) {
-      return fail(start.str() + ": expected one YAML document, found " +
-                  std::to_string(docs.size()));
-    }
-    return Reader(file).set_of(docs.front());
+    return Reader(file).set_of(pre.root);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp 0.7 gives this one the message "bad file".
     return fail(where_of(e.mark).str() + ": YAML nesting is too deep");

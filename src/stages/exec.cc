@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -58,6 +59,17 @@ Error exec_error(const plan::Plan& p, int err, const std::string& path, bool sea
 }
 
 }  // namespace
+
+Expected<void> leave_session_keyring() {
+  // KEYCTL_JOIN_SESSION_KEYRING with no name: a new anonymous session
+  // keyring. Raw syscall: Debian 12 has no keyutils.h by default.
+  constexpr long kJoinSessionKeyring = 1;
+  if (::syscall(SYS_keyctl, kJoinSessionKeyring, nullptr) >= 0) return {};
+  if (errno == ENOSYS) return {};  // a kernel without keys: nothing to inherit
+  return sys_fail("keyctl(KEYCTL_JOIN_SESSION_KEYRING)",
+                  "the sandbox would share the caller's session keyring; check "
+                  "/proc/sys/kernel/keys/maxkeys");
+}
 
 Expected<void> close_fds_on_exec(const std::vector<int>& keep) {
   for (int fd : keep)

@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 #include <termios.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
 #include "aisbx/stages.h"
+#include "aisbx/trace.h"
 
 namespace aisbx::stage {
 namespace {
@@ -34,56 +36,79 @@ Expected<void> check(int rc, const std::string& what) {
   return {};
 }
 
-Expected<void> deny_if(void* ctx, int nr, const std::string& what, unsigned count,
+// What a denied call meets: ERRNO in the target's own filter; TRAP in the
+// trace filter, whose SIGSYS the tracer turns into the same errno (a trap
+// outranks ERRNO whatever the filters' order, so the tracer sees every
+// refused call; without a tracer the trap kills, never allows).
+struct Deny {
+  bool trap = false;
+  std::uint32_t operator()(int err) const { return trap ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(err); }
+};
+
+Expected<void> deny_if(void* ctx, Deny deny, int nr, const std::string& what, unsigned count,
                        const scmp_arg_cmp* args) {
-  return check(seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, count, args),
-               "rule " + what);
+  return check(seccomp_rule_add_array(ctx, deny(EPERM), nr, count, args), "rule " + what);
 }
 
-Expected<void> add_preset_rules(void* ctx, const plan::SeccompPlan& s) {
+Expected<void> add_preset_rules(void* ctx, const plan::SeccompPlan& s, Deny deny) {
   if (!s.allow_nested_userns) {
     // clone3 passes its flags in a struct seccomp cannot read: ENOSYS makes
     // libc fall back to clone, whose flags it can (as container runtimes do).
-    AISBX_TRY(check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0),
-                    "rule clone3"));
+    AISBX_TRY(check(seccomp_rule_add(ctx, deny(ENOSYS), SCMP_SYS(clone3), 0), "rule clone3"));
     const scmp_arg_cmp userns = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
-    AISBX_TRY(deny_if(ctx, SCMP_SYS(unshare), "unshare(CLONE_NEWUSER)", 1, &userns));
-    AISBX_TRY(deny_if(ctx, SCMP_SYS(clone), "clone(CLONE_NEWUSER)", 1, &userns));
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(unshare), "unshare(CLONE_NEWUSER)", 1, &userns));
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(clone), "clone(CLONE_NEWUSER)", 1, &userns));
   }
   // personality(2): no flag that weakens ASLR or W^X. The query value
   // 0xffffffff has every bit set, so each rule also requires bit 31 clear,
   // which no real persona uses (libseccomp allows one comparison per argument).
   for (std::uint64_t bit : {kAddrNoRandomize, kMmapPageZero, kAddrCompatLayout, kReadImpliesExec}) {
     const scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, bit | 0x80000000ULL, bit);
-    AISBX_TRY(deny_if(ctx, SCMP_SYS(personality), "personality", 1, &a));
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(personality), "personality", 1, &a));
   }
   const scmp_arg_cmp mptcp = SCMP_A2(SCMP_CMP_EQ, kIppProtoMptcp);
-  AISBX_TRY(deny_if(ctx, SCMP_SYS(socket), "socket(IPPROTO_MPTCP)", 1, &mptcp));
-  // The request is an int: compare the low 32 bits only, or a caller can
-  // set the high bits and slip past (CVE-2019-10063).
+  AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(socket), "socket(IPPROTO_MPTCP)", 1, &mptcp));
+  return {};
+}
+
+// TIOCSTI/TIOCLINUX (SeccompPlan::tty_guard). The request is an int:
+// compare the low 32 bits only, or a caller can set the high bits and slip
+// past (CVE-2019-10063).
+Expected<void> add_tty_rules(void* ctx, Deny deny) {
   for (unsigned long req : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
     const scmp_arg_cmp a = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req);
-    AISBX_TRY(deny_if(ctx, SCMP_SYS(ioctl), "ioctl(" + std::to_string(req) + ")", 1, &a));
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(ioctl), "ioctl(" + std::to_string(req) + ")", 1, &a));
   }
   return {};
 }
 
-Expected<SeccompCtx> build(const plan::SeccompPlan& s) {
+Expected<SeccompCtx> build(const plan::SeccompPlan& s, Deny deny = {}) {
   SeccompCtx ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return fail("seccomp: seccomp_init failed");
-  AISBX_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
-                  "attribute bad-arch kill"));
+  // The trace filter leaves foreign architectures to the target's filter.
+  // A filter that is only the tty guard kills nothing: it covers the
+  // foreign architectures' ioctl too instead.
+  const bool guard_only = !s.enabled;
+  AISBX_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH,
+                                   deny.trap || guard_only ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS),
+                  "attribute bad-arch"));
+#if defined(__x86_64__)
+  if (guard_only)
+    for (std::uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32})
+      AISBX_TRY(check(seccomp_arch_add(ctx.get(), arch), "add architecture"));
+#endif
   // no_new_privs is set by the Landlock stage; say so explicitly anyway.
   AISBX_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 1), "attribute no_new_privs"));
-  for (const auto& name : s.deny) {
+  for (const auto& name : s.enabled ? s.deny : std::vector<std::string>{}) {
     const int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr == __NR_SCMP_ERROR)
       return fail("seccomp: unknown syscall " + q(name) + " in the profile's deny list",
                   "check the spelling against syscalls(2)");
     if (nr < 0) continue;  // not on this architecture (libseccomp pseudo-number)
-    AISBX_TRY(check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 0), "rule " + name));
+    AISBX_TRY(check(seccomp_rule_add(ctx.get(), deny(EPERM), nr, 0), "rule " + name));
   }
-  if (s.preset) AISBX_TRY(add_preset_rules(ctx.get(), s));
+  if (s.enabled && s.preset) AISBX_TRY(add_preset_rules(ctx.get(), s, deny));
+  if (s.tty_guard || (s.enabled && s.preset)) AISBX_TRY(add_tty_rules(ctx.get(), deny));
   return ctx;
 }
 
@@ -95,8 +120,27 @@ Expected<void> check_seccomp(const plan::SeccompPlan& s) {
   return {};
 }
 
+Expected<void> apply_trace_filter(const plan::SeccompPlan& s) {
+  AISBX_ASSIGN(ctx, build(s, Deny{true}));
+  for (const trace::SyscallShape& t : trace::traced_syscalls()) {
+    const int nr = seccomp_syscall_resolve_name(t.name);
+    if (nr < 0) continue;  // not on this architecture
+    // A call the profile denies is trapped above; a rule for it here would conflict.
+    if (s.enabled && std::find(s.deny.begin(), s.deny.end(), t.name) != s.deny.end()) continue;
+    const std::string what = std::string("rule trace ") + t.name;
+    if (t.skip_if && t.flags >= 0) {
+      const scmp_arg_cmp c{static_cast<unsigned>(t.flags), SCMP_CMP_MASKED_EQ, t.skip_if, 0};
+      AISBX_TRY(check(seccomp_rule_add_array(ctx.get(), SCMP_ACT_TRACE(0), nr, 1, &c), what));
+    } else {
+      AISBX_TRY(check(seccomp_rule_add(ctx.get(), SCMP_ACT_TRACE(0), nr, 0), what));
+    }
+  }
+  AISBX_TRY(check(seccomp_load(ctx.get()), "seccomp_load (trace filter)"));
+  return {};
+}
+
 Expected<void> apply_seccomp(const plan::SeccompPlan& s) {
-  if (!s.enabled) return {};
+  if (!s.enabled && !s.tty_guard) return {};
   AISBX_ASSIGN(ctx, build(s));
   AISBX_TRY(check(seccomp_load(ctx.get()), "seccomp_load"));
   return {};

@@ -1,8 +1,13 @@
 // aisbx_sysprobe: one system call that a seccomp filter or a Landlock scope
 // may refuse; exits 0 on success or with the errno (capped at 254). A
 // process killed by the filter shows as 128+SIGSYS to the caller.
-// Only ever run it inside a sandbox: as root on the host, `mount` and
-// `umount` would change the host's mount table.
+// The escape suite (tests/kernel/escape_test.cc) adds probes that would
+// leave a sandbox: chroot-escape, ptrace-pid, openat-read through a
+// caller's fd, tiocsti-fd on an inherited terminal, key-plant/key-read of
+// the session keyring, euid-root of a setuid copy, mknod, pivot.
+// Only ever run mount, umount and pivot inside a sandbox or a namespace of
+// their own (unshare -Urm): as root on the host they would change the
+// host's mount table.
 // Standalone: no project headers, so it cannot share a bug with the code
 // under test.
 #include <fcntl.h>
@@ -12,6 +17,8 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -102,13 +109,75 @@ int int80() {
 #endif
 }
 
+// Names a key of type "user" in the session keyring; see `key-plant`.
+constexpr long kKeySpecSession = -3;         // KEY_SPEC_SESSION_KEYRING
+constexpr long kKeyctlJoinSession = 1;       // KEYCTL_JOIN_SESSION_KEYRING
+constexpr long kKeyctlSearch = 10;           // KEYCTL_SEARCH
+constexpr long kKeyctlRead = 11;             // KEYCTL_READ
+
+// A fresh anonymous session keyring holding one key, then exec: the way a
+// user's login session holds credentials (Kerberos, ecryptfs) that a
+// sandbox started from it must not read.
+int key_plant(const char* secret, char** argv) {
+  if (::syscall(SYS_keyctl, kKeyctlJoinSession, nullptr) < 0) return result(-1, "keyctl(JOIN_SESSION)");
+  if (::syscall(SYS_add_key, "user", "aisbx-escape-secret", secret, std::strlen(secret),
+                kKeySpecSession) < 0)
+    return result(-1, "add_key");
+  ::execv(argv[0], argv);
+  return result(-1, "execv");
+}
+
+// Finds the key `key-plant` left and prints its payload.
+int key_read(const char* name) {
+  const long id = ::syscall(SYS_keyctl, kKeyctlSearch, kKeySpecSession, "user", name, 0);
+  if (id < 0) return result(-1, "keyctl(SEARCH)");
+  char buf[256] = {};
+  const long n = ::syscall(SYS_keyctl, kKeyctlRead, id, buf, sizeof buf - 1);
+  if (n < 0) return result(-1, "keyctl(READ)");
+  std::fwrite(buf, 1, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1, stdout);
+  return 0;
+}
+
+// The classic chroot escape: chroot into a subdirectory without entering
+// it, walk `..` past the new root, chroot there, then open `path`.
+int chroot_escape(const char* dir, const char* path) {
+  if (::chroot(dir) != 0) return result(-1, "chroot(dir)");
+  for (int i = 0; i < 64; ++i)
+    if (::chdir("..") != 0) return result(-1, "chdir(..)");
+  if (::chroot(".") != 0) return result(-1, "chroot(.)");
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return result(-1, "open after the escape");
+  char c;
+  const long n = ::read(fd, &c, 1);
+  ::close(fd);
+  return result(n, "read after the escape");
+}
+
+int openat_read(const char* fd_arg, const char* name) {
+  const int fd = ::openat(std::atoi(fd_arg), name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return result(-1, "openat");
+  char c;
+  const long n = ::read(fd, &c, 1);
+  ::close(fd);
+  return result(n, "read");
+}
+
+int ptrace_pid(pid_t pid) {
+  if (::ptrace(PTRACE_ATTACH, pid, nullptr, nullptr) != 0) return result(-1, "ptrace(PTRACE_ATTACH, pid)");
+  ::waitpid(pid, nullptr, __WALL);
+  ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fputs("usage: aisbx_sysprobe mount DIR|umount DIR|unshare-user|clone-user|keyctl|ptrace|"
                "tiocsti|tiocsti-high|mptcp|personality-noaslr|io-uring|int80|x32|"
-               "connect-abstract NAME|kill PID\n", stderr);
+               "connect-abstract NAME|kill PID|pivot DIR|openat-read FD NAME|\n"
+               "  ptrace-pid PID|chroot-escape DIR PATH|mknod-char PATH|mknod-fifo PATH|\n"
+               "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME\n", stderr);
     return 255;
   }
   const std::string_view op = argv[1];
@@ -136,6 +205,29 @@ int main(int argc, char** argv) {
   if (op == "x32") return result(::syscall(0x40000000L | SYS_getpid), "x32 getpid");
   if (op == "connect-abstract" && argc == 3) return connect_abstract(argv[2]);
   if (op == "kill" && argc == 3) return result(::kill(std::atoi(argv[2]), 0), "kill(pid, 0)");
+  // pivot_root(".", ".") in DIR, which must be a mount point. Same warning
+  // as mount: only in a namespace of its own.
+  if (op == "pivot" && argc == 3) {
+    if (::chdir(argv[2]) != 0) return result(-1, "chdir");
+    return result(::syscall(SYS_pivot_root, ".", "."), "pivot_root");
+  }
+  if (op == "openat-read" && argc == 4) return openat_read(argv[2], argv[3]);
+  if (op == "ptrace-pid" && argc == 3) return ptrace_pid(std::atoi(argv[2]));
+  if (op == "chroot-escape" && argc == 4) return chroot_escape(argv[2], argv[3]);
+  if (op == "mknod-char" && argc == 3)  // the null device's numbers: harmless if it works
+    return result(::mknod(argv[2], S_IFCHR | 0600, makedev(1, 3)), "mknod(S_IFCHR)");
+  if (op == "mknod-fifo" && argc == 3) return result(::mknod(argv[2], S_IFIFO | 0600, 0), "mknod(S_IFIFO)");
+  if (op == "tiocsti-fd" && argc == 3) {
+    char c = '#';
+    return result(::ioctl(std::atoi(argv[2]), TIOCSTI, &c), "ioctl(fd, TIOCSTI)");
+  }
+  if (op == "euid-root") {
+    if (::geteuid() == 0) return 0;
+    errno = EPERM;
+    return result(-1, "geteuid() is not 0");
+  }
+  if (op == "key-plant" && argc >= 4) return key_plant(argv[2], argv + 3);
+  if (op == "key-read" && argc == 3) return key_read(argv[2]);
   std::fprintf(stderr, "aisbx_sysprobe: unknown op %s\n", argv[1]);
   return 255;
 }
