@@ -317,9 +317,18 @@ void expect_clean_failure(const Result& r, const std::string& path, const std::s
   base.expect_nothing_left(mark);
 }
 
-TEST_P(Stress, FailingSetUpStepsExit125NamingThePathAndLeaveNothing) {
-  // DAC does not stop root: PrivateHomeOnAFullTmpfsExits125 covers it.
-  if (runner::uid_of(GetParam()) == 0) GTEST_SKIP() << "root passes DAC; see the full-tmpfs test";
+// DAC does not stop root, so these failures exist for unprivileged users
+// only (PrivateHomeOnAFullTmpfsExits125 covers root).
+class StressUnprivileged : public Stress {};
+
+std::vector<As> unprivileged_users() {
+  std::vector<As> v;
+  for (As as : runner::users_to_test())
+    if (runner::uid_of(as) != 0) v.push_back(as);
+  return v;
+}
+
+TEST_P(StressUnprivileged, FailingSetUpStepsExit125NamingThePathAndLeaveNothing) {
   const std::string ran = out_ + "/ran";
   const std::vector<std::string> touch{"/bin/sh", "-c", "echo > " + shell_quote(ran)};
   const Baseline base = baseline();
@@ -385,6 +394,9 @@ TEST_P(Stress, PrivateHomeOnAFullTmpfsExits125) {
 
 INSTANTIATE_TEST_SUITE_P(Kernel, Stress, ::testing::ValuesIn(runner::users_to_test()),
                          [](const ::testing::TestParamInfo<As>& p) { return runner::name_of(p.param); });
+INSTANTIATE_TEST_SUITE_P(Kernel, StressUnprivileged, ::testing::ValuesIn(unprivileged_users()),
+                         [](const ::testing::TestParamInfo<As>& p) { return runner::name_of(p.param); });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StressUnprivileged);
 
 }  // namespace
 }  // namespace aisbx::test
