@@ -8,7 +8,8 @@ bash "$root/scripts/setup.sh"
 bash "$root/scripts/build.sh"
 bin=$root/build/aisbx-ns
 
-demo=$(mktemp -d /tmp/aisbx-demo.XXXXXX)
+# Not under /tmp: the sandbox has a private /tmp of its own (README).
+demo=$(mktemp -d /var/tmp/aisbx-demo.XXXXXX)
 trap 'rm -rf "$demo"' EXIT
 mkdir -p "$demo/home/.ssh" "$demo/project"
 echo "-----BEGIN OPENSSH PRIVATE KEY----- (demo secret)" > "$demo/home/.ssh/id_rsa"
