@@ -125,6 +125,10 @@ class Oracle {
 // `execute: true, read_file: true`: rights as a profile writes them.
 std::string rights_yaml(AccessMask rights);
 
+// A YAML double-quoted scalar: `"` and `\` escaped, control characters as
+// \xNN, so a path with a newline cannot break the suggested line.
+std::string yaml_quote(const std::string& s);
+
 // One root inside another whose rights it does not all have: Landlock
 // grants the union of both rules beneath the outer one, so the inner root's
 // narrower rights are not what the sandbox enforces there (and the namespace

@@ -70,15 +70,6 @@ std::vector<std::string> groups_of(const std::string& origin) {
   return out;
 }
 
-std::string yaml_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // A group name for a suggested group: the path's last name, as a YAML key
 // needs no quoting.
 std::string group_name_for(const std::string& path) {
@@ -414,6 +405,25 @@ std::string Oracle::suggest(const Fs& fs, const Resolution& r, const Need& need)
   if (r.blocked.empty()) return suggest(root_to_add(fs, r), need);
   const Verdict v = check(r.blocked, need);
   return suggest(root_to_add(fs, r), need, &v);
+}
+
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 std::string rights_yaml(AccessMask rights) {

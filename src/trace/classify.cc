@@ -41,25 +41,6 @@ bool is_loopback(const std::string& addr) {
   return addr.starts_with("127.") || addr == "::1" || addr == "::ffff:127.0.0.1";
 }
 
-std::string yaml_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string ports_yaml(std::vector<int> ports) {
   std::sort(ports.begin(), ports.end());
   ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
@@ -188,7 +169,7 @@ std::string root_yaml(const std::string& path, AccessMask rights) {
   }
   while (!name.empty() && name.back() == '-') name.pop_back();
   name = "learned" + (name.empty() ? std::string() : "-" + name);
-  return name + ": {paths: [" + yaml_quote(path) + "], permissions: {" + plan::rights_yaml(rights) +
+  return name + ": {paths: [" + plan::yaml_quote(path) + "], permissions: {" + plan::rights_yaml(rights) +
          "}}";
 }
 

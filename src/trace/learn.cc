@@ -13,25 +13,6 @@
 namespace aisbx::trace {
 namespace {
 
-std::string yaml_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // A comment holds one line: no newline may end it early.
 std::string one_line(std::string s) {
   for (char& c : s)
@@ -174,7 +155,7 @@ std::string propose_profile(const LearnInput& in, const Report& r) {
   y += in.embedded;
   y += "  " + in.name + ":\n";
   y += "    description: " +
-       yaml_quote(in.base + " and what the traced command needed (aisbx-ns learn)") + "\n";
+       plan::yaml_quote(in.base + " and what the traced command needed (aisbx-ns learn)") + "\n";
   y += "    extends: " + in.base + "\n";
 
   std::string active, commented;
@@ -183,7 +164,7 @@ std::string propose_profile(const LearnInput& in, const Report& r) {
     const std::string name = group_name(path, taken);
     std::string block = name + ":\n";
     for (const auto& u : root.used) block += "  # used by " + u + "\n";
-    block += "  paths: [" + yaml_quote(path) + "]\n";
+    block += "  paths: [" + plan::yaml_quote(path) + "]\n";
     block += "  permissions: {" + plan::rights_yaml(root.rights) + "}\n";
     if (!root.secret && !root.private_home) {
       for (std::size_t i = 0; i < block.size();) {

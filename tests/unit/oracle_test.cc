@@ -461,5 +461,13 @@ TEST(OverlappingRoots, OnlyRightsAWallEnforcesCount) {
   EXPECT_EQ(overlapping_roots(p)[0].lost, fs::kExecute);
 }
 
+// Suggested lines quote paths so that no name can break the YAML: quotes,
+// backslashes and control characters (a newline in a file name) escaped.
+TEST(YamlQuote, EscapesWhatWouldEndOrBreakTheScalar) {
+  EXPECT_EQ(yaml_quote("/srv/data"), "\"/srv/data\"");
+  EXPECT_EQ(yaml_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(yaml_quote("x\ny\x7f"), "\"x\\x0ay\\x7f\"");
+}
+
 }  // namespace
 }  // namespace aisbx::plan
