@@ -125,6 +125,10 @@ class Oracle {
 // `execute: true, read_file: true`: rights as a profile writes them.
 std::string rights_yaml(AccessMask rights);
 
+// The last name of `path` as a plain YAML key: lower case, [a-z0-9_] kept,
+// every other run of characters one `-`; may be empty.
+std::string yaml_key_of(const std::string& path);
+
 // A YAML double-quoted scalar: `"` and `\` escaped, control characters as
 // \xNN, so a path with a newline cannot break the suggested line.
 std::string yaml_quote(const std::string& s);

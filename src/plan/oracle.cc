@@ -70,26 +70,11 @@ std::vector<std::string> groups_of(const std::string& origin) {
   return out;
 }
 
-// A group name for a suggested group: the path's last name, as a YAML key
-// needs no quoting.
+// A group name for a suggested group: the path's last name as a key that
+// needs no quoting, starting with a letter.
 std::string group_name_for(const std::string& path) {
-  std::string base = path.substr(path.rfind('/') + 1);
-  std::string out;
-  for (char c : base) {
-    const bool keep =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (c >= 'A' && c <= 'Z')
-      out += static_cast<char>(c - 'A' + 'a');
-    else if (keep)
-      out += c;
-    else if (!out.empty() && out.back() != '-')
-      out += '-';
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  if (out.empty() || !((out[0] >= 'a' && out[0] <= 'z') || out[0] == '_'))
-    out = "extra-" + out;
-  if (out.back() == '-') out.pop_back();
-  return out;
+  const std::string key = yaml_key_of(path);
+  return key.empty() || !(key[0] >= 'a' && key[0] <= 'z') ? "extra-" + key : key;
 }
 
 // A group the user can edit: not an implicit origin ("private HOME",
@@ -405,6 +390,19 @@ std::string Oracle::suggest(const Fs& fs, const Resolution& r, const Need& need)
   if (r.blocked.empty()) return suggest(root_to_add(fs, r), need);
   const Verdict v = check(r.blocked, need);
   return suggest(root_to_add(fs, r), need, &v);
+}
+
+std::string yaml_key_of(const std::string& path) {
+  std::string out;
+  for (char c : path.substr(path.rfind('/') + 1)) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
+      out += c;
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
 }
 
 std::string yaml_quote(const std::string& s) {

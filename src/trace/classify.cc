@@ -158,17 +158,8 @@ FsCall describe_fs(const Fs& fs, const Event& e, Kind kind) {
 
 // A group line to paste under access_roots.
 std::string root_yaml(const std::string& path, AccessMask rights) {
-  std::string name;
-  for (char ch : base_of(path)) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    const bool keep = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
-    if (keep)
-      name += ch;
-    else if (!name.empty() && name.back() != '-')
-      name += '-';
-  }
-  while (!name.empty() && name.back() == '-') name.pop_back();
-  name = "learned" + (name.empty() ? std::string() : "-" + name);
+  const std::string key = plan::yaml_key_of(path);
+  const std::string name = "learned" + (key.empty() ? std::string() : "-" + key);
   return name + ": {paths: [" + plan::yaml_quote(path) + "], permissions: {" + plan::rights_yaml(rights) +
          "}}";
 }

@@ -32,17 +32,8 @@ std::string portable(const std::string& path, const std::string& project,
 }
 
 std::string group_name(const std::string& path, std::set<std::string>& taken) {
-  std::string name;
-  for (char ch : path.substr(path.rfind('/') + 1)) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    const bool keep = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
-    if (keep)
-      name += ch;
-    else if (!name.empty() && name.back() != '-')
-      name += '-';
-  }
-  while (!name.empty() && name.back() == '-') name.pop_back();
-  name = "learned" + (name.empty() ? std::string() : "-" + name);
+  const std::string key = plan::yaml_key_of(path);
+  const std::string name = "learned" + (key.empty() ? std::string() : "-" + key);
   std::string out = name;
   for (int n = 2; taken.contains(out); ++n) out = name + "-" + std::to_string(n);
   taken.insert(out);

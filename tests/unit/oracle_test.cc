@@ -469,5 +469,13 @@ TEST(YamlQuote, EscapesWhatWouldEndOrBreakTheScalar) {
   EXPECT_EQ(yaml_quote("x\ny\x7f"), "\"x\\x0ay\\x7f\"");
 }
 
+// Group names suggested by --check, exec errors, --trace and learn.
+TEST(YamlQuote, KeysFromPathsNeedNoQuoting) {
+  EXPECT_EQ(yaml_key_of("/opt/My Tool--v2.1/"), "");
+  EXPECT_EQ(yaml_key_of("/opt/My Tool--v2.1"), "my-tool-v2-1");
+  EXPECT_EQ(yaml_key_of("/etc/.env"), "env");
+  EXPECT_EQ(yaml_key_of("/x/../"), "");
+}
+
 }  // namespace
 }  // namespace aisbx::plan
