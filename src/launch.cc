@@ -124,9 +124,15 @@ Expected<void> report_trace(const Options& o, const plan::Plan& p, const HostFac
 }
 
 Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr) {
-  report(p);
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns.home, p.exec.tmpdir));
-  if (p.ns.enabled) return run_sandboxed(p, traced);
+  if (p.ns.enabled) {
+    // Reported once the namespaces exist: a plan that assumed they would
+    // is not reported when it is replaced.
+    AISBX_TRY(enter_namespaces(p));
+    report(p);
+    return run_sandboxed(p, traced);
+  }
+  report(p);
   // --trace without the namespace wall: fork, and trace from outside.
   if (traced) return run_traced_in_place(p, *traced);
   // Landlock alone (landlock mode, or layered without user namespaces):
@@ -187,10 +193,13 @@ Expected<std::pair<profile::Profile, std::string>> select_profile(const LoadedPr
 }
 
 Expected<int> run(const Options& o) {
-  // Landlock mode never uses the user namespace probe, which forks.
-  const Features features = probe_features(o.mode == Mode::landlock && !o.features
-                                               ? ProbeScope::without_userns
-                                               : ProbeScope::all);
+  // The user namespace probe forks: landlock mode never uses its answer,
+  // and a sandbox about to unshare anyway assumes it (and falls back below
+  // if its unshare is refused). What is printed is always probed for real.
+  const bool printed = o.features || o.check || o.dry_run || o.print_ruleset;
+  Features features = probe_features(o.mode == Mode::landlock && !o.features ? ProbeScope::without_userns
+                                     : printed                               ? ProbeScope::all
+                                                                             : ProbeScope::assume_userns);
   if (o.features) {
     std::fputs(render_features(features, o.format, self_exe()).c_str(), stdout);
     return 0;
@@ -202,8 +211,17 @@ Expected<int> run(const Options& o) {
     return fail("no profile given", "pass --profile NAME; --list-profiles shows the choices");
   AISBX_ASSIGN(selected, select_profile(profiles, *o.profile));
   RealFs fs;
-  AISBX_ASSIGN(p, plan::resolve({selected.first, selected.second, o, features, host, fs}));
-  AISBX_TRY(stage::check_seccomp(p.seccomp));
+  const auto make_plan = [&](const Features& f) -> Expected<plan::Plan> {
+    AISBX_ASSIGN(made, plan::resolve({selected.first, selected.second, o, f, host, fs}));
+    AISBX_TRY(stage::check_seccomp(made.seccomp));
+    return made;
+  };
+  AISBX_ASSIGN(p, make_plan(features));
+  if (features.userns_assumed && p.dry_run) {  // the profile's own dry_run prints too
+    features = probe_features(ProbeScope::all);
+    AISBX_ASSIGN(probed, make_plan(features));
+    p = std::move(probed);
+  }
 
   if (o.check) {
     AISBX_ASSIGN(report, check::run(p, fs));
@@ -221,9 +239,19 @@ Expected<int> run(const Options& o) {
     return 0;
   }
   std::fflush(stdout);
-  if (!p.trace) return run_plan(p);
   trace::Batch batch;
-  const Expected<int> status = run_plan(p, &batch);
+  trace::Batch* const traced = p.trace ? &batch : nullptr;
+  Expected<int> status = run_plan(p, traced);
+  if (!status && features.userns_assumed && userns_refused(status.error())) {
+    // The assumption was wrong and nothing has changed yet: plan with what
+    // the probe finds, so layered mode warns and goes on with Landlock
+    // alone, and strict and ns mode refuse, naming the cause.
+    features = probe_features(ProbeScope::all);
+    AISBX_ASSIGN(probed, make_plan(features));
+    p = std::move(probed);
+    status = run_plan(p, traced);
+  }
+  if (!p.trace) return status;
   // Nothing ran when the launcher itself failed; a command that could not
   // start (126, 127) is reported: its trace may say why.
   if (!status && status.error().exit_code == kExitLauncherFailure) return status;

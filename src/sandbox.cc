@@ -32,6 +32,7 @@
 
 #include <climits>
 #include <cstring>
+#include <string_view>
 
 #include "aisbx/stages.h"
 #include "aisbx/sys/fd.h"
@@ -111,11 +112,13 @@ int status_to_exit(int status) {
 
 // ---- stages that run in init and in the target ----
 
+constexpr std::string_view kUnshare = "unshare(USER|NS|PID|IPC|UTS";
+
 Expected<void> enter_user_ns(uid_t uid, gid_t gid, profile::NetMode net) {
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
   if (net != profile::NetMode::host) flags |= CLONE_NEWNET;
   if (::unshare(flags) != 0)
-    return sys_fail("unshare(USER|NS|PID|IPC|UTS" +
+    return sys_fail(std::string(kUnshare) +
                         std::string(net != profile::NetMode::host ? "|NET" : "") + ")",
                     "aisbx-ns --features tells why user namespaces are refused here");
   // setgroups must be denied before an unprivileged process may write gid_map
@@ -299,6 +302,18 @@ void write_all(int fd, const std::string& text) {
 
 }  // namespace
 
+Expected<void> enter_namespaces(const plan::Plan& p) {
+  return enter_user_ns(::getuid(), ::getgid(), p.ns.net);
+}
+
+bool userns_refused(const Error& e) {
+  // EPERM: forbidden (sysctl, LSM, seccomp); ENOSPC/EUSERS: a limit; EINVAL:
+  // no CONFIG_USER_NS, or a threaded process.
+  return e.what.starts_with(kUnshare) &&
+         (e.err == EPERM || e.err == EACCES || e.err == ENOSPC || e.err == EUSERS ||
+          e.err == EINVAL);
+}
+
 Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   int err_pipe[2], go_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(go_pipe, O_CLOEXEC) != 0)
@@ -309,8 +324,6 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
     trace_fd.reset(::memfd_create("aisbx-trace", MFD_CLOEXEC));
     if (trace_fd.get() < 0) return sys_fail("trace: memfd_create");
   }
-
-  AISBX_TRY(enter_user_ns(::getuid(), ::getgid(), p.ns.net));
 
   // Signals are blocked before the fork and taken with sigwaitinfo, so
   // none is lost between fork and the wait loop.

@@ -16,6 +16,9 @@ struct Features {
   bool userns = false;          // an unprivileged user namespace really works
   std::string userns_why;       // which knob forbids it
   std::string userns_remedy;    // the exact command or file that lifts it
+  // `userns` is an assumption (ProbeScope::assume_userns), not a result:
+  // a launcher that plans with it falls back when unshare is refused.
+  bool userns_assumed = false;
 
   bool seccomp = false;         // seccomp filters can be installed
   std::string seccomp_why;

@@ -50,6 +50,8 @@ struct ProbeReadings {
   int userns_errno = 0;  // errno of the failed step
   UsernsStep userns_step = UsernsStep::none;
   int userns_signal = 0;  // for UsernsStep::child: the signal that killed it
+  // userns_ok without the try (ProbeScope::assume_userns).
+  bool userns_assumed = false;
 
   // Knobs that forbid user namespaces: the files' contents, nullopt if the
   // file is missing or unreadable.
@@ -81,9 +83,16 @@ struct ProbeReadings {
 // Pure: decides what is missing, why, and the remedy. No syscalls.
 Features features_from(const ProbeReadings& r);
 
+// Pure: no knob read into `r` forbids user namespaces (the sysctls, an
+// enclosing seccomp filter), so an unshare will most likely work.
+bool userns_knobs_allow(const ProbeReadings& r);
+
 // What to probe. The user namespace try forks a child that unshares: a run
-// in landlock mode never uses its answer, so it skips that cost.
-enum class ProbeScope { all, without_userns };
+// in landlock mode never uses its answer, so it skips that cost. A sandbox
+// that is about to unshare anyway assumes the answer when no knob forbids
+// it (assume_userns) and probes only if its own unshare is refused; reports
+// (--features, --check, --dry-run) always try for real.
+enum class ProbeScope { all, without_userns, assume_userns };
 
 // Impure: the real readings of this host. Ignores the test hooks (the fake_*
 // fields stay empty), so tests can ask what the kernel really has.

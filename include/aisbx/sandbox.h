@@ -11,8 +11,16 @@
 
 namespace aisbx {
 
-// With p.trace, `traced` receives the calls the sandbox refused, as init
-// (the tracer) saw them.
+// The launcher's first step: unshare(USER|NS|PID|IPC|UTS[|NET]) and the
+// identity uid/gid maps. When unshare itself is refused nothing has
+// changed, and userns_refused() says so: a launcher that assumed user
+// namespaces work (ProbeScope::assume_userns) can still plan without them.
+Expected<void> enter_namespaces(const plan::Plan& p);
+bool userns_refused(const Error& e);
+
+// After enter_namespaces: forks init, which builds the root and forks the
+// target. With p.trace, `traced` receives the calls the sandbox refused, as
+// init (the tracer) saw them.
 Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced = nullptr);
 
 // --trace without the namespace wall: the launcher forks, the child

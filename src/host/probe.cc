@@ -144,13 +144,18 @@ ProbeReadings read_probe(ProbeScope scope) {
   else
     r.landlock_abi = std::unexpected(abi.error().err);
 
-  if (scope == ProbeScope::all) try_userns(r);
   r.unprivileged_userns_clone =
       read_small_file("/proc/sys/kernel/unprivileged_userns_clone");
   r.max_user_namespaces = read_small_file("/proc/sys/user/max_user_namespaces");
   r.apparmor_restrict_unprivileged_userns =
       read_small_file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
   r.in_seccomp_filter = in_seccomp_filter();
+  if (scope == ProbeScope::assume_userns && userns_knobs_allow(r)) {
+    r.userns_ok = true;
+    r.userns_assumed = true;
+  } else if (scope != ProbeScope::without_userns) {
+    try_userns(r);
+  }
 
   r.seccomp_ok = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 || errno != EINVAL;
   if (!r.seccomp_ok) r.seccomp_errno = EINVAL;

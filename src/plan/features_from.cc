@@ -133,6 +133,7 @@ void decide_userns(const ProbeReadings& r, Features& f) {
   }
   if (r.userns_ok) {
     f.userns = true;
+    f.userns_assumed = r.userns_assumed;
     return;
   }
   if (r.userns_step == UsernsStep::none) {  // readings not filled in
@@ -207,6 +208,12 @@ void decide_seccomp(const ProbeReadings& r, Features& f) {
 }
 
 }  // namespace
+
+bool userns_knobs_allow(const ProbeReadings& r) {
+  const auto aa = knob(r.apparmor_restrict_unprivileged_userns);
+  return knob(r.unprivileged_userns_clone) != 0 && knob(r.max_user_namespaces) != 0 &&
+         !(aa && *aa != 0) && !r.in_seccomp_filter;
+}
 
 Features features_from(const ProbeReadings& r) {
   Features f;

@@ -6,18 +6,19 @@
 // source is reachable as /oldroot/PATH whatever it hides, and the sandbox's
 // root is assembled at /newroot; then a second pivot_root makes /newroot
 // the root and the old tree is detached.
-#include <libmount/libmount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <memory>
+#include <cstdint>
+#include <cstdlib>
 #include <set>
 
 #include "aisbx/stages.h"
 #include "aisbx/sys/mount.h"
+#include "aisbx/sys/mount_table.h"
 #include "stages/mount_paths.h"
 
 namespace aisbx::stage {
@@ -29,14 +30,12 @@ using plan::MountOp;
 constexpr unsigned long kLockable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                     MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 
-struct TableFree {
-  void operator()(libmnt_table* t) const { mnt_unref_table(t); }
-};
-using MountTable = std::unique_ptr<libmnt_table, TableFree>;
-
-struct IterFree {
-  void operator()(libmnt_iter* i) const { mnt_free_iter(i); }
-};
+// The new mount API, unless the test hook takes the older kernels' path
+// on a newer one.
+bool use_mount_setattr() {
+  static const bool use = sys::has_mount_setattr() && !std::getenv("AISBX_FAKE_NO_MOUNT_SETATTR");
+  return use;
+}
 
 bool within(const std::string& path, const std::string& dir) {
   return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
@@ -70,9 +69,30 @@ class Dirs {
   std::set<std::string> known_;
 };
 
+// The flags a bind gets on every mount of its tree.
+unsigned long bind_flags(const MountOp& op) {
+  unsigned long want = MS_NOSUID | MS_NODEV;
+  if (op.read_only) want |= MS_RDONLY;
+  if (op.noexec) want |= MS_NOEXEC;
+  return want;
+}
+
+std::uint64_t as_mount_attrs(unsigned long ms) {
+  std::uint64_t a = 0;
+  if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  return a;
+}
+
 // A bind of `source` (a host path) onto its place in the new root, both
-// named by fds opened without following any symlink.
-Expected<void> bind(const MountOp& op, bool is_dir, Dirs& dirs) {
+// named by fds opened without following any symlink. With the new mount
+// API the tree is cloned detached and gets its flags, on every mount in it,
+// before it is attached: no mount table to read, nothing ever visible with
+// the host's flags, and a root nested in it later keeps its own. Without it
+// (`flagged` false) the flags come after all binds (apply_flags).
+Expected<void> bind(const MountOp& op, bool is_dir, bool flagged, Dirs& dirs) {
   const std::string dst = in_new(op.target);
   const auto parent = dst.substr(0, dst.rfind('/'));
   AISBX_TRY(dirs.make(parent));
@@ -83,12 +103,17 @@ Expected<void> bind(const MountOp& op, bool is_dir, Dirs& dirs) {
   dirs.mounted(dst);
   AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kOldRoot + (op.source == "/" ? "" : op.source)));
   AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
+  if (flagged) {
+    AISBX_ASSIGN(tree, sys::clone_tree(src_fd.get(), op.source));
+    AISBX_TRY(sys::add_attrs_recursive(tree.get(), as_mount_attrs(bind_flags(op)), op.target));
+    return sys::attach_tree(tree.get(), dst_fd.get(), op.source, op.target);
+  }
   return sys::mount(sys::fd_path(kHostProc, src_fd.get()),
                     sys::fd_path(kHostProc, dst_fd.get()), nullptr, MS_BIND | MS_REC, {},
                     op.source, op.target);
 }
 
-// Reads the mount table once and remounts every mount beneath each bind
+// Kernels before 5.12: reads the mount table once and remounts every mount beneath each bind
 // with that bind's flags, in plan order (parents before children, so a
 // nested root's flags win). Flags the kernel locked on a mount inherited
 // from a more privileged namespace (ro, nosuid, nodev, noexec, atime) are
@@ -96,25 +121,18 @@ Expected<void> bind(const MountOp& op, bool is_dir, Dirs& dirs) {
 Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
                            const std::vector<std::string>& own_mounts) {
   const std::string info = std::string(kHostProc) + "/self/mountinfo";
-  MountTable table(mnt_new_table_from_file(info.c_str()));
-  if (!table) return fail("libmount: cannot parse " + q(info));
+  AISBX_ASSIGN(table, sys::read_mount_table(info));
   struct Entry {
     std::string target;
     unsigned long flags;
   };
   std::vector<Entry> mounts;
-  mounts.reserve(static_cast<std::size_t>(mnt_table_get_nents(table.get())));
-  std::unique_ptr<libmnt_iter, IterFree> it(mnt_new_iter(MNT_ITER_FORWARD));
-  libmnt_fs* fs = nullptr;
-  while (mnt_table_next_fs(table.get(), it.get(), &fs) == 0) {
-    const char* target = mnt_fs_get_target(fs);
-    if (!target || !within(target, kNewRoot)) continue;
+  mounts.reserve(table.size());
+  for (sys::MountEntry& m : table) {
+    if (!within(m.target, kNewRoot)) continue;
     // Our own tmpfs mounts (the private /tmp) are not the host's to re-flag.
-    if (std::find(own_mounts.begin(), own_mounts.end(), target) != own_mounts.end()) continue;
-    unsigned long flags = 0;
-    if (const char* vfs = mnt_fs_get_vfs_options(fs))
-      mnt_optstr_get_flags(vfs, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP));
-    mounts.push_back({target, flags});
+    if (std::find(own_mounts.begin(), own_mounts.end(), m.target) != own_mounts.end()) continue;
+    mounts.push_back({std::move(m.target), m.flags});
   }
   // Sorted by path (stable: a mount point mounted over twice keeps its
   // order), the mounts beneath a bind are one range: the bind's own target,
@@ -134,9 +152,7 @@ Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
   };
   for (const MountOp* op : binds) {
     const std::string dst = in_new(op->target);
-    unsigned long want = MS_NOSUID | MS_NODEV;
-    if (op->read_only) want |= MS_RDONLY;
-    if (op->noexec) want |= MS_NOEXEC;
+    const unsigned long want = bind_flags(*op);
     for (auto m = first_at(dst); m != mounts.end() && m->target == dst; ++m)
       AISBX_TRY(remount(*m, want));
     const std::string below = dst + "/";
@@ -169,6 +185,9 @@ Expected<void> mask(const MountOp& op) {
 }  // namespace
 
 Expected<void> enter_staging() {
+  // The older kernels' path reads the mount table after the pivot, from
+  // where the host's libraries are out of reach.
+  if (!use_mount_setattr()) AISBX_TRY(sys::load_mount_table_reader());
   // Nothing we mount may propagate back to the host; host unmounts still
   // reach us (slave, as bubblewrap does).
   AISBX_TRY(sys::mount({}, "/", nullptr, MS_REC | MS_SLAVE));
@@ -185,6 +204,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>
   std::vector<const MountOp*> binds;
   std::vector<std::string> own_mounts;
   Dirs dirs;
+  const bool flagged = use_mount_setattr();
   for (std::size_t i = 0; i < ns.mounts.size(); ++i) {
     const MountOp& op = ns.mounts[i];
     switch (op.kind) {
@@ -205,14 +225,14 @@ Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>
       case MountKind::bind:
       case MountKind::home:
       case MountKind::readonly:
-        AISBX_TRY(bind(op, is_dir[i], dirs));
+        AISBX_TRY(bind(op, is_dir[i], flagged, dirs));
         binds.push_back(&op);
         break;
       default:
         break;  // after the binds and their flags
     }
   }
-  AISBX_TRY(apply_flags(binds, own_mounts));
+  if (!flagged) AISBX_TRY(apply_flags(binds, own_mounts));
   for (const MountOp& op : ns.mounts) {
     switch (op.kind) {
       case MountKind::symlink: {

@@ -39,6 +39,33 @@ Expected<void> mount(const std::string& source, const std::string& target, const
   return {};
 }
 
+bool has_mount_setattr() {
+  // An fd that is never valid: EBADF where the call exists.
+  return !(::mount_setattr(-1, "", AT_EMPTY_PATH, nullptr, 0) != 0 && errno == ENOSYS);
+}
+
+Expected<UniqueFd> clone_tree(int fd, const std::string& shown) {
+  const int tree = ::open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                           AT_EMPTY_PATH);
+  if (tree < 0) return sys_fail("open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) " + q(shown));
+  return UniqueFd(tree);
+}
+
+Expected<void> add_attrs_recursive(int fd, std::uint64_t attrs, const std::string& shown) {
+  mount_attr attr{};
+  attr.attr_set = attrs;
+  if (::mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    return sys_fail("mount_setattr(AT_RECURSIVE) " + q(shown));
+  return {};
+}
+
+Expected<void> attach_tree(int tree, int at, const std::string& shown_source,
+                           const std::string& shown_target) {
+  if (::move_mount(tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    return sys_fail("move_mount " + q(shown_source) + " -> " + q(shown_target));
+  return {};
+}
+
 Expected<void> pivot_root(const std::string& new_root, const std::string& put_old) {
   // glibc has no wrapper for pivot_root.
   if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) != 0)

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -492,6 +493,34 @@ TEST_P(NamespaceWall, ReadOnlyRootRefusesWritesWithErofs) {
   EXPECT_FALSE(exists(made_dir));
 }
 
+// Kernels before 5.12 have no mount_setattr(2): each root is bound, then
+// the mount table is read (libmount) and every mount beneath each bind is
+// remounted. AISBX_FAKE_NO_MOUNT_SETATTR takes that path here; both must
+// leave every mount of the sandbox with the same flags.
+TEST_P(NamespaceWall, BothWaysOfFlaggingMountsAgree) {
+  // mount point -> options, for the roots of profile `rw`.
+  auto flags = [&](std::vector<std::pair<std::string, std::string>> env) {
+    const Result r = run(launcher("rw", {}, probe({"cat", "/proc/self/mountinfo"})), env);
+    EXPECT_EQ(r.status, 0) << r.describe();
+    std::map<std::string, std::string> m;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream f(line);
+      std::string id, parent, dev, root, point, options;
+      f >> id >> parent >> dev >> root >> point >> options;
+      for (const std::string& at : {project_, out_, tools_})
+        if (point == at || point.starts_with(at + "/")) m[point] = options;
+    }
+    return m;
+  };
+  const auto now = flags({});
+  const auto legacy = flags({{"AISBX_FAKE_NO_MOUNT_SETATTR", "1"}});
+  ASSERT_EQ(now.size(), 3u) << "one mount per root expected";
+  EXPECT_EQ(now, legacy);
+  EXPECT_TRUE(now.at(project_).starts_with("ro,nosuid,nodev")) << now.at(project_);
+  EXPECT_TRUE(now.at(out_).starts_with("rw,nosuid,nodev")) << now.at(out_);
+}
+
 TEST_P(NamespaceWall, WritableRootTakesWritesThatLandOnTheHost) {
   const std::string data = tree_->file("out/data", "host\n");
   for (const std::string profile : {"ro", "rw"}) {
@@ -908,6 +937,47 @@ TEST_P(NamespaceProcess, StrictRefusesWhenTheKernelRefusesUserNamespaces) {
     EXPECT_TRUE(contains(f.out, "user.max_user_namespaces is 0")) << f.describe();
     EXPECT_TRUE(contains(f.out, "sysctl -w user.max_user_namespaces=")) << f.describe();
   }
+}
+
+// A real run does not fork the user namespace probe: it assumes user
+// namespaces work when no knob forbids them, and when its own unshare is
+// refused it probes, plans again and falls back (layered) or refuses
+// (strict). 33 nested user namespaces reach the kernel's nesting limit with
+// every knob allowing them, which only that fallback can handle.
+TEST_P(NamespaceProcess, FallsBackWhenItsOwnUnshareIsRefused) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
+  const std::string marker = out_ + "/ran";
+  auto nested = [](std::vector<std::string> command) {
+    std::vector<std::string> argv;
+    for (int i = 0; i < 33; ++i)
+      argv.insert(argv.end(), {"/usr/bin/unshare", "--user", "--map-root-user"});
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  };
+  const Result limit = run(nested({"/usr/bin/unshare", "--user", "/bin/true"}));
+  AISBX_SKIP_WITHOUT(limit.status != 0 && contains(limit.err, "No space left on device"),
+                     "33 nested user namespaces are not the limit here: " + limit.describe());
+  auto sandboxed = [&](const std::string& mode, std::vector<std::string> command) {
+    std::vector<std::string> argv{binary_path(), "--config", config_, "--profile", "rw",
+                                  "--mode", mode, "--"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return run(nested(argv));
+  };
+  const Result strict = sandboxed("strict", {"/usr/bin/touch", marker});
+  EXPECT_EQ(strict.status, 125) << strict.describe();
+  EXPECT_TRUE(contains(strict.err, "strict mode needs an unprivileged user namespace"))
+      << strict.describe();
+  EXPECT_TRUE(contains(strict.err, "32 nested levels")) << strict.describe();
+  EXPECT_FALSE(exists(marker)) << "strict mode ran the command";
+
+  const Result layered = sandboxed("layered", {"/usr/bin/touch", marker});
+  EXPECT_EQ(layered.status, 0) << layered.describe();
+  EXPECT_TRUE(contains(layered.err, "namespace wall skipped")) << layered.describe();
+  EXPECT_FALSE(contains(layered.err, "namespace: on")) << "the assumed plan was reported";
+  EXPECT_TRUE(exists(marker)) << layered.describe();
+  // Landlock holds in the fallback: the host HOME is there but refused.
+  const Result secret = sandboxed("layered", probe({"read", ssh_key_}));
+  EXPECT_EQ(secret.status, EACCES) << secret.describe();
 }
 
 TEST_P(NamespaceProcess, StrictRefusesWhenUserNamespacesAreFaked) {

@@ -66,6 +66,17 @@ int do_read(const char* path) {
   return 0;
 }
 
+// The whole file to stdout.
+int do_cat(const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failed("cat: open", path);
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    if (::write(1, buf, static_cast<size_t>(n)) != n) return failed("cat: write", "stdout");
+  ::close(fd);
+  return 0;
+}
+
 int do_write(const char* path) {
   const int fd = ::open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return failed("write: open", path);
@@ -139,6 +150,7 @@ int main(int argc, char** argv) {
   char** a = argv + 2;
 
   if (op == "read" && n == 1) return do_read(a[0]);
+  if (op == "cat" && n == 1) return do_cat(a[0]);
   if (op == "write" && n == 1) return do_write(a[0]);
   if (op == "create" && n == 1) {
     const int fd = ::open(a[0], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);

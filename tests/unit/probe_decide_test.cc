@@ -6,6 +6,7 @@
 #include <csignal>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aisbx/probe.h"
@@ -302,6 +303,41 @@ TEST(FeaturesFrom, DefaultReadingsSayNothingWorks) {
   EXPECT_EQ(f.userns_why, "user namespaces were not probed");
   EXPECT_FALSE(f.seccomp);
   EXPECT_EQ(f.seccomp_why, "seccomp was not probed");
+}
+
+// A run that is about to unshare skips the probe's fork only when no knob
+// read says user namespaces are refused: the fallback after a refused
+// unshare is for what no knob shows (limits, nesting).
+TEST(UsernsKnobsAllow, OnlyWhenNoKnobRefuses) {
+  EXPECT_TRUE(userns_knobs_allow(good()));
+  EXPECT_TRUE(userns_knobs_allow(ProbeReadings{}));  // files missing: nothing forbids
+  const std::vector<std::pair<std::string, std::function<void(ProbeReadings&)>>> refusing{
+      {"unprivileged_userns_clone 0", [](ProbeReadings& r) { r.unprivileged_userns_clone = "0\n"; }},
+      {"max_user_namespaces 0", [](ProbeReadings& r) { r.max_user_namespaces = "0\n"; }},
+      {"apparmor restriction",
+       [](ProbeReadings& r) { r.apparmor_restrict_unprivileged_userns = "1\n"; }},
+      {"under a seccomp filter", [](ProbeReadings& r) { r.in_seccomp_filter = true; }},
+  };
+  for (const auto& [name, change] : refusing) {
+    ProbeReadings r = good();
+    change(r);
+    EXPECT_FALSE(userns_knobs_allow(r)) << name;
+  }
+  ProbeReadings off = good();
+  off.apparmor_restrict_unprivileged_userns = "0\n";
+  EXPECT_TRUE(userns_knobs_allow(off));
+}
+
+TEST(FeaturesFrom, AnAssumedUserNamespaceIsMarkedSo) {
+  ProbeReadings r = good();
+  EXPECT_FALSE(features_from(r).userns_assumed);
+  r.userns_assumed = true;
+  const Features f = features_from(r);
+  EXPECT_TRUE(f.userns);
+  EXPECT_TRUE(f.userns_assumed);
+  r.fake_no_userns = "1";  // the test hook still wins
+  EXPECT_FALSE(features_from(r).userns);
+  EXPECT_FALSE(features_from(r).userns_assumed);
 }
 
 }  // namespace
