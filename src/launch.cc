@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
+#include <cstdlib>
 #include <set>
 
 #include "aisbx/builtin.h"
@@ -251,7 +251,16 @@ Expected<int> run(const Options& o) {
     p = std::move(probed);
     status = run_plan(p, traced);
   }
-  if (!p.trace) return status;
+  if (!p.trace) {
+    // The command has ended: what is left is freeing memory the kernel
+    // frees anyway, 0.8 ms of destructors (libstdc++'s locale among them)
+    // before the caller sees the exit status.
+    if (status) {
+      std::fflush(nullptr);
+      std::_Exit(*status);
+    }
+    return status;
+  }
   // Nothing ran when the launcher itself failed; a command that could not
   // start (126, 127) is reported: its trace may say why.
   if (!status && status.error().exit_code == kExitLauncherFailure) return status;

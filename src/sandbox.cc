@@ -152,16 +152,6 @@ Expected<void> drop_capabilities() {
   return {};
 }
 
-std::vector<bool> bind_kinds(const plan::NamespacePlan& ns) {
-  std::vector<bool> is_dir;
-  for (const auto& op : ns.mounts) {
-    struct stat st {};
-    is_dir.push_back(op.source.empty() || ::stat(op.source.c_str(), &st) != 0 ||
-                     S_ISDIR(st.st_mode));
-  }
-  return is_dir;
-}
-
 // --trace: the target waits until its tracer has attached, since the
 // trace filter's stops need one (without it they fail with ENOSYS).
 std::optional<Error> wait_for_tracer(int traced_fd) {
@@ -246,13 +236,12 @@ void write_all(int fd, const std::string& text) {
   if (::read(go_fd, &go, 1) != 1) ::_exit(kExitLauncherFailure);
   ::close(go_fd);
 
-  const std::vector<bool> is_dir = bind_kinds(p.ns);
   // The host process shares this mount namespace: pivot_root would move it
   // too, and it must still see the host's tree to classify what --trace saw.
   if (p.trace && ::unshare(CLONE_NEWNS) != 0)
     fail_out(errno_error(errno, "trace: unshare(CLONE_NEWNS) in init"));
   if (auto r = stage::enter_staging(); !r) fail_out(with_context(r.error(), "namespace"));
-  if (auto r = stage::build_root(p.ns, is_dir); !r) fail_out(with_context(r.error(), "namespace"));
+  if (auto r = stage::build_root(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
   if (p.ns.net == profile::NetMode::loopback)
     if (auto r = bring_up_loopback(); !r) fail_out(with_context(r.error(), "namespace"));

@@ -2,6 +2,7 @@
 // the profile files. These read the host; they never change it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,12 @@ class RealFs final : public Fs {
   std::optional<std::string> readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& dir) const override;
   std::optional<std::string> read_small(const std::string& path) const override;
+
+ private:
+  // Canonical directories already resolved: roots are often siblings, and
+  // realpath(3) reads every component's link again (5000 readlink() calls
+  // for 1000 roots beneath /home/u/src).
+  mutable std::map<std::string, std::optional<std::string>> real_dirs_;
 };
 
 // uid, gid, HOME (falling back to the passwd entry), cwd, environment.

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 
 #include "aisbx/host_sys.h"
 
@@ -20,10 +21,44 @@ FileKind RealFs::kind(const std::string& path) const {
   return FileKind::other;
 }
 
-std::optional<std::string> RealFs::realpath(const std::string& path) const {
+namespace {
+
+std::optional<std::string> system_realpath(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr), &std::free);
   if (!r) return std::nullopt;
   return std::string(r.get());
+}
+
+// Absolute, without empty, `.` or `..` components and without a trailing
+// slash: its parent is the text before the last slash.
+bool is_plain_absolute(const std::string& p) {
+  if (p.size() < 2 || p[0] != '/' || p.back() == '/') return false;
+  for (std::size_t i = 0; i < p.size();) {
+    const std::size_t next = p.find('/', i + 1);
+    const std::string_view name(p.data() + i + 1,
+                                (next == std::string::npos ? p.size() : next) - i - 1);
+    if (name.empty() || name == "." || name == "..") return false;
+    if (next == std::string::npos) break;
+    i = next;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> RealFs::realpath(const std::string& path) const {
+  if (!is_plain_absolute(path)) return system_realpath(path);
+  const auto slash = path.rfind('/');
+  const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  auto at = real_dirs_.find(parent);
+  if (at == real_dirs_.end()) at = real_dirs_.emplace(parent, system_realpath(parent)).first;
+  if (!at->second) return std::nullopt;
+  const std::string joined = (*at->second == "/" ? "" : *at->second) + path.substr(slash);
+  // The last component: one lstat, unless it is a link to follow.
+  struct stat st {};
+  if (::lstat(joined.c_str(), &st) != 0) return std::nullopt;
+  if (S_ISLNK(st.st_mode)) return system_realpath(joined);
+  return joined;
 }
 
 std::optional<std::string> RealFs::readlink(const std::string& path) const {

@@ -19,9 +19,8 @@ inline const std::string kEmptyFile = "/empty";        // bound over denied file
 
 // Pivots into the staging tmpfs; the host tree stays reachable at kOldRoot.
 Expected<void> enter_staging();
-// Makes every mount of the Plan under kNewRoot. `is_dir[i]` says whether
-// mounts[i] binds a directory (else a file).
-Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>& is_dir);
+// Makes every mount of the Plan under kNewRoot.
+Expected<void> build_root(const plan::NamespacePlan& ns);
 // Makes kNewRoot the root and detaches everything else.
 Expected<void> pivot_into_new_root();
 

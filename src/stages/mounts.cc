@@ -92,16 +92,20 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
 // before it is attached: no mount table to read, nothing ever visible with
 // the host's flags, and a root nested in it later keeps its own. Without it
 // (`flagged` false) the flags come after all binds (apply_flags).
-Expected<void> bind(const MountOp& op, bool is_dir, bool flagged, Dirs& dirs) {
+Expected<void> bind(const MountOp& op, bool flagged, Dirs& dirs) {
+  AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kOldRoot + (op.source == "/" ? "" : op.source)));
+  // A directory or a file to mount it on, as the source is (on the fd: what
+  // is bound is what was looked at).
+  struct stat st {};
+  if (::fstat(src_fd.get(), &st) != 0) return sys_fail("fstat " + q(op.source));
   const std::string dst = in_new(op.target);
   const auto parent = dst.substr(0, dst.rfind('/'));
   AISBX_TRY(dirs.make(parent));
-  if (is_dir)
+  if (S_ISDIR(st.st_mode))
     AISBX_TRY(dirs.make(dst));
   else
     AISBX_TRY(sys::touch(dst, 0644));
   dirs.mounted(dst);
-  AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kOldRoot + (op.source == "/" ? "" : op.source)));
   AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
   if (flagged) {
     AISBX_ASSIGN(tree, sys::clone_tree(src_fd.get(), op.source));
@@ -200,13 +204,12 @@ Expected<void> enter_staging() {
   return {};
 }
 
-Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>& is_dir) {
+Expected<void> build_root(const plan::NamespacePlan& ns) {
   std::vector<const MountOp*> binds;
   std::vector<std::string> own_mounts;
   Dirs dirs;
   const bool flagged = use_mount_setattr();
-  for (std::size_t i = 0; i < ns.mounts.size(); ++i) {
-    const MountOp& op = ns.mounts[i];
+  for (const MountOp& op : ns.mounts) {
     switch (op.kind) {
       case MountKind::tmpfs_root:
         AISBX_TRY(sys::mount("tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
@@ -225,7 +228,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns, const std::vector<bool>
       case MountKind::bind:
       case MountKind::home:
       case MountKind::readonly:
-        AISBX_TRY(bind(op, is_dir[i], flagged, dirs));
+        AISBX_TRY(bind(op, flagged, dirs));
         binds.push_back(&op);
         break;
       default:
