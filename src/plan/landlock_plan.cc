@@ -27,9 +27,7 @@ void warn_about_rights(Context& cx, const std::vector<Root>& roots) {
     cx.warn("control_access controls nothing: the Landlock wall restricts no file access");
     return;
   }
-  AccessMask granted_anywhere = 0;
   for (const auto& g : p.access_roots) {
-    granted_anywhere |= g.permissions.granted;
     const AccessMask loose = g.permissions.granted & ~controlled;
     if (loose)
       cx.warn(g.permissions.where.str() + ": access_roots." + g.name + " grants " +

@@ -109,6 +109,7 @@ std::string render_json(const Plan& p, Section section) {
     j.key("seccomp").begin_object();
     j.key("enabled").value(p.seccomp.enabled);
     j.key("preset").value(p.seccomp.preset);
+    j.key("tty_guard").value(p.seccomp.tty_guard);
     j.key("allow_nested_userns").value(p.seccomp.allow_nested_userns);
     j.key("deny").strings(p.seccomp.deny);
     j.key("allow").strings(p.seccomp.allow);

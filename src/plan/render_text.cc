@@ -115,6 +115,8 @@ std::string render_text(const Plan& p, Section section) {
   if (section == Section::all) {
     const auto& sc = p.seccomp;
     o << "seccomp: " << (!sc.enabled ? "off" : sc.preset ? "default" : "custom") << "\n";
+    if (!sc.enabled && sc.tty_guard)
+      o << "  terminal guard only: ioctl TIOCSTI/TIOCLINUX denied\n";
     if (sc.enabled) {
       if (sc.preset)
         o << "  nested user namespaces: " << (sc.allow_nested_userns ? "allowed" : "denied")

@@ -617,6 +617,20 @@ TEST(RenderJson, LayeredPlanFields) {
   EXPECT_EQ(strings(at(j, "warnings")), (Strings{"first warning", "second"}));
 }
 
+// Without a seccomp wall, the filter every mode loads (TIOCSTI and
+// TIOCLINUX: typing into the terminal) is still shown.
+TEST(RenderText, TheTerminalGuardIsShownWhenSeccompIsOff) {
+  Plan p = layered_plan();
+  ASSERT_FALSE(p.seccomp.enabled);
+  const std::string guard = "  terminal guard only: ioctl TIOCSTI/TIOCLINUX denied";
+  EXPECT_FALSE(has_line(lines_of(render_text(p)), guard));
+  p.seccomp.tty_guard = true;
+  EXPECT_TRUE(has_line(lines_of(render_text(p)), guard));
+  EXPECT_TRUE(at(at(parse_json(render_json(p)), "seccomp"), "tty_guard").b);
+  p.seccomp.tty_guard = false;
+  EXPECT_FALSE(at(at(parse_json(render_json(p)), "seccomp"), "tty_guard").b);
+}
+
 TEST(RenderJson, LandlockPlanFields) {
   const Json j = parse_json(render_json(landlock_plan()));
   EXPECT_EQ(at(j, "mode").s, "landlock");
