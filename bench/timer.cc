@@ -7,8 +7,15 @@
 //                                interleaved (a different order each
 //                                round), after WARMUP untimed rounds;
 //                                prints one TSV line per command
+//   timer inner RUNS WARMUP SPEC the same, but each run's time is the one
+//                                the command reports as the last word
+//                                before "ms" on its stdout (timer walk
+//                                does): the workload without the launch
 //   timer walk DIR               the file-heavy workload: walk DIR and
-//                                read every regular file in it
+//                                read every regular file in it; prints
+//                                the files, bytes and its own time
+//   timer exec CMD ARGS...       only execs CMD: built static, the
+//                                cheapest possible launcher (the floor)
 //
 // SPEC: one command per line, `label<TAB>argv0<TAB>argv1...`.
 // Output: label, median ms, min ms, p90 ms, median max RSS KiB (the
@@ -48,12 +55,26 @@ double now_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-// Runs one command with stdin/stdout/stderr on /dev/null; returns false on
-// a non-zero exit.
-bool run_once(Command& c, bool record) {
+// "... 12.345 ms" -> 12.345; negative if the text has no such time.
+double reported_ms(const std::string& out) {
+  const auto at = out.rfind(" ms");
+  if (at == std::string::npos) return -1;
+  const auto start = out.rfind(' ', at - 1);
+  return std::atof(out.substr(start == std::string::npos ? 0 : start + 1).c_str());
+}
+
+// Runs one command with stdin and stderr on /dev/null, stdout on /dev/null
+// or, for a self-timed command, on a pipe; returns false on a non-zero exit
+// (or a self-timed command that reported no time).
+bool run_once(Command& c, bool record, bool self_timed) {
   std::vector<char*> argv;
   for (auto& a : c.argv) argv.push_back(a.data());
   argv.push_back(nullptr);
+  int out[2] = {-1, -1};
+  if (self_timed && pipe2(out, O_CLOEXEC) != 0) {
+    std::perror("pipe2");
+    std::exit(2);
+  }
   const double t0 = now_ms();
   const pid_t pid = fork();
   if (pid < 0) {
@@ -63,21 +84,31 @@ bool run_once(Command& c, bool record) {
   if (pid == 0) {
     const int null = open("/dev/null", O_RDWR);
     dup2(null, 0);
-    dup2(null, 1);
+    dup2(self_timed ? out[1] : null, 1);
     dup2(null, 2);
     execv(argv[0], argv.data());
     _exit(127);
+  }
+  std::string text;
+  if (self_timed) {
+    close(out[1]);
+    char buf[4096];
+    for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;)
+      if (n > 0) text.append(buf, static_cast<std::size_t>(n));
+      else if (errno != EINTR) break;
+    close(out[0]);
   }
   int status = 0;
   rusage ru{};
   while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
   const double t1 = now_ms();
-  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const double ms = self_timed ? reported_ms(text) : t1 - t0;
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && ms >= 0;
   c.last_status = status;
   if (record) {
     if (ok) {
-      c.ms.push_back(t1 - t0);
+      c.ms.push_back(ms);
       c.rss_kib.push_back(ru.ru_maxrss);
     } else {
       ++c.failures;
@@ -95,7 +126,7 @@ T quantile(std::vector<T> v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
-int cmd_run(int runs, int warmup, const char* spec) {
+int cmd_run(int runs, int warmup, const char* spec, bool self_timed) {
   std::ifstream in(spec);
   if (!in) {
     std::fprintf(stderr, "timer: cannot read %s\n", spec);
@@ -128,7 +159,7 @@ int cmd_run(int runs, int warmup, const char* spec) {
     // Alternating order: each round a new permutation, so no command is
     // always the one that runs right after another.
     std::shuffle(order.begin(), order.end(), rng);
-    for (std::size_t i : order) run_once(cmds[i], round >= warmup);
+    for (std::size_t i : order) run_once(cmds[i], round >= warmup, self_timed);
   }
   for (const auto& c : cmds) {
     std::printf("%s\t%.3f\t%.3f\t%.3f\t%ld\t%zu\t%d\n", c.label.c_str(), quantile(c.ms, 0.5),
@@ -160,20 +191,28 @@ int visit(const char* path, const struct stat*, int type, FTW*) {
 }
 
 int cmd_walk(const char* dir) {
+  const double t0 = now_ms();
   if (nftw(dir, visit, 64, FTW_PHYS) != 0) {
     std::perror("nftw");
     return 1;
   }
-  std::printf("%llu files, %llu bytes\n", g_files, g_bytes);
+  std::printf("%llu files, %llu bytes, %.3f ms\n", g_files, g_bytes, now_ms() - t0);
   return g_files > 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 5 && std::strcmp(argv[1], "run") == 0)
-    return cmd_run(std::atoi(argv[2]), std::atoi(argv[3]), argv[4]);
+  if (argc == 5 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "inner") == 0))
+    return cmd_run(std::atoi(argv[2]), std::atoi(argv[3]), argv[4],
+                   std::strcmp(argv[1], "inner") == 0);
   if (argc == 3 && std::strcmp(argv[1], "walk") == 0) return cmd_walk(argv[2]);
-  std::fprintf(stderr, "usage: timer run RUNS WARMUP SPEC | timer walk DIR\n");
+  if (argc >= 3 && std::strcmp(argv[1], "exec") == 0) {
+    execv(argv[2], argv + 2);
+    std::perror(argv[2]);
+    return 127;
+  }
+  std::fprintf(stderr,
+               "usage: timer run|inner RUNS WARMUP SPEC | timer walk DIR | timer exec CMD...\n");
   return 2;
 }
