@@ -35,6 +35,7 @@
 #include "check/elf.h"
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -52,8 +53,6 @@ constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;
 #endif
-
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 std::string real(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr),
@@ -80,36 +79,15 @@ std::string interpreter_of(const std::string& path) {
 // ---------------------------------------------------------------------------
 // Profiles, written as YAML text the way a user would write them.
 
-struct Group {
-  std::string name;
-  std::vector<std::string> paths;
-  std::vector<std::string> rights;
-};
-
-std::string yq(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // One profile `p`; `extra` is pasted verbatim under access_roots (6 spaces).
 std::string yaml(const std::vector<Group>& groups,
                  const std::vector<std::string>& control, const std::string& home,
                  const std::string& extra = "") {
   std::string y = "version: 1\nprofiles:\n  p:\n    description: \"check test\"\n";
   y += "    access_roots:\n";
-  for (const auto& g : groups) {
-    y += "      " + g.name + ":\n        paths:\n";
-    for (const auto& p : g.paths) y += "          - " + yq(p) + "\n";
-    y += "        permissions:\n";
-    for (const auto& r : g.rights) y += "          " + r + ": true\n";
-  }
+  y += groups_yaml(groups);
   if (!extra.empty()) y += "      " + extra + "\n";
-  y += "    control_access:\n";
-  for (const auto& r : control) y += "      " + r + ": true\n";
+  y += control_yaml(control);
   if (!home.empty()) y += "    home: " + yq(home) + "\n";
   return y;
 }

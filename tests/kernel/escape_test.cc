@@ -37,6 +37,7 @@
 
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -51,8 +52,6 @@ using runner::shell_quote;
 using runner::TempTree;
 
 std::string sysprobe() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
-std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
-
 // What every planted secret holds; no sandboxed output may contain it.
 const std::string kSecret = "aisbx-escape-secret-7f3a";
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "kernel_gap.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -43,22 +44,8 @@ const std::string kProbe = AISBX_PROBE;
 const std::string kSpecFile =
     std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
 
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
-  return s;
-}
-
 // ---------------------------------------------------------------------------
 // Profiles, written as YAML text the way a user would write them.
-
-struct Group {
-  std::string name;
-  std::vector<std::string> paths;
-  std::vector<std::string> rights;
-};
 
 struct ProfileSpec {
   std::string name;
@@ -66,16 +53,6 @@ struct ProfileSpec {
   std::vector<std::string> control;  // control_access: right -> true
   std::vector<std::string> command;  // command.binary + args; empty: no command
 };
-
-// A YAML double-quoted scalar.
-std::string yq(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 // With AISBX_SANITIZE=ON the launcher is an ASan program, and
 // LeakSanitizer's check at exit reads /proc/PID/task, which a process under
@@ -111,14 +88,8 @@ std::string yaml(const std::vector<ProfileSpec>& profiles) {
     y += "    access_roots:\n";
     std::vector<Group> groups{system_group()};
     groups.insert(groups.end(), p.groups.begin(), p.groups.end());
-    for (const auto& g : groups) {
-      y += "      " + g.name + ":\n        paths:\n";
-      for (const auto& path : g.paths) y += "          - " + yq(path) + "\n";
-      y += "        permissions:\n";
-      for (const auto& r : g.rights) y += "          " + r + ": true\n";
-    }
-    y += "    control_access:\n";
-    for (const auto& r : p.control) y += "      " + r + ": true\n";
+    y += groups_yaml(groups);
+    y += control_yaml(p.control);
     if (!p.command.empty()) {
       y += "    command:\n      binary: " + yq(p.command.front()) + "\n      args:";
       if (p.command.size() == 1) y += " []";

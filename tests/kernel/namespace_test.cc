@@ -39,6 +39,7 @@
 
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 extern char** environ;
@@ -54,14 +55,6 @@ using runner::RunSpec;
 using runner::shell_quote;
 using runner::TempTree;
 
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
-  return s;
-}
-
 // A name no other run (nor another test binary running in parallel) uses.
 std::string unique(const std::string& prefix) {
   static std::atomic<int> counter{0};
@@ -71,28 +64,12 @@ std::string unique(const std::string& prefix) {
 // ---------------------------------------------------------------------------
 // Profiles, written as YAML text the way a user would write them.
 
-struct Group {
-  std::string name;
-  std::vector<std::string> paths;
-  std::vector<std::string> rights;
-};
-
 struct ProfileSpec {
   std::string name;
   std::vector<Group> groups;         // after the system group
   std::vector<std::string> control;  // control_access: right -> true
   std::string home;                  // `home:` if not empty
 };
-
-// A YAML double-quoted scalar.
-std::string yq(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 // What the probe (dynamically linked, in the build tree), sh, perl and the
 // coreutils need to load and run: the system directories and the probe's
@@ -111,14 +88,8 @@ std::string yaml(const std::vector<ProfileSpec>& profiles) {
     y += "    access_roots:\n";
     std::vector<Group> groups{system_group()};
     groups.insert(groups.end(), p.groups.begin(), p.groups.end());
-    for (const auto& g : groups) {
-      y += "      " + g.name + ":\n        paths:\n";
-      for (const auto& path : g.paths) y += "          - " + yq(path) + "\n";
-      y += "        permissions:\n";
-      for (const auto& r : g.rights) y += "          " + r + ": true\n";
-    }
-    y += "    control_access:\n";
-    for (const auto& r : p.control) y += "      " + r + ": true\n";
+    y += groups_yaml(groups);
+    y += control_yaml(p.control);
     if (!p.home.empty()) y += "    home: " + yq(p.home) + "\n";
   }
   return y;

@@ -24,6 +24,7 @@
 
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -36,24 +37,6 @@ using runner::read_text;
 using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
-
-std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
-  return s;
-}
-
-// A YAML double-quoted scalar.
-std::string yq(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string flow(const std::vector<std::string>& v) {
   std::string s = "[";

@@ -19,6 +19,7 @@
 
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -31,8 +32,6 @@ using runner::RunSpec;
 using runner::TempTree;
 
 std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
-std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
-
 constexpr int kSigsysStatus = 128 + SIGSYS;
 
 class Layers : public ::testing::TestWithParam<As> {

@@ -36,6 +36,7 @@
 
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -48,8 +49,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::shell_quote;
 using runner::TempTree;
-
-std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
 
 double now() {
   timespec ts{};

@@ -28,6 +28,7 @@
 
 #include "kernel_gap.h"
 #include "paths.h"
+#include "profile_yaml.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -46,8 +47,6 @@ constexpr bool kSanitized = false;
 #endif
 
 std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
-std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
-
 std::string real(const std::string& path) {
   char buf[4096];
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
