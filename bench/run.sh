@@ -215,6 +215,17 @@ ir_of() {
   callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {print $1; exit}'
   rm -f "$tmp"/ir.[0-9]*
 }
+# System calls of one layered launch with 1000 roots, all processes
+# (launcher, init, target), by strace -f -c: where the per-root cost is.
+sc_1000=""
+if command -v strace >/dev/null; then
+  read -r -a a <<<"$(aisbx "$tmp/roots-1000.yaml" layered)"
+  if strace -f -c -o "$tmp/sc.txt" "${a[@]}" -- /bin/true >/dev/null 2>&1; then
+    sc_1000=$(awk 'NR > 2 && $1 !~ /^-/ && $NF != "total" {print $NF, $4}' "$tmp/sc.txt" |
+              sort -k2,2nr | sed -n 1,12p | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
+    sc_total=$(awk '$NF == "total" {print $4}' "$tmp/sc.txt")
+  fi
+fi
 ir_minimal=$(ir_of "$bin" --profile minimal --mode landlock --dry-run -- /bin/true)
 ir_1000=$(ir_of "$bin" --config "$tmp/roots-1000.yaml" --profile bench --mode landlock --dry-run -- /bin/true)
 ld_stats=$(LD_DEBUG=statistics "$bin" --version 2>&1 >/dev/null |
@@ -357,9 +368,9 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "  only calls execve, already costs $(diff_ms "$floor" "$bare") ms here. aisbx-ns in"
   echo "  landlock mode is $(diff_ms "$ll" "$floor") ms above that floor: loading"
   echo "  and option parsing ($(diff_ms "$v" "$floor") ms, \`--version\`), reading, parsing and"
-  echo "  planning the profile ($(diff_ms "$dr" "$v") ms, \`--dry-run\`), then the"
-  echo "  Landlock ruleset, the TIOCSTI guard filter and the exec from a"
-  echo "  larger process instead of an exit ($(diff_ms "$ll" "$dr") ms)."
+  echo "  planning the profile ($(diff_ms "$dr" "$v") ms, \`--dry-run\`), then what a"
+  echo "  dry-run does not do: the Landlock ruleset, the TIOCSTI guard filter"
+  echo "  and the exec of /bin/true itself ($(diff_ms "$ll" "$dr") ms)."
   if [ -n "$ir_total" ] && [ -n "$ir_yaml" ]; then
     echo "  In instructions, yaml-cpp's scanner is $(ratio "$((ir_yaml * 100))" "$ir_total") % of the launcher's"
     echo "  own work for this small profile (about 2000 instructions per byte"
@@ -376,13 +387,16 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "  fstat, mkdir, open_tree, mount_setattr, move_mount, three close),"
   echo "  and in the target one Landlock rule (open, fstat, add_rule, close);"
   echo "  parsing 1000 quoted paths with yaml-cpp and planning them come"
-  echo "  before. bubblewrap reads the whole mount table after every bind:"
+  [ -n "$sc_1000" ] && echo "  before (${ir_1000:-?} instructions for the dry-run). strace -f -c of one such launch: $sc_total system calls; the most frequent: $sc_1000." ||
+    echo "  before."
+  echo "  bubblewrap reads the whole mount table after every bind:"
   echo "  $(ratio "$(get "$tmp/roots.tsv" "bwrap 1000" 2)" "$r1000") × the time of layered mode at 1000 roots."
   echo "- **File-heavy workload.** At run time aisbx-ns adds nothing of its own:"
   echo "  the kernel checks each open against the Landlock ruleset (walking"
   echo "  up the path to the rule that grants it) and, in strict mode, runs"
-  echo "  the seccomp filter on every call. Without Landlock (ns mode) the"
-  echo "  walk takes $(ratio "$wns" "$wbare") × bare; the rest is Landlock's check on every open."
+  echo "  the seccomp filter on every call. Without Landlock (ns mode, where"
+  echo "  only the TIOCSTI guard filter runs) the walk takes $(ratio "$wns" "$wbare") × bare; the"
+  echo "  rest is Landlock's check on every open."
   echo "- Timings in a small VM shared with other jobs are noisy: the spread"
   echo "  between min and p90 above shows how much; the instruction counts"
   echo "  are the repeatable measure."

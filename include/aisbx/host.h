@@ -35,6 +35,10 @@ class Fs {
   // A small text file's content (at most 4 KiB read), for `.git` files;
   // nullopt if it cannot be read.
   virtual std::optional<std::string> read_small(const std::string&) const { return std::nullopt; }
+  // Why realpath(path) gives nothing when the path may well exist (a
+  // directory on the way that cannot be searched, a link loop); empty
+  // when it is simply missing.
+  virtual std::string why_unresolved(const std::string&) const { return {}; }
 };
 
 }  // namespace aisbx

@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -59,6 +61,24 @@ std::optional<std::string> RealFs::realpath(const std::string& path) const {
   if (::lstat(joined.c_str(), &st) != 0) return std::nullopt;
   if (S_ISLNK(st.st_mode)) return system_realpath(joined);
   return joined;
+}
+
+std::string RealFs::why_unresolved(const std::string& path) const {
+  std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr), &std::free);
+  if (r) return {};
+  switch (errno) {
+    case ENOENT:
+      return {};
+    case EACCES:
+      return "permission denied: a directory on the way cannot be searched by uid " +
+             std::to_string(::getuid());
+    case ENOTDIR:
+      return "a component on the way is not a directory";
+    case ELOOP:
+      return "too many levels of symbolic links";
+    default:
+      return std::strerror(errno);
+  }
 }
 
 std::optional<std::string> RealFs::readlink(const std::string& path) const {

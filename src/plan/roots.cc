@@ -17,11 +17,14 @@ Expected<void> add_root(Context& cx, std::vector<Root>& out, const std::string& 
   if (!real) {
     const std::string key =
         group.find('.') != std::string::npos ? group : "access_roots." + group + ".paths";
+    const std::string why = fs.why_unresolved(path);
     const std::string what = raw.where.str() + ": " + key + ": `" +
                              raw.value + "`" + (raw.value != path ? " (`" + path + "`)" : "") +
-                             " does not exist";
+                             (why.empty() ? " does not exist" : " cannot be resolved: " + why);
     if (required)
-      return fail(what, "create it, or drop `required: true` from the group to skip it");
+      return fail(what, why.empty() ? "create it, or drop `required: true` from the group to skip it"
+                                    : "make it reachable, or drop `required: true` from the group "
+                                      "to skip it");
     cx.warn(what + "; skipped");
     return {};
   }

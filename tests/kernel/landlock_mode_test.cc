@@ -452,6 +452,37 @@ TEST_P(LandlockWall, ReferAllowsMovingBetweenRootsOnlyWhereGranted) {
   EXPECT_TRUE(contains(s.err, "EXDEV"));
 }
 
+// A required root that cannot be resolved is refused (125) and the message
+// says why: missing, or (for a user DAC stops, root is not one) behind a
+// directory that cannot be searched, which is not "does not exist".
+TEST_P(LandlockWall, AnUnresolvableRequiredRootSaysWhy) {
+  const std::string locked = tree_->dir("locked");
+  const std::string inside = tree_->dir("locked/inside");
+  auto dry_run = [&](const std::string& root) {
+    tree_->file("profiles.yaml",
+                "version: 1\nprofiles:\n  p:\n    description: \"unresolvable root\"\n"
+                "    access_roots:\n      data:\n        paths: [" + yq(root) + "]\n"
+                "        permissions: {read_file: true}\n        required: true\n"
+                "    control_access: {read_file: true}\n");
+    return run(launcher(config_, "p", {"--dry-run", "--", "/bin/true"}));
+  };
+  const Result missing = dry_run(tree_->at("nowhere"));
+  EXPECT_EQ(missing.status, 125) << missing.describe();
+  EXPECT_TRUE(contains(missing.err, "does not exist")) << missing.describe();
+
+  ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
+  const Result behind = dry_run(inside);
+  ::chmod(locked.c_str(), 0755);  // so that the tree can be removed
+  if (runner::uid_of(as()) == 0) {
+    EXPECT_EQ(behind.status, 0) << "root searches any directory: " << behind.describe();
+  } else {
+    EXPECT_EQ(behind.status, 125) << behind.describe();
+    EXPECT_TRUE(contains(behind.err, "cannot be resolved: permission denied"))
+        << behind.describe();
+    EXPECT_FALSE(contains(behind.err, "does not exist")) << behind.describe();
+  }
+}
+
 TEST_P(LandlockWall, ExitStatusIsTheCommands) {
   const std::string plain = tree_->file("project/plain", "echo not a program\n", 0644);
   write_config({{"runner",
