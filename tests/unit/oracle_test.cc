@@ -19,6 +19,7 @@
 #include "aisbx/profile.h"
 #include "aisbx/rights.h"
 #include "unit/fake_fs.h"
+#include "unit/test_profile.h"
 
 namespace aisbx::plan {
 namespace {
@@ -378,12 +379,7 @@ profiles:
     command: {binary: /opt/tool/bin/tool}
 )";
   auto plan_of = [&](const std::string& yaml) -> std::optional<Plan> {
-    auto set = profile::parse_profiles(yaml, "t.yaml");
-    if (!set) {
-      ADD_FAILURE() << set.error().what << "\n" << yaml;
-      return std::nullopt;
-    }
-    auto prof = profile::flatten(*set, "p");
+    auto prof = test::test_profile(yaml, "t.yaml");
     if (!prof) return std::nullopt;
     auto plan = resolve(Inputs{*prof, "t.yaml", opt, feat, h, fs});
     if (!plan) {

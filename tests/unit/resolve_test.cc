@@ -19,6 +19,7 @@
 #include "aisbx/profile.h"
 #include "aisbx/rights.h"
 #include "unit/fake_fs.h"
+#include "unit/test_profile.h"
 
 namespace aisbx::plan {
 namespace {
@@ -140,17 +141,8 @@ struct World {
   }
 
   Expected<Plan> run(const std::string& yaml, const std::string& name = "p") const {
-    auto set = profile::parse_profiles(yaml, "test.yaml");
-    if (!set) {
-      ADD_FAILURE() << "the test's YAML does not parse: " << set.error().what;
-      return std::unexpected(set.error());
-    }
-    auto prof = profile::flatten(*set, name);
-    if (!prof) {
-      ADD_FAILURE() << "the test's profile does not flatten: " << prof.error().what;
-      return std::unexpected(prof.error());
-    }
-    return resolve(Inputs{*prof, "test.yaml", opt, feat, host, fs});
+    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml", name));
+    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
   }
 };
 

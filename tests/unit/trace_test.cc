@@ -18,6 +18,7 @@
 #include "aisbx/oracle.h"
 #include "aisbx/profile.h"
 #include "unit/fake_fs.h"
+#include "unit/test_profile.h"
 
 namespace aisbx::trace {
 namespace {
@@ -75,16 +76,8 @@ struct World {
   }
   // The profile `name` of `yaml`, with built-ins absent.
   std::optional<plan::Plan> plan(const std::string& yaml, const std::string& name = "p") const {
-    auto set = profile::parse_profiles(yaml, "t.yaml");
-    if (!set) {
-      ADD_FAILURE() << set.error().what << "\n" << yaml;
-      return std::nullopt;
-    }
-    auto prof = profile::flatten(*set, name);
-    if (!prof) {
-      ADD_FAILURE() << prof.error().what << "\n" << yaml;
-      return std::nullopt;
-    }
+    auto prof = test::test_profile(yaml, "t.yaml", name);
+    if (!prof) return std::nullopt;
     auto p = plan::resolve(plan::Inputs{*prof, "t.yaml", opt, feat, h, fs});
     if (!p) {
       ADD_FAILURE() << p.error().what << "\n" << yaml;
