@@ -8,7 +8,7 @@
 #   AISBX_BIN     the binary to measure (default: build/aisbx-ns; built
 #                 with scripts/build.sh when missing)
 #   BENCH_RUNS    timed runs of each launch (default 41)
-#   BENCH_WALK_RUNS  timed runs of the file-heavy workload (default 11)
+#   BENCH_WALK_RUNS  timed runs of the file-heavy workload (default 31)
 #   BENCH_OUT     where to write the Markdown (default: bench/RESULTS.md)
 #   BENCH_TMPDIR  parent of the scratch directory (default: /var/tmp; not
 #                 /tmp, which the sandboxes replace with their own)
@@ -19,7 +19,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-41}
-walk_runs=${BENCH_WALK_RUNS:-11}
+walk_runs=${BENCH_WALK_RUNS:-31}
 out=${BENCH_OUT:-$root/bench/RESULTS.md}
 bin=${AISBX_BIN:-$root/build/aisbx-ns}
 
