@@ -365,9 +365,9 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo
   echo "- **Landlock mode, 1 ms over bare exec.** Any launcher execs once more"
   echo "  than bare exec: the cheapest one possible, a static program that"
-  echo "  only calls execve, already costs $(diff_ms "$floor" "$bare") ms here. aisbx-ns in"
-  echo "  landlock mode is $(diff_ms "$ll" "$floor") ms above that floor: loading"
-  echo "  and option parsing ($(diff_ms "$v" "$floor") ms, \`--version\`), reading, parsing and"
+  echo "  only calls execve, already costs $(diff_ms "$floor" "$bare") ms here. The $(diff_ms "$ll" "$bare") ms of"
+  echo "  landlock mode: loading aisbx-ns and parsing its options instead of"
+  echo "  loading /bin/true ($(diff_ms "$v" "$bare") ms, \`--version\`), reading, parsing and"
   echo "  planning the profile ($(diff_ms "$dr" "$v") ms, \`--dry-run\`), then what a"
   echo "  dry-run does not do: the Landlock ruleset, the TIOCSTI guard filter"
   echo "  and the exec of /bin/true itself ($(diff_ms "$ll" "$dr") ms)."
