@@ -178,7 +178,11 @@ void plan_status(Plan& plan, const Features& f) {
     if (!missing.empty()) line += " ignored";
   }
   plan.status.push_back(line);
-  plan.status.push_back(std::string("seccomp: ") + (!plan.seccomp.enabled ? "off" : plan.seccomp.preset ? "default" : "custom"));
+  const auto& sc = plan.seccomp;
+  plan.status.push_back(std::string("seccomp: ") +
+                        (sc.enabled     ? (sc.preset ? "default" : "custom")
+                         : sc.tty_guard ? "off (terminal guard only: ioctl TIOCSTI/TIOCLINUX denied)"
+                                        : "off"));
 }
 
 }  // namespace aisbx::plan

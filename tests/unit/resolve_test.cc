@@ -322,6 +322,13 @@ TEST(ResolveAbi, StatusLineNamesWhatIsIgnored) {
   ASSERT_TRUE(r.has_value()) << err(r);
   EXPECT_TRUE(in(r->status, "landlock: ABI 7, partial — resolve_unix ignored"));
   EXPECT_TRUE(in(r->status, "namespace: on (user, mount, pid, ipc, uts)"));
+  // No seccomp wall asked for, but the terminal guard is loaded: said so.
+  EXPECT_TRUE(
+      in(r->status, "seccomp: off (terminal guard only: ioctl TIOCSTI/TIOCLINUX denied)"));
+  w.feat.seccomp = false;
+  auto without = w.run(everything());
+  ASSERT_TRUE(without.has_value()) << err(without);
+  EXPECT_TRUE(in(without->status, "seccomp: off"));
 }
 
 TEST(ResolveAbi, StrictRefusesRightsTheAbiCannotEnforceAndNamesThem) {
