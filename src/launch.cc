@@ -58,13 +58,7 @@ int list_profiles(const LoadedProfiles& lp) {
 Expected<void> write_text_file(const std::string& path, const std::string& text) {
   sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (fd.get() < 0) return sys_fail("open " + q(path) + " for writing");
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return sys_fail("write " + q(path));
-    done += static_cast<std::size_t>(n);
-  }
+  if (!sys::write_all(fd.get(), text)) return sys_fail("write " + q(path));
   return {};
 }
 
@@ -137,10 +131,7 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr) {
   if (traced) return run_traced_in_place(p, *traced);
   // Landlock alone (landlock mode, or layered without user namespaces):
   // restrict this very process and exec in place, no fork.
-  AISBX_TRY(stage::apply_landlock(p.landlock));
-  AISBX_TRY(stage::close_fds_on_exec(p.exec.keep_fds));
-  AISBX_TRY(stage::leave_session_keyring());
-  AISBX_TRY(stage::apply_seccomp(p.seccomp));
+  AISBX_TRY(stage::restrict_for_exec(p));
   return std::unexpected(stage::exec(p));
 }
 
@@ -216,10 +207,14 @@ Expected<int> run(const Options& o) {
     AISBX_TRY(stage::check_seccomp(made.seccomp));
     return made;
   };
+  // Plans again with user namespaces probed for real, not assumed.
+  const auto make_probed_plan = [&]() {
+    features = probe_features(ProbeScope::all);
+    return make_plan(features);
+  };
   AISBX_ASSIGN(p, make_plan(features));
   if (features.userns_assumed && p.dry_run) {  // the profile's own dry_run prints too
-    features = probe_features(ProbeScope::all);
-    AISBX_ASSIGN(probed, make_plan(features));
+    AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);
   }
 
@@ -246,8 +241,7 @@ Expected<int> run(const Options& o) {
     // The assumption was wrong and nothing has changed yet: plan with what
     // the probe finds, so layered mode warns and goes on with Landlock
     // alone, and strict and ns mode refuse, naming the cause.
-    features = probe_features(ProbeScope::all);
-    AISBX_ASSIGN(probed, make_plan(features));
+    AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);
     status = run_plan(p, traced);
   }

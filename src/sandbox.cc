@@ -173,12 +173,7 @@ std::optional<Error> wait_for_tracer(int traced_fd) {
       if (auto e = wait_for_tracer(traced_fd)) return *e;
     if (auto r = drop_capabilities(); !r) return r.error();
     // Landlock opens its rule paths here, inside the final tree.
-    if (auto r = stage::apply_landlock(p.landlock); !r) return r.error();
-    if (auto r = stage::close_fds_on_exec(p.exec.keep_fds); !r) return r.error();
-    if (auto r = stage::leave_session_keyring(); !r) return r.error();
-    if (p.trace)
-      if (auto r = stage::apply_trace_filter(p.seccomp); !r) return r.error();
-    if (auto r = stage::apply_seccomp(p.seccomp); !r) return r.error();
+    if (auto r = stage::restrict_for_exec(p); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
     if (::fcntl(err_fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
     return stage::exec(p);
@@ -211,16 +206,6 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
       tracer.on_exit(w);
       if (w == target) return status;
     }
-  }
-}
-
-void write_all(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
   }
 }
 
@@ -269,7 +254,7 @@ void write_all(int fd, const std::string& text) {
     if (::write(traced[1], "t", 1) != 1) ::_exit(kExitLauncherFailure);
     ::close(traced[1]);
     const int status = traced_wait(tracer, target, set, target);
-    write_all(trace_fd, trace::serialize(tracer.batch()));
+    sys::write_all(trace_fd, trace::serialize(tracer.batch()));
     ::_exit(status_to_exit(status));  // the kernel kills the rest
   }
   ::close(err_fd);
@@ -369,11 +354,7 @@ Expected<int> run_traced_in_place(const plan::Plan& p, trace::Batch& traced) {
       if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0)
         return errno_error(errno, "sigprocmask");
       if (auto e = wait_for_tracer(go_r.release())) return *e;
-      if (auto r = stage::apply_landlock(p.landlock); !r) return r.error();
-      if (auto r = stage::close_fds_on_exec(p.exec.keep_fds); !r) return r.error();
-      if (auto r = stage::leave_session_keyring(); !r) return r.error();
-      if (auto r = stage::apply_trace_filter(p.seccomp); !r) return r.error();
-      if (auto r = stage::apply_seccomp(p.seccomp); !r) return r.error();
+      if (auto r = stage::restrict_for_exec(p); !r) return r.error();
       if (::fcntl(err_w.get(), F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
       return stage::exec(p);
     };

@@ -41,6 +41,11 @@ Expected<void> close_fds_on_exec(const std::vector<int>& keep);
 // caller. Before seccomp, which refuses keyctl.
 Expected<void> leave_session_keyring();
 
+// The last steps before exec, in the one order every way of running uses:
+// Landlock, fds close-on-exec, a new session keyring, the --trace filter
+// (when p.trace), the seccomp filter.
+Expected<void> restrict_for_exec(const plan::Plan& p);
+
 // chdir, environment, execve of p.exec (PATH searched in the Plan's
 // environment). Returns only on failure, with exit code 126 or 127 in the
 // Error, whose hint names the path and the right the Plan lacks and the

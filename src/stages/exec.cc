@@ -85,6 +85,14 @@ Expected<void> close_fds_on_exec(const std::vector<int>& keep) {
   return {};
 }
 
+Expected<void> restrict_for_exec(const plan::Plan& p) {
+  AISBX_TRY(apply_landlock(p.landlock));
+  AISBX_TRY(close_fds_on_exec(p.exec.keep_fds));
+  AISBX_TRY(leave_session_keyring());
+  if (p.trace) AISBX_TRY(apply_trace_filter(p.seccomp));
+  return apply_seccomp(p.seccomp);
+}
+
 Error exec(const plan::Plan& p) {
   const plan::ExecPlan& e = p.exec;
   if (::chdir(e.cwd.c_str()) != 0) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <utility>
 
 namespace aisbx::sys {
@@ -42,5 +43,17 @@ class UniqueFd {
  private:
   int fd_;
 };
+
+// Writes all of `text` through short writes and EINTR; false (errno set)
+// when a write fails.
+inline bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
 
 }  // namespace aisbx::sys
