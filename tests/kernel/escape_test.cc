@@ -49,6 +49,7 @@ using runner::exists;
 using runner::Result;
 using runner::RunSpec;
 using runner::shell_quote;
+using runner::TcpListener;
 using runner::TempTree;
 
 std::string sysprobe() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
@@ -141,31 +142,6 @@ class AbstractListener {
  private:
   int fd_ = -1;
   bool ok_ = false;
-};
-
-class TcpListener {
- public:
-  TcpListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::listen(fd_, 8) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      port_ = ntohs(a.sin_port);
-  }
-  ~TcpListener() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  TcpListener(const TcpListener&) = delete;
-  TcpListener& operator=(const TcpListener&) = delete;
-  std::string port() const { return std::to_string(port_); }
-  bool ok() const { return port_ > 0; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
 };
 
 // Closes an fd of the test process at the end of a scope.
@@ -521,7 +497,7 @@ TEST_P(Escape, TcpToAHostListenerWithoutNetwork) {
   TcpListener listener;
   ASSERT_TRUE(listener.ok());
   probe_both("TCP connect to 127.0.0.1 of the host (network: none)", "minimal",
-             probe({"connect-tcp", "127.0.0.1", listener.port()}), ENETUNREACH);
+             probe({"connect-tcp", "127.0.0.1", std::to_string(listener.port())}), ENETUNREACH);
 }
 
 TEST_P(Escape, TiocstiOnTheCallersTerminal) {

@@ -49,6 +49,7 @@ namespace {
 
 using runner::As;
 using runner::contains;
+using runner::eventually;
 using runner::exists;
 using runner::Result;
 using runner::RunSpec;
@@ -173,22 +174,6 @@ Background start(const RunSpec& spec, const std::string& log) {
   ::close(in);
   if (b.pid < 0) ADD_FAILURE() << "fork: " << std::strerror(errno);
   return b;
-}
-
-double now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-// Polls `done` every 20 ms for at most `seconds`.
-bool eventually(double seconds, const std::function<bool()>& done) {
-  const double end = now() + seconds;
-  for (;;) {
-    if (done()) return true;
-    if (now() > end) return false;
-    ::usleep(20 * 1000);
-  }
 }
 
 // Waits for the background launcher; the status as a shell shows it, or -1

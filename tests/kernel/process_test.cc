@@ -29,6 +29,7 @@ namespace {
 using runner::As;
 using runner::contains;
 using runner::exists;
+using runner::now_seconds;
 using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
@@ -37,12 +38,6 @@ std::string find_tmux() {
   for (const char* p : {"/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"})
     if (exists(p)) return p;
   return {};
-}
-
-double now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 class ProcessTmux : public ::testing::TestWithParam<As> {
@@ -92,11 +87,11 @@ class ProcessTmux : public ::testing::TestWithParam<As> {
   // Polls the pane until it shows `text` (at most `seconds`); the last
   // screen either way.
   std::string wait_for_screen(const std::string& text, double seconds = 15) const {
-    const double end = now() + seconds;
+    const double end = now_seconds() + seconds;
     std::string last;
     for (;;) {
       last = screen();
-      if (last.find(text) != std::string::npos || now() > end) return last;
+      if (last.find(text) != std::string::npos || now_seconds() > end) return last;
       ::usleep(50 * 1000);
     }
   }
@@ -125,12 +120,12 @@ TEST_P(ProcessTmux, InteractiveShellSurvivesCtrlCAndExits) {
   // The shell's prompt first: keys typed before it are echoed by the
   // terminal ahead of the prompt and the output joins the prompt's line.
   std::string s;
-  const double prompt_by = now() + 15;
+  const double prompt_by = now_seconds() + 15;
   do {
     s = screen();
     if (s.find_first_not_of(" \n") != std::string::npos) break;
     ::usleep(50 * 1000);
-  } while (now() < prompt_by);
+  } while (now_seconds() < prompt_by);
   ASSERT_NE(s.find_first_not_of(" \n"), std::string::npos)
       << "no prompt from the sandboxed shell";
 
@@ -155,8 +150,8 @@ TEST_P(ProcessTmux, InteractiveShellSurvivesCtrlCAndExits) {
 
   // `exit` ends the shell, the launcher, and so the session.
   keys({"exit", "Enter"});
-  const double end = now() + 15;
-  while (session_alive() && now() < end) ::usleep(50 * 1000);
+  const double end = now_seconds() + 15;
+  while (session_alive() && now_seconds() < end) ::usleep(50 * 1000);
   EXPECT_FALSE(session_alive()) << "the session outlived `exit`:\n" << screen();
 }
 

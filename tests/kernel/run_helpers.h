@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,27 @@ struct RunSpec {
 // fork, drop to `as`, execve; collects stdout and stderr until both close,
 // then waits. A run that outlives its timeout is killed (timed_out).
 Result run(const RunSpec& spec);
+
+// CLOCK_MONOTONIC in seconds.
+double now_seconds();
+// Polls `done` every 20 ms for at most `seconds`; whether it came true.
+bool eventually(double seconds, const std::function<bool()>& done);
+
+// A TCP listener on 127.0.0.1, on a port the kernel picks (0 if it could
+// not listen): a peer on the host for the network tests.
+class TcpListener {
+ public:
+  TcpListener();
+  ~TcpListener();
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+  int port() const { return port_; }
+  bool ok() const { return port_ > 0; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 // A temp directory under /tmp (mkdtemp), 0755, removed with everything in
 // it when the object dies. Everything created through it is owned by

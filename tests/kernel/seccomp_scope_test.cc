@@ -29,6 +29,7 @@ using runner::As;
 using runner::contains;
 using runner::Result;
 using runner::RunSpec;
+using runner::TcpListener;
 using runner::TempTree;
 
 std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
@@ -240,26 +241,6 @@ TEST_P(Layers, SignalsToHostProcessesAreRefused) {
 }
 
 // ---- Landlock TCP rules (ABI 4) ----
-
-class TcpListener {
- public:
-  TcpListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::listen(fd_, 8) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      port_ = ntohs(a.sin_port);
-  }
-  ~TcpListener() { if (fd_ >= 0) ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 TEST_P(Layers, ConnectTcpAllowsOnlyTheListedPorts) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::LandlockNet);

@@ -44,26 +44,12 @@ namespace {
 
 using runner::As;
 using runner::contains;
+using runner::eventually;
 using runner::exists;
 using runner::Result;
 using runner::RunSpec;
 using runner::shell_quote;
 using runner::TempTree;
-
-double now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-bool eventually(double seconds, const std::function<bool()>& done) {
-  const double end = now() + seconds;
-  for (;;) {
-    if (done()) return true;
-    if (now() > end) return false;
-    ::usleep(20 * 1000);
-  }
-}
 
 std::set<std::string> entries(const std::string& dir) {
   std::set<std::string> out;
