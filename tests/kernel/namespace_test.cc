@@ -451,12 +451,29 @@ TEST_P(NamespaceWall, ReadOnlyRootRefusesWritesWithErofs) {
 
 // Kernels before 5.12 have no mount_setattr(2): each root is bound, then
 // the mount table is read (libmount) and every mount beneath each bind is
-// remounted. AISBX_FAKE_NO_MOUNT_SETATTR takes that path here; both must
-// leave every mount of the sandbox with the same flags.
-TEST_P(NamespaceWall, BothWaysOfFlaggingMountsAgree) {
-  // mount point -> options, for the roots of profile `rw`.
+// remounted. AISBX_FAKE_NO_MOUNT_SETATTR takes that path here. Both must
+// give every mount of the sandbox its root's flags, a mount beneath a
+// read-only root included: the run is wrapped in a user and mount
+// namespace of its own where a writable tmpfs is mounted inside the project.
+TEST_P(NamespaceWall, MountsBeneathARootTakeItsFlagsBothWays) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
+  const std::string sub = tree_->dir("project/sub");
+  auto with_submount = [&](const std::vector<std::string>& argv) {
+    std::vector<std::string> v{"/usr/bin/unshare", "--user", "--map-root-user", "--mount",
+                               "/bin/sh", "-c",
+                               "mount -t tmpfs -o rw tmpfs \"$0\" && touch \"$0/writable\" && "
+                               "exec \"$@\"",
+                               sub};
+    v.insert(v.end(), argv.begin(), argv.end());
+    return v;
+  };
+  const Result control = run(with_submount({"/bin/true"}));
+  ASSERT_EQ(control.status, 0) << "the writable tmpfs could not be made: " << control.describe();
+
+  // mount point -> options, for the roots of profile `rw` and the mount below.
   auto flags = [&](std::vector<std::pair<std::string, std::string>> env) {
-    const Result r = run(launcher("rw", {}, probe({"cat", "/proc/self/mountinfo"})), env);
+    const Result r =
+        run(with_submount(launcher("rw", {}, probe({"cat", "/proc/self/mountinfo"}))), env);
     EXPECT_EQ(r.status, 0) << r.describe();
     std::map<std::string, std::string> m;
     std::istringstream in(r.out);
@@ -469,12 +486,23 @@ TEST_P(NamespaceWall, BothWaysOfFlaggingMountsAgree) {
     }
     return m;
   };
+  const std::pair<std::string, std::string> legacy_path{"AISBX_FAKE_NO_MOUNT_SETATTR", "1"};
   const auto now = flags({});
-  const auto legacy = flags({{"AISBX_FAKE_NO_MOUNT_SETATTR", "1"}});
-  ASSERT_EQ(now.size(), 3u) << "one mount per root expected";
+  const auto legacy = flags({legacy_path});
+  ASSERT_EQ(now.size(), 4u) << "one mount per root and the tmpfs beneath the project";
   EXPECT_EQ(now, legacy);
   EXPECT_TRUE(now.at(project_).starts_with("ro,nosuid,nodev")) << now.at(project_);
+  EXPECT_TRUE(now.at(sub).starts_with("ro,nosuid,nodev")) << now.at(sub);
   EXPECT_TRUE(now.at(out_).starts_with("rw,nosuid,nodev")) << now.at(out_);
+
+  // Writes into it are refused by the mount (profile `ro` leaves writes
+  // to the namespace wall), either way.
+  for (const auto& env : {std::vector<std::pair<std::string, std::string>>{},
+                          std::vector<std::pair<std::string, std::string>>{legacy_path}}) {
+    const Result w = run(with_submount(launcher("ro", {}, probe({"write", sub + "/writable"}))),
+                         env);
+    EXPECT_EQ(w.status, EROFS) << w.describe();
+  }
 }
 
 TEST_P(NamespaceWall, WritableRootTakesWritesThatLandOnTheHost) {
