@@ -225,7 +225,7 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
   // too, and it must still see the host's tree to classify what --trace saw.
   if (p.trace && ::unshare(CLONE_NEWNS) != 0)
     fail_out(errno_error(errno, "trace: unshare(CLONE_NEWNS) in init"));
-  if (auto r = stage::enter_staging(); !r) fail_out(with_context(r.error(), "namespace"));
+  if (auto r = stage::enter_staging(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::build_root(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
   if (p.ns.net == profile::NetMode::loopback)

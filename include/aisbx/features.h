@@ -25,12 +25,17 @@ struct Features {
 
   bool in_seccomp_filter = false;  // already under a filter: likely a container
 
+  // mount_setattr(2) (Linux 5.12): a bind gets its flags on every mount of
+  // its tree before it is attached; without it, remounts after the binds.
+  bool mount_setattr = false;
+
   // A full-featured kernel, for tests and documentation.
   static Features full(int abi = 7) {
     Features f;
     f.landlock_abi = abi;
     f.userns = true;
     f.seccomp = true;
+    f.mount_setattr = true;
     return f;
   }
 };

@@ -90,6 +90,9 @@ struct NamespacePlan {
   profile::NetMode net = profile::NetMode::host;
   std::vector<MountOp> mounts;  // in the order they are made
   std::string home;             // private HOME on the host, "" = none
+  // Features::mount_setattr: each bind flagged on its whole tree before it
+  // is attached; false: all binds, then the mount table read and remounts.
+  bool flag_detached = false;
 };
 
 struct SeccompPlan {

@@ -15,6 +15,9 @@
 //                              naming the bad value, never ignored.
 //   AISBX_FAKE_NO_USERNS=1     report user namespaces as unavailable, with
 //                              userns_why "faked by AISBX_FAKE_NO_USERNS".
+//   AISBX_FAKE_NO_MOUNT_SETATTR=1  report no mount_setattr(2), so that the
+//                              namespace wall takes the path of kernels
+//                              before 5.12 (bind, then remount).
 // They only make the launcher believe the kernel has less; the kernel's real
 // limits still hold (a faked ABI above the real one fails when applied).
 #pragma once
@@ -75,9 +78,13 @@ struct ProbeReadings {
 
   uid_t uid = 0;
 
+  // mount_setattr(2) exists (Linux 5.12).
+  bool mount_setattr = false;
+
   // The test hooks above, as read from the environment (nullopt: unset).
   std::optional<std::string> fake_landlock_abi;
   std::optional<std::string> fake_no_userns;
+  std::optional<std::string> fake_no_mount_setattr;
 };
 
 // Pure: decides what is missing, why, and the remedy. No syscalls.

@@ -18,6 +18,7 @@
 
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/landlock.h"
+#include "aisbx/sys/mount.h"
 
 namespace aisbx {
 namespace {
@@ -157,6 +158,7 @@ ProbeReadings read_probe(ProbeScope scope) {
     try_userns(r);
   }
 
+  r.mount_setattr = sys::has_mount_setattr();
   r.seccomp_ok = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 || errno != EINVAL;
   if (!r.seccomp_ok) r.seccomp_errno = EINVAL;
 
@@ -173,6 +175,7 @@ Features probe_features(ProbeScope scope) {
   ProbeReadings r = read_probe(scope);
   r.fake_landlock_abi = env("AISBX_FAKE_LANDLOCK_ABI");
   r.fake_no_userns = env("AISBX_FAKE_NO_USERNS");
+  r.fake_no_mount_setattr = env("AISBX_FAKE_NO_MOUNT_SETATTR");
   return features_from(r);
 }
 

@@ -99,6 +99,7 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
     return {};
   }
   ns.enabled = true;
+  ns.flag_detached = f.mount_setattr;
   const AccessMask controlled = cx.in.profile.control_access.granted;
   ns.empty_root = (controlled & fs::kReadRights) != 0;
 

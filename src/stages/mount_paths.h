@@ -18,7 +18,7 @@ inline const std::string kHostProc = "/oldroot/proc";  // for /proc/self/fd/N
 inline const std::string kEmptyFile = "/empty";        // bound over denied files
 
 // Pivots into the staging tmpfs; the host tree stays reachable at kOldRoot.
-Expected<void> enter_staging();
+Expected<void> enter_staging(const plan::NamespacePlan& ns);
 // Makes every mount of the Plan under kNewRoot.
 Expected<void> build_root(const plan::NamespacePlan& ns);
 // Makes kNewRoot the root and detaches everything else.

@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <set>
 
 #include "aisbx/stages.h"
@@ -29,13 +28,6 @@ using plan::MountOp;
 
 constexpr unsigned long kLockable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                     MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
-
-// The new mount API, unless the test hook takes the older kernels' path
-// on a newer one.
-bool use_mount_setattr() {
-  static const bool use = sys::has_mount_setattr() && !std::getenv("AISBX_FAKE_NO_MOUNT_SETATTR");
-  return use;
-}
 
 bool within(const std::string& path, const std::string& dir) {
   return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
@@ -188,10 +180,10 @@ Expected<void> mask(const MountOp& op) {
 
 }  // namespace
 
-Expected<void> enter_staging() {
+Expected<void> enter_staging(const plan::NamespacePlan& ns) {
   // The older kernels' path reads the mount table after the pivot, from
   // where the host's libraries are out of reach.
-  if (!use_mount_setattr()) AISBX_TRY(sys::load_mount_table_reader());
+  if (!ns.flag_detached) AISBX_TRY(sys::load_mount_table_reader());
   // Nothing we mount may propagate back to the host; host unmounts still
   // reach us (slave, as bubblewrap does).
   AISBX_TRY(sys::mount({}, "/", nullptr, MS_REC | MS_SLAVE));
@@ -208,7 +200,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
   std::vector<const MountOp*> binds;
   std::vector<std::string> own_mounts;
   Dirs dirs;
-  const bool flagged = use_mount_setattr();
+  const bool flagged = ns.flag_detached;
   for (const MountOp& op : ns.mounts) {
     switch (op.kind) {
       case MountKind::tmpfs_root:

@@ -328,6 +328,15 @@ TEST(UsernsKnobsAllow, OnlyWhenNoKnobRefuses) {
   EXPECT_TRUE(userns_knobs_allow(off));
 }
 
+TEST(FeaturesFrom, MountSetattrAsReadUnlessFakedAway) {
+  ProbeReadings r = good();
+  EXPECT_FALSE(features_from(r).mount_setattr);  // a kernel before 5.12
+  r.mount_setattr = true;
+  EXPECT_TRUE(features_from(r).mount_setattr);
+  r.fake_no_mount_setattr = "1";
+  EXPECT_FALSE(features_from(r).mount_setattr);
+}
+
 TEST(FeaturesFrom, AnAssumedUserNamespaceIsMarkedSo) {
   ProbeReadings r = good();
   EXPECT_FALSE(features_from(r).userns_assumed);

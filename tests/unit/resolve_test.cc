@@ -316,6 +316,20 @@ TEST_P(ResolveEveryAbi, HandlesWhatTheAbiKnowsAndReportsTheRest) {
 
 INSTANTIATE_TEST_SUITE_P(Abi0To11, ResolveEveryAbi, ::testing::ValuesIn(kAbiRows));
 
+// How the namespace wall flags its binds is the kernel's to decide, and
+// the plan's to say: mount_setattr where there is one.
+TEST(ResolveNamespace, BindsAreFlaggedDetachedOnlyWithMountSetattr) {
+  World w;
+  auto with = w.run(everything());
+  ASSERT_TRUE(with.has_value()) << err(with);
+  EXPECT_TRUE(with->ns.flag_detached);
+  w.feat.mount_setattr = false;
+  auto without = w.run(everything());
+  ASSERT_TRUE(without.has_value()) << err(without);
+  EXPECT_TRUE(without->ns.enabled);
+  EXPECT_FALSE(without->ns.flag_detached);
+}
+
 TEST(ResolveAbi, StatusLineNamesWhatIsIgnored) {
   World w;  // ABI 7: everything but resolve_unix
   auto r = w.run(everything());
