@@ -27,7 +27,7 @@ constexpr const char* kExamples = R"(Examples:
       ~/.gnupg, ~/.aws, keyrings) only commented out, under a WARNING line;
       then: aisbx-ns --config learned.yaml --profile copilot-backend-learned -- make
   ai-sandbox-landlock --profile copilot-backend -- cat README.md
-      Landlock alone, exec in place (the same as --mode landlock)
+      Landlock alone, supervised (the same as --mode landlock)
 
 Exit status: the command's own; 128+N if it died of signal N; 125 if aisbx-ns
 itself failed (usage, profile, sandbox set-up); 126 command not executable;
@@ -148,7 +148,7 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
              : mode == "strict" ? Mode::strict
                                 : Mode::layered;
   } else if (invoked_as == "ai-sandbox-landlock") {
-    o.mode = Mode::landlock;  // the spec's tool: Landlock alone, exec in place
+    o.mode = Mode::landlock;  // the spec's tool: Landlock alone
   }
   o.format = format == "json" ? Format::json : Format::text;
   if (o.learn_output && !o.learn) {

@@ -16,6 +16,7 @@
 #include "aisbx/sandbox.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/trace.h"
+#include "supervise/supervise.h"
 
 namespace aisbx {
 namespace {
@@ -129,10 +130,9 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr) {
   report(p);
   // --trace without the namespace wall: fork, and trace from outside.
   if (traced) return run_traced_in_place(p, *traced);
-  // Landlock alone (landlock mode, or layered without user namespaces):
-  // restrict this very process and exec in place, no fork.
-  AISBX_TRY(stage::restrict_for_exec(p));
-  return std::unexpected(stage::exec(p));
+  // Landlock alone (landlock mode, or layered without user namespaces): no
+  // pid namespace ends the run, the launcher does (supervise.h).
+  return supervise::run(p);
 }
 
 }  // namespace

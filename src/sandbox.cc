@@ -35,61 +35,25 @@
 #include <string_view>
 
 #include "aisbx/stages.h"
+#include "aisbx/sys/error_pipe.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/mount.h"
 #include "stages/mount_paths.h"
+#include "supervise/descendants.h"
+#include "supervise/supervise.h"
 #include "trace/tracer.h"
 
 namespace aisbx {
 namespace {
 
-// Signals a user sends to the launcher are passed on to the target. The
-// terminal's own signals (SIGINT from Ctrl-C, SIGWINCH) already reach the
-// target, which shares the foreground process group: those are not sent twice.
-constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
-                              SIGCONT, SIGWINCH, SIGALRM};
+using supervise::forwarded_set;
+using sys::receive_error;
+using sys::send_error;
+using sys::status_to_exit;
 
-sigset_t forwarded_set() {
-  sigset_t s;
-  sigemptyset(&s);
-  for (int sig : kForwarded) sigaddset(&s, sig);
-  sigaddset(&s, SIGCHLD);
-  return s;
-}
-
-// ---- error transport: exit code, errno, what, hint; NUL-separated ----
-
-void send_error(int fd, const Error& e) {
-  const std::string msg = std::to_string(e.exit_code) + '\0' + std::to_string(e.err) + '\0' +
-                          e.what + '\0' + e.hint;
-  // A single write below PIPE_BUF is atomic; longer messages are cut.
-  const std::size_t n = std::min<std::size_t>(msg.size(), PIPE_BUF);
-  (void)!::write(fd, msg.data(), n);
-}
-
-std::optional<Error> receive_error(int fd) {
-  std::string msg;
-  char buf[PIPE_BUF];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    msg.append(buf, static_cast<std::size_t>(n));
-  }
-  if (msg.empty()) return std::nullopt;
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
-    const auto z = msg.find('\0', start);
-    if (z == std::string::npos) break;
-    parts.push_back(msg.substr(start, z - start));
-    start = z + 1;
-  }
-  parts.push_back(msg.substr(start));
-  if (parts.size() != 4) return errno_error(0, "sandbox set-up failed: garbled error report");
-  Error e{parts[2], std::atoi(parts[1].c_str()), parts[3], std::atoi(parts[0].c_str())};
-  return e;
-}
+// The terminal's own signals (SIGINT from Ctrl-C, SIGWINCH) already reach
+// the target, which shares the foreground process group: only what a
+// process sent (si_code <= 0) is forwarded, so that none arrives twice.
 
 std::string read_from_start(int fd) {
   std::string text;
@@ -102,12 +66,6 @@ std::string read_from_start(int fd) {
     text.append(buf, static_cast<std::size_t>(n));
   }
   return text;
-}
-
-int status_to_exit(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return kExitLauncherFailure;
 }
 
 // ---- stages that run in init and in the target ----
@@ -336,6 +294,9 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
 }
 
 Expected<int> run_traced_in_place(const plan::Plan& p, trace::Batch& traced) {
+  // Without a pid namespace the launcher ends the run (supervise.h): what
+  // the command leaves behind comes back to it and is killed at the end.
+  AISBX_TRY(supervise::become_subreaper());
   int err_pipe[2], go_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0 || ::pipe2(go_pipe, O_CLOEXEC) != 0)
     return sys_fail("pipe2");
@@ -373,6 +334,7 @@ Expected<int> run_traced_in_place(const plan::Plan& p, trace::Batch& traced) {
   if (::write(go_w.get(), "t", 1) != 1) return sys_fail("write to the traced command");
   go_w.reset();
   const int status = traced_wait(tracer, child, set, child);
+  supervise::end_descendants();
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   traced = tracer.batch();
   if (auto e = receive_error(err_r.get())) return std::unexpected(*e);

@@ -20,8 +20,7 @@ Expected<LoadedProfiles> load_profiles(const Options& o, const HostFacts& h);
 Expected<std::pair<profile::Profile, std::string>> select_profile(const LoadedProfiles& p,
                                                                   const std::string& name);
 
-// Runs the whole program after the command line; returns the exit status,
-// or does not return at all when the target is exec'd in place.
+// Runs the whole program after the command line; returns the exit status.
 Expected<int> run(const Options& o);
 
 }  // namespace aisbx

@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
                "tiocsti|tiocsti-high|mptcp|personality-noaslr|io-uring|int80|x32|"
                "connect-abstract NAME|kill PID|pivot DIR|openat-read FD NAME|\n"
                "  ptrace-pid PID|chroot-escape DIR PATH|mknod-char PATH|mknod-fifo PATH|\n"
-               "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME\n", stderr);
+               "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME|tty-grab FD|tty-pgrp FD\n", stderr);
     return 255;
   }
   const std::string_view op = argv[1];
@@ -228,6 +228,17 @@ int main(int argc, char** argv) {
   }
   if (op == "key-plant" && argc >= 4) return key_plant(argv[2], argv + 3);
   if (op == "key-read" && argc == 3) return key_read(argv[2]);
+  if (op == "tty-grab" && argc == 3) {  // a process group of its own in the terminal's foreground
+    ::signal(SIGTTOU, SIG_IGN);
+    if (::setpgid(0, 0) != 0) return result(-1, "setpgid");
+    return result(::tcsetpgrp(std::atoi(argv[2]), ::getpgrp()), "tcsetpgrp");
+  }
+  if (op == "tty-pgrp" && argc == 3) {  // the terminal's foreground process group
+    const pid_t pgrp = ::tcgetpgrp(std::atoi(argv[2]));
+    if (pgrp < 0) return result(-1, "tcgetpgrp");
+    std::printf("%d\n", static_cast<int>(pgrp));
+    return 0;
+  }
   std::fprintf(stderr, "aisbx_sysprobe: unknown op %s\n", argv[1]);
   return 255;
 }
