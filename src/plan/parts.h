@@ -33,6 +33,23 @@ struct Context {
   void warn(std::string w) { plan.warnings.push_back(std::move(w)); }
 };
 
+// What a project's `.git` file (`gitdir: PATH`) may add, judged by
+// check_git_link() (git_link.cc): the gitdir and its common dir, or why not.
+struct GitGuards {
+  std::string real_home;     // canonical
+  std::string private_home;  // canonical, "" = none
+};
+struct GitLink {
+  bool ok = false;
+  bool missing = false;  // the gitdir does not exist
+  std::string why;       // when !ok: what is wrong, after "the gitdir `X` "
+  std::string gitdir;    // canonical
+  std::string common;    // canonical; == gitdir for a submodule
+};
+// `project` is canonical; `gitdir` as written in the `.git` file.
+GitLink check_git_link(const Fs& fs, const std::string& project, const std::string& gitdir,
+                       const GitGuards& guards);
+
 // Sets plan.ns.net and plan.ns.home, which every wall reads.
 Expected<void> plan_home_and_net(Context& cx);
 Expected<std::vector<Root>> collect_roots(Context& cx);

@@ -67,18 +67,23 @@ void add_git_dirs(Context& cx, std::vector<Root>& roots) {
   }
   std::string gitdir = text.substr(7);
   gitdir.erase(0, gitdir.find_first_not_of(' '));
-  auto real_gitdir = fs.realpath(absolute(gitdir, home->path));
-  if (!real_gitdir) {
-    cx.warn("git: worktree: the gitdir `" + gitdir + "` named by `" + dotgit + "` does not exist");
+  // Everything the link names lies in trees the sandbox could write: it is
+  // followed only to the layouts git makes, pointing back at this project.
+  const GitGuards guards{fs.realpath(cx.in.host.home).value_or(normalize(cx.in.host.home)),
+                         cx.plan.ns.home};
+  const GitLink link = check_git_link(fs, home->path, gitdir, guards);
+  if (!link.ok) {
+    if (link.missing)
+      cx.warn("git: worktree: the gitdir `" + gitdir + "` named by `" + dotgit +
+              "` does not exist");
+    else
+      cx.warn("git: worktree: ignored `" + dotgit + "`: the gitdir `" + gitdir + "` " +
+              link.why + "; nothing added");
     return;
   }
-  // A submodule's gitdir has no commondir: it is the common dir itself.
-  std::string common = *real_gitdir;
-  if (auto text_common = fs.read_small(*real_gitdir + "/commondir"))
-    if (auto real_common = fs.realpath(absolute(trim(*text_common), *real_gitdir)))
-      common = *real_common;
+  const std::string& common = link.common;
   const Root project_root = *home;
-  for (const auto& d : {common, *real_gitdir}) {
+  for (const auto& d : {common, link.gitdir}) {
     auto same = std::find_if(roots.begin(), roots.end(), [&](const Root& r) { return r.path == d; });
     if (same != roots.end()) {
       same->git_common = same->git_common || d == common;

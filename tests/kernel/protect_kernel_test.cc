@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -400,6 +401,50 @@ TEST_P(ProtectAgentGit, TheProjectsDotEnvIsNotReadable) {
   EXPECT_EQ(cat.status, 0) << cat.describe();
   EXPECT_EQ(cat.out, "") << cat.describe();
   EXPECT_EQ(cat.err.find("SECRET"), std::string::npos) << cat.describe();
+}
+
+// A previous run wrote the worktree's `.git` (it is in the project): the
+// next launch must not take what it names as part of the project. Each
+// planted link is ignored (a warning, and a `--check` finding); the key
+// stays unreadable and authorized_keys unchanged; git inside reports the
+// broken link instead of using it.
+TEST_P(ProtectAgentGit, APlantedGitdirAddsNothing) {
+  const std::string ssh = tree_->dir("home/.ssh");
+  const std::string key = tree_->file("home/.ssh/id_rsa", "PRIVATE KEY\n");
+  const std::string auth = tree_->file("home/.ssh/authorized_keys", "ssh-ed25519 AAAA user\n");
+  // The layout git makes, with a commondir of `/` and a back-pointer to
+  // this worktree, as a run with the common dir writable could plant it.
+  const std::string evil = tree_->dir("repo/.git/worktrees/evil");
+  tree_->file("repo/.git/worktrees/evil/commondir", "/\n");
+  tree_->file("repo/.git/worktrees/evil/gitdir", wt_ + "/.git\n");
+  const std::string dotgit = wt_ + "/.git";
+  const std::string real_link = read_text(dotgit);
+  for (const std::string& planted : {ssh, home_, evil}) {
+    SCOPED_TRACE("gitdir: " + planted);
+    {
+      std::ofstream(dotgit, std::ios::trunc) << "gitdir: " << planted << "\n";
+    }
+    const Result read = agent({probe_path(), "read", key});
+    EXPECT_EQ(read.status, ENOENT) << read.describe();
+    EXPECT_EQ(read.out.find("PRIVATE"), std::string::npos);
+    const Result append = agent({probe_path(), "write", auth});
+    EXPECT_EQ(append.status, ENOENT) << append.describe();
+    agent({probe_path(), "create", "/etc/planted"});  // only a bind of `/` would allow it
+    EXPECT_TRUE(contains(read.err, "ignored")) << read.describe();
+
+    const Result check = run({binary_path(), "--profile", "agent", "--check"}, wt_);
+    EXPECT_EQ(check.status, 1) << check.describe();
+    EXPECT_TRUE(contains(check.out + check.err, "ignored `" + dotgit + "`: the gitdir `" + planted))
+        << check.describe();
+  }
+  EXPECT_EQ(read_text(auth), "ssh-ed25519 AAAA user\n");
+  EXPECT_FALSE(exists("/etc/planted"));
+  {
+    std::ofstream(dotgit, std::ios::trunc) << real_link;
+  }
+  // The real link still works.
+  const Result status = agent({kGit, "status", "--porcelain"});
+  EXPECT_EQ(status.status, 0) << status.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(ProtectUsers, ProtectAgentGit,

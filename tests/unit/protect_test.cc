@@ -888,6 +888,7 @@ struct GitWorld : World {
     fs.file(std::string(kWt) + "/.git", "gitdir: /repo/.git/worktrees/wt\n");
     fs.file(std::string(kWt) + "/.env", "S").file(std::string(kWt) + "/main.c");
     fs.file("/repo/.git/worktrees/wt/commondir", "../..\n");
+    fs.file("/repo/.git/worktrees/wt/gitdir", std::string(kWt) + "/.git\n");
     fs.file("/repo/.git/worktrees/wt/HEAD", "ref: refs/heads/wt\n");
     fs.file("/repo/.git/worktrees/wt/.env", "not the project's");
     fs.file("/repo/.git/hooks/pre-commit").file("/repo/.git/config");
