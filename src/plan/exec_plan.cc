@@ -16,12 +16,35 @@ bool tmp_is_granted(const Plan& p) {
 }
 
 // Variables that hold secrets or point at them (agents, askpass helpers).
-// They are not passed unless env_policy.keep names them.
+// They are not passed unless env_policy.keep names them. Matched without
+// regard to case: npm reads `npm_config_*` in any case, and a lower-case
+// `github_token` is as secret as the upper-case one.
 constexpr const char* kSecretPatterns[] = {
     "*_TOKEN",  "*_TOKEN_*",     "*TOKEN",       "*_SECRET*", "*_PASSWORD*", "*_PASSWD",
+    "*PASSWORD", "*_PWD",        "*_PAT",        "*_JWT",     "*_JWT_*",
     "*_KEY",    "*_KEY_*",       "*_CREDENTIALS", "AWS_*",    "AZURE_*",     "GITHUB_TOKEN",
+    "DATABASE_URL", "DOCKER_AUTH_CONFIG", "NPM_CONFIG_*AUTH*", "NPM_CONFIG_*PASSWORD*",
+    "NPM_CONFIG_*TOKEN*",
     "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO", "GIT_ASKPASS", "*_ASKPASS",
     "*_ASKPASS_*"};
+
+// `scheme://user:password@host...`: a URL that carries a password
+// (DATABASE_URL, REDIS_URL, http_proxy with credentials), whatever its name.
+bool has_url_password(const std::string& v) {
+  const auto sep = v.find("://");
+  if (sep == std::string::npos || sep == 0) return false;
+  for (std::size_t i = 0; i < sep; ++i) {
+    const char c = v[i];
+    const bool scheme_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!scheme_char) return false;
+  }
+  const std::string rest = v.substr(sep + 3);
+  const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  const auto at = authority.rfind('@');
+  if (at == std::string::npos) return false;
+  return authority.substr(0, at).find(':') != std::string::npos;
+}
 
 // What a clean environment keeps: what programs need to behave, nothing
 // that names a socket or a secret.
@@ -29,8 +52,14 @@ constexpr const char* kCleanKeep[] = {"PATH", "TERM", "COLORTERM", "LANG", "LANG
                                       "LC_*", "TZ",   "USER",      "LOGNAME", "SHELL",
                                       "HOME", "NO_COLOR"};
 
-bool matches(const std::string& name, const std::string& pattern) {
-  return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+bool matches(const std::string& name, const std::string& pattern, int flags = 0) {
+  return ::fnmatch(pattern.c_str(), name.c_str(), flags) == 0;
+}
+
+bool is_secret(const std::string& name, const std::string& value) {
+  return has_url_password(value) ||
+         std::any_of(std::begin(kSecretPatterns), std::end(kSecretPatterns),
+                     [&](const char* p) { return matches(name, p, FNM_CASEFOLD); });
 }
 
 template <class Range>
@@ -64,7 +93,7 @@ Expected<void> plan_env(Context& cx) {
   for (const auto& [k, v] : cx.in.host.env) {
     const bool kept = matches_any(k, keep);
     const bool drop = clean ? !(kept || matches_any(k, kCleanKeep))
-                            : (!kept && matches_any(k, kSecretPatterns));
+                            : (!kept && is_secret(k, v));
     if (drop)
       e.env_dropped.push_back(k);
     else

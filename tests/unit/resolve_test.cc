@@ -1719,6 +1719,60 @@ TEST(ResolveEnv, SecretsAreDroppedByName) {
     EXPECT_EQ(name.find("secret"), std::string::npos);
 }
 
+// Issue 17: what the name patterns missed, and secrets by value.
+TEST(ResolveEnv, DatabaseRegistryAndCiSecretsAreDropped) {
+  const std::map<std::string, std::string> secrets = {
+      {"PGPASSWORD", "pg"},
+      {"MYSQL_PWD", "my"},
+      {"DATABASE_URL", "postgres://app@db/app"},
+      {"npm_config__authToken", "npm"},
+      {"NPM_CONFIG__AUTH", "npm"},
+      {"npm_config_//registry.example/:_authToken", "npm"},
+      {"GITHUB_PAT", "ghp"},
+      {"CI_JOB_JWT", "jwt"},
+      {"CI_JOB_JWT_V2", "jwt"},
+      {"DOCKER_AUTH_CONFIG", "{}"},
+      {"REDIS_PASSWORD", "r"},
+      {"SMTP_PWD", "s"},
+      {"SENTRY_TOKEN", "t"},
+      {"APP_SECRET", "s"},
+      {"GITLAB_PAT", "p"},
+      {"ID_JWT", "j"},
+      {"github_token", "lower case"},
+      {"MIRROR", "https://user:hunter2@mirror.example/simple"},
+      {"http_proxy", "http://me:pw@proxy.example:3128"},
+  };
+  const std::map<std::string, std::string> harmless = {
+      {"PWD", "/home/u/dev/myproj"},
+      {"OLDPWD", "/home/u"},
+      {"PATH", "/usr/bin:/bin"},
+      {"LD_LIBRARY_PATH", "/opt/lib"},
+      {"UPSTREAM", "https://user@git.example/repo.git"},    // a user, no password
+      {"GIT_URL", "ssh://git@host:22/repo"},                  // a port, not a password
+      {"NOTE", "see https://example.org/a:b@c"},             // not a URL value
+      {"EMAIL", "u@example.org"},
+  };
+  for (const auto& [k, v] : secrets) {
+    World w;
+    w.host.env = {{"HOME", "/home/u"}, {k, v}};
+    auto r = w.run(doc(kReadProject));
+    ASSERT_TRUE(r.has_value()) << err(r);
+    EXPECT_EQ(env_value(*r, k), "<unset>") << k;
+    EXPECT_TRUE(in(r->exec.env_dropped, k)) << k;
+  }
+  World w;
+  w.host.env = harmless;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const auto& [k, v] : harmless) EXPECT_EQ(env_value(*r, k), v) << k;
+  EXPECT_TRUE(r->exec.env_dropped.empty()) << testing::PrintToString(r->exec.env_dropped);
+  // keep still wins, for a secret by value too.
+  w.host.env = {{"MIRROR", "https://user:hunter2@mirror.example/simple"}};
+  auto kept = w.run(doc(kReadProject + "    env_policy:\n      keep: [MIRROR]\n"));
+  ASSERT_TRUE(kept.has_value()) << err(kept);
+  EXPECT_EQ(env_value(*kept, "MIRROR"), "https://user:hunter2@mirror.example/simple");
+}
+
 TEST(ResolveEnv, KeepPatternKeepsASecret) {
   World w;
   w.host.env = secret_env();
