@@ -290,6 +290,34 @@ TEST_P(Layers, SecretsAreNotPassedUnlessKept) {
   EXPECT_FALSE(contains(plan.out, "api-secret"));
 }
 
+// Issue 17: each variable the scrub list missed, by name or by value, is
+// absent inside the built-in agent profile (in both walls' modes); OLDPWD
+// is no secret.
+TEST_P(Layers, DatabaseRegistryAndCiSecretsAreNotPassed) {
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"PGPASSWORD", "pg-secret"},
+      {"MYSQL_PWD", "my-secret"},
+      {"DATABASE_URL", "postgres://app:db-secret@db/app"},
+      {"npm_config__authToken", "npm-secret"},
+      {"GITHUB_PAT", "pat-secret"},
+      {"CI_JOB_JWT", "jwt-secret"},
+      {"DOCKER_AUTH_CONFIG", "{\"auths\":\"docker-secret\"}"},
+      {"MIRROR", "https://me:url-secret@mirror.example/simple"},
+      {"ORDINARY", "plain"},
+      {"OLDPWD", "/old"}};
+  for (const char* mode : {"layered", "landlock"}) {
+    const Result r = launch({"--profile", "agent", "--mode", mode}, {"/usr/bin/env"}, env);
+    ASSERT_EQ(r.status, 0) << mode << ": " << r.describe();
+    EXPECT_FALSE(contains(r.out, "secret")) << mode << ": " << r.out;
+    for (const auto& [k, v] : env) {
+      if (k == "ORDINARY" || k == "OLDPWD") continue;
+      EXPECT_FALSE(contains(r.out, k + "=")) << mode << ": " << k;
+    }
+    EXPECT_TRUE(contains(r.out, "ORDINARY=plain")) << mode;
+    EXPECT_TRUE(contains(r.out, "OLDPWD=/old")) << mode << ": " << r.out;
+  }
+}
+
 TEST_P(Layers, CleanEnvironmentKeepsOnlyTheBasics) {
   const std::string cfg = config("  clean:\n    extends: minimal\n    env_policy: clean\n");
   const Result r = launch({"--config", cfg, "--profile", "clean"}, {"/usr/bin/env"},
