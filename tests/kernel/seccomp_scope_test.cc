@@ -146,6 +146,32 @@ TEST_P(Layers, StrictModeAppliesTheDefaultPreset) {
   EXPECT_EQ(r.status, EPERM) << r.describe();
 }
 
+// The built-in profiles apply the default preset without being asked:
+// io_uring, userfaultfd and perf_event_open say EPERM where the same call
+// with seccomp off gets another answer, and a nested user namespace is
+// refused except in vscode-copilot (Electron's sandbox needs one).
+TEST_P(Layers, BuiltInProfilesApplyTheDefaultPreset) {
+  for (const char* mode : {"layered", "landlock"}) {
+    for (const char* profile : {"agent", "build", "minimal"}) {
+      SCOPED_TRACE(std::string(profile) + " in " + mode + " mode");
+      for (const char* op : {"io-uring", "userfaultfd", "perf-event-open", "unshare-user",
+                             "clone-user"}) {
+        const Result off = launch({"--profile", profile, "--mode", mode, "--seccomp", "off"},
+                                  {sysprobe_path(), op});
+        ASSERT_NE(off.status, EPERM) << op << " with seccomp off: " << off.describe();
+        const Result on = launch({"--profile", profile, "--mode", mode}, {sysprobe_path(), op});
+        EXPECT_EQ(on.status, EPERM) << op << ": " << on.describe();
+      }
+    }
+    const Result nested =
+        launch({"--profile", "vscode-copilot", "--mode", mode}, {sysprobe_path(), "unshare-user"});
+    EXPECT_EQ(nested.status, 0) << mode << ": " << nested.describe();
+    const Result uring =
+        launch({"--profile", "vscode-copilot", "--mode", mode}, {sysprobe_path(), "io-uring"});
+    EXPECT_EQ(uring.status, EPERM) << mode << ": " << uring.describe();
+  }
+}
+
 TEST_P(Layers, ProfileListsAllowNestedUsernsAndGroups) {
   const std::string cfg = config(
       "  nested:\n    extends: minimal\n    seccomp: {preset: default, allow_nested_userns: true}\n"

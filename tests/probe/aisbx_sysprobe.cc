@@ -11,6 +11,7 @@
 // Standalone: no project headers, so it cannot share a bug with the code
 // under test.
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <pty.h>
 #include <sched.h>
@@ -199,6 +200,21 @@ int main(int argc, char** argv) {
   if (op == "io-uring") {
     unsigned char params[120] = {};  // struct io_uring_params, zeroed
     return result(::syscall(SYS_io_uring_setup, 1, params), "io_uring_setup");
+  }
+  // UFFD_USER_MODE_ONLY (1): what an unprivileged caller may ask for when
+  // vm.unprivileged_userfaultfd is 0.
+  if (op == "userfaultfd")
+    return result(::syscall(SYS_userfaultfd, O_CLOEXEC | 1), "userfaultfd");
+  // A software counter on itself, user space only: allowed up to
+  // perf_event_paranoid 2.
+  if (op == "perf-event-open") {
+    perf_event_attr a{};
+    a.type = PERF_TYPE_SOFTWARE;
+    a.size = sizeof a;
+    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    return result(::syscall(SYS_perf_event_open, &a, 0, -1, -1, 0), "perf_event_open");
   }
   if (op == "int80") return int80();
   // An x32 call: the x86_64 syscall instruction with the x32 bit set.
