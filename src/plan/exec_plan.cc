@@ -192,7 +192,9 @@ void plan_status(Plan& plan, const Features& f) {
   const auto& l = plan.landlock;
   std::string line = "landlock: ";
   if (plan.mode == Mode::ns)
-    line += "off (ns mode)";
+    line += l.enabled ? "scopes only (ns mode), ABI " + std::to_string(l.abi) +
+                            (l.ignored_scopes ? ", partial" : "")
+                      : std::string("off (ns mode)");
   else if (l.abi == 0)
     line += "off: " + (f.landlock_why.empty() ? std::string("no Landlock") : f.landlock_why);
   else if (!l.enabled)

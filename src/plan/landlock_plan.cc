@@ -165,6 +165,20 @@ Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots) {
                     ", and this kernel offers " + abi_word(l.abi),
                 "use --mode layered to accept best effort");
 
+  if (mode == Mode::ns && l.scoped) {
+    // Scopes are not about files: the namespace wall has no equivalent for
+    // abstract unix sockets when the host's network namespace is shared, or
+    // for signals to processes it can still name. A ruleset that handles no
+    // file or network access and only scopes holds them in ns mode too.
+    // The rules stay recorded (--check reads the roots from them), granting
+    // nothing: the ruleset handles no right they could carry.
+    l.handled_fs = l.ignored_fs = l.handled_net = l.ignored_net = 0;
+    l.net_rules.clear();
+    for (auto& r : l.rules) r.access = 0;
+    l.enabled = true;
+    l.enforcement = l.ignored_scopes ? Enforcement::partial : Enforcement::full;
+    return {};
+  }
   if (!wants_landlock(mode) || l.abi == 0) {
     l.enabled = false;
     if (wants_landlock(mode) && (l.requested_fs || l.handled_net))

@@ -36,7 +36,9 @@ bool visible(const std::vector<MountOp>& ops, const std::string& path) {
 
 void add_implicit_rule(LandlockPlan& l, const std::string& path, AccessMask rights,
                        const std::string& why) {
-  if (!l.enabled) return;
+  // Only file-system rights to grant: none when the ruleset handles none
+  // (ns mode, where Landlock holds the scopes alone).
+  if (!l.enabled || l.handled_fs == 0) return;
   l.rules.push_back({path, true, rights, rights & l.handled_fs, why, true});
 }
 

@@ -453,14 +453,43 @@ TEST(ResolveAbi, PinAboveTheKernelUsesTheKernel) {
   EXPECT_EQ(r->landlock.handled_fs, kAbi2);
 }
 
-TEST(ResolveAbi, NsModeAppliesNoLandlock) {
+// ns mode: no file or network rules, but the scopes (ABI 6), which the
+// namespace wall cannot replace when the host's network namespace and pids
+// are reachable: a ruleset that handles nothing else.
+TEST(ResolveAbi, NsModeAppliesOnlyTheScopes) {
   World w;
   w.opt.mode = Mode::ns;
-  auto r = w.run(doc(kReadProject));
+  w.feat = Features::full(7);
+  auto r = w.run(doc(kReadProject + "    home: /srv/data\n"));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_FALSE(r->landlock.enabled);
-  EXPECT_EQ(r->landlock.enforcement, Enforcement::none);
   EXPECT_TRUE(r->ns.enabled);
+  EXPECT_TRUE(r->landlock.enabled);
+  EXPECT_EQ(r->landlock.handled_fs, 0u);
+  EXPECT_EQ(r->landlock.handled_net, 0u);
+  // The roots stay recorded, granting nothing; no implicit rule.
+  ASSERT_FALSE(r->landlock.rules.empty());
+  for (const auto& rule : r->landlock.rules) {
+    EXPECT_EQ(rule.access, 0u) << rule.path;
+    EXPECT_FALSE(rule.implicit) << rule.path;
+  }
+  EXPECT_TRUE(r->landlock.net_rules.empty());
+  EXPECT_EQ(r->landlock.scoped, scope::kAbstractUnixSocket | scope::kSignal);
+  EXPECT_EQ(r->landlock.enforcement, Enforcement::full);
+  EXPECT_TRUE(std::any_of(r->status.begin(), r->status.end(), [](const std::string& l) {
+    return l == "landlock: scopes only (ns mode), ABI 7";
+  })) << testing::PrintToString(r->status);
+
+  // Scopes off, or a kernel without them: no Landlock at all.
+  auto off = w.run(doc(kReadProject +
+                       "    scope:\n      abstract_unix_socket: false\n      signal: false\n"));
+  ASSERT_TRUE(off.has_value()) << err(off);
+  EXPECT_FALSE(off->landlock.enabled);
+  EXPECT_EQ(off->landlock.enforcement, Enforcement::none);
+  w.feat = Features::full(5);
+  auto old = w.run(doc(kReadProject));
+  ASSERT_TRUE(old.has_value()) << err(old);
+  EXPECT_FALSE(old->landlock.enabled);
+
   w.opt.require_landlock = 1;
   EXPECT_FALSE(w.run(doc(kReadProject)).has_value());
 }
