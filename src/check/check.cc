@@ -52,6 +52,7 @@ Expected<Report> run(const plan::Plan& p, const Fs& fs, const Limits& limits) {
   const plan::Oracle oracle(p);
   Report report;
   plan_findings(p, report);
+  check_landlock_proc(p, report);
   scan_symlinks(p, oracle, fs, limits, report);
   AISBX_TRY(scan_mounts(p, "/proc/self/mountinfo", report));
   check_command(p, oracle, fs, report);

@@ -31,6 +31,10 @@ std::string dir_of(const std::string& path);
 // roots nested in roots with rights they do not have.
 void plan_findings(const plan::Plan& plan, Report& report);
 
+// Landlock mode with /proc (or a part of it) granted: the host's processes
+// show (landlock_proc.cc).
+void check_landlock_proc(const plan::Plan& plan, Report& report);
+
 // Symlinks inside the directory roots whose target leaves every root.
 void scan_symlinks(const plan::Plan& plan, const plan::Oracle& oracle, const Fs& fs,
                    const Limits& limits, Report& report);

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "plan/expand.h"
+
 namespace aisbx::plan {
 namespace {
 
@@ -55,6 +57,10 @@ void ruleset(std::ostream& o, const Plan& p) {
         r.requested & ~r.access & l.requested_fs & (r.is_dir ? ~AccessMask{0} : fs::kFileRights);
     if (dropped) o << "; dropped: " << join_fs_rights(dropped);
     if (r.access == 0) o << "; no controlled right, no rule added";
+    // Landlock cannot narrow /proc to the sandbox's processes (--check says more).
+    if (!p.ns.enabled && r.is_dir && (r.access & (fs::kReadFile | fs::kReadDir)) &&
+        (is_within("/proc", r.path) || is_within(r.path, "/proc")))
+      o << "; the host's /proc: every host process's command line is readable";
     o << "\n";
   }
   auto net_names = [](AccessMask m) {

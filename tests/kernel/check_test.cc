@@ -239,6 +239,29 @@ TEST_P(Check, BuiltInProfilesAreClean) {
   }
 }
 
+// Landlock mode has no private /proc: a built-in profile's /proc root is the
+// host's there, where every host process's command line is readable. A
+// finding of --check and a mark in --dry-run in landlock mode; nothing in
+// the namespace wall, whose /proc is the sandbox's own.
+TEST_P(Check, TheHostsProcInLandlockModeIsAFinding) {
+  TempTree outside(GetParam(), "aisbx-check", "/var/tmp");
+  const std::string project = outside.dir("project");
+  RunSpec s;
+  s.as = GetParam();
+  s.cwd = project;
+  s.env = {{"HOME", outside.dir("home")}};
+  for (const char* mode : {"landlock", "layered"}) {
+    const bool host_proc = std::string(mode) == "landlock";
+    s.argv = {binary_path(), "--profile", "minimal", "--mode", mode, "--check"};
+    const Result c = runner::run(s);
+    EXPECT_EQ(reports(c.out, "proc", "/proc"), host_proc) << mode << "\n" << c.describe();
+    s.argv = {binary_path(), "--profile", "minimal", "--mode", mode, "--dry-run"};
+    const Result d = runner::run(s);
+    EXPECT_EQ(d.status, 0) << d.describe();
+    EXPECT_EQ(contains(d.out, "the host's /proc"), host_proc) << mode << "\n" << d.describe();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Mount points: made in a private mount namespace, where the launcher's
 // --check runs too.
