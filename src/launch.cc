@@ -81,7 +81,8 @@ std::string shell_words(const std::vector<std::string>& argv) {
 Expected<void> report_trace(const Options& o, const plan::Plan& p, const HostFacts& host,
                             const LoadedProfiles& profiles, const profile::Profile& base,
                             const trace::Batch& batch) {
-  const trace::Report r = trace::classify_all(p, RealFs(), host.home, batch);
+  const RealFs host_fs;
+  const trace::Report r = trace::classify_all(p, host_fs, host.home, batch);
   if (o.trace_output) {
     AISBX_TRY(write_text_file(*o.trace_output, o.format == Format::json ? trace::render_json(r)
                                                                         : trace::render_text(r)));
@@ -96,6 +97,7 @@ Expected<void> report_trace(const Options& o, const plan::Plan& p, const HostFac
   in.project = p.project;
   in.home = host.home;
   in.base_profile = &base;
+  in.fs = &host_fs;
   std::set<std::string> names(profiles.builtin.order.begin(), profiles.builtin.order.end());
   if (p.source != "built-in" && profiles.user) {
     AISBX_ASSIGN(text, read_profile_file(p.source));

@@ -194,6 +194,9 @@ struct LearnInput {
   std::string home;      // written as ~
   const profile::Profile* base_profile = nullptr;  // flattened: network lists to keep
   std::string embedded;
+  // The host's tree, to judge each path where it really leads (a symlink
+  // in the project may lead to ~/.ssh); nullptr: paths taken as written.
+  const Fs* fs = nullptr;
 };
 std::string propose_profile(const LearnInput& in, const Report& r);
 

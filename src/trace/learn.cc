@@ -31,6 +31,39 @@ std::string portable(const std::string& path, const std::string& project,
   return path;
 }
 
+// Where `path` leads on the host: the real path of its deepest existing
+// ancestor, with the rest (what the tool wanted to create) appended.
+std::string resolved(const Fs& fs, const std::string& path) {
+  std::string head = path, tail;
+  while (true) {
+    if (auto real = fs.realpath(head)) return plan::normalize(*real + tail);
+    if (head == "/" || head.empty()) return path;
+    const auto slash = head.rfind('/');
+    tail = head.substr(slash) + tail;
+    head = slash == 0 ? "/" : head.substr(0, slash);
+  }
+}
+
+// Why a root may not be proposed, or "". A profile expands `${...}` and a
+// leading `~` in paths, so a name holding `$` cannot be written literally;
+// and a path in the project that resolves out of it (a `home -> /home`
+// link) would grant what the project only points at.
+std::string not_proposable(const LearnInput& in, const std::string& path,
+                           const std::string& written, const std::string& real) {
+  std::string tail = written;
+  if (tail.starts_with("${PROJECT}")) tail = tail.substr(10);
+  else if (tail.starts_with("~")) tail = tail.substr(1);
+  if (tail.find('$') != std::string::npos)
+    return "its name holds `$`, which a profile would expand: not proposed";
+  if (in.fs && !in.project.empty() && plan::is_within(path, in.project)) {
+    const std::string project = resolved(*in.fs, in.project);
+    if (!plan::is_within(real, project))
+      return q(path) + " resolves through a symlink to " + q(real) +
+             ", outside the project: not proposed";
+  }
+  return {};
+}
+
 std::string group_name(const std::string& path, std::set<std::string>& taken) {
   const std::string key = plan::yaml_key_of(path);
   const std::string name = "learned" + (key.empty() ? std::string() : "-" + key);
@@ -102,10 +135,16 @@ std::string propose_profile(const LearnInput& in, const Report& r) {
     switch (p.kind) {
       case Proposal::Kind::root: {
         const std::string path = portable(p.path, in.project, in.home);
+        const std::string real = in.fs ? resolved(*in.fs, p.path) : p.path;
+        if (const std::string why = not_proposable(in, p.path, path, real); !why.empty()) {
+          not_proposed.push_back(what_used(d) + ": " + one_line(why));
+          break;
+        }
         if (!roots.contains(path)) root_order.push_back(path);
         Root& root = roots[path];
         root.rights |= p.rights;
-        root.secret = root.secret || p.secret;
+        // Judged where the path leads, not on its name.
+        root.secret = root.secret || p.secret || is_secret_path(real, in.home);
         root.private_home = root.private_home || p.private_home;
         root.used.push_back(what_used(d));
         break;

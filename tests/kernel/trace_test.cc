@@ -323,6 +323,51 @@ TEST_P(Trace, LearnWritesAProfileUnderWhichTheProgramSucceeds) {
   EXPECT_EQ(runner::read_text(file), "data\n");
 }
 
+// The project's names are the last run's choice: a directory literally
+// named `${HOME}` and a `home` link to the user's HOME. What `learn`
+// writes from a run that used them is literal, and grants nothing outside
+// the project: loaded, the learned profile binds or rules nothing in the
+// HOME, and authorized_keys stays as it was.
+TEST_P(Trace, LearnProposesNothingOutsideTheProjectThroughItsNames) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+  const std::string auth = tree_->file("home/.ssh/authorized_keys", "ssh-ed25519 AAAA user\n");
+  const std::string project = tree_->at("project");
+  tree_->dir("project/${HOME}");
+  tree_->symlink("project/home", tree_->at("home"));
+  const std::string script = tree_->file(
+      "project/job.sh",
+      "echo planted >> " + runner::shell_quote(project + "/home/.ssh/authorized_keys") +
+          "; echo x > " + runner::shell_quote(project + "/${HOME}/f") + "; exit 0\n");
+  const std::vector<std::string> cmd{"/bin/sh", script};
+  tree_->file("profiles.yaml", yaml({}, ""));
+  for (const char* mode : {"layered", "landlock"}) {
+    SCOPED_TRACE(mode);
+    const std::string out = tree_->at(std::string("learned-") + mode + ".yaml");
+    const Result l = launch({"learn", "--profile", "p", "--mode", mode, "-o", out}, cmd,
+                            tree_->at("profiles.yaml"));
+    ASSERT_TRUE(contains(l.err, "aisbx-ns: learn: wrote")) << l.describe();
+    const std::string text = runner::read_text(out);
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const auto nl = text.find('\n', at);
+      const std::string line = text.substr(at, nl - at);
+      at = nl == std::string::npos ? text.size() : nl + 1;
+      const auto first = line.find_first_not_of(' ');
+      if (first == std::string::npos || line[first] == '#') continue;
+      EXPECT_FALSE(contains(line, "${HOME}")) << line << "\n" << text;
+      EXPECT_FALSE(contains(line, "/.ssh")) << line << "\n" << text;
+      EXPECT_FALSE(contains(line, "${PROJECT}/home")) << line << "\n" << text;
+    }
+    const Result dry =
+        launch({"--profile", "p-learned", "--mode", mode, "--dry-run"}, cmd, out);
+    EXPECT_EQ(dry.status, 0) << dry.describe();
+    EXPECT_FALSE(contains(dry.out, tree_->at("home") + "/.ssh")) << dry.describe();
+    const Result again = launch({"--profile", "p-learned", "--mode", mode}, cmd, out);
+    EXPECT_EQ(again.status, 0) << again.describe();
+  }
+  EXPECT_EQ(runner::read_text(auth), "ssh-ed25519 AAAA user\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Users, Trace, ::testing::ValuesIn(runner::users_to_test()),
                          [](const ::testing::TestParamInfo<As>& i) {
                            return runner::name_of(i.param);

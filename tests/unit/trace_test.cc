@@ -17,6 +17,7 @@
 #include "aisbx/options.h"
 #include "aisbx/oracle.h"
 #include "aisbx/profile.h"
+#include "plan/expand.h"
 #include "unit/fake_fs.h"
 #include "unit/test_profile.h"
 
@@ -456,7 +457,8 @@ TEST(TraceLearn, TheProposalLoadsAndAllowsWhatWasRefused) {
   ASSERT_TRUE(base);
   auto embedded = embed_profiles(kBase + "    network: none\n    seccomp: default\n", "t.yaml");
   ASSERT_TRUE(embedded) << embedded.error().what;
-  LearnInput in{"p-learned", "p", "tool --flag", "/home/u/proj", "/home/u", &*base, *embedded};
+  LearnInput in{"p-learned", "p", "tool --flag", "/home/u/proj", "/home/u", &*base, *embedded,
+                &w.fs};
   const std::string yaml = propose_profile(in, r);
   EXPECT_TRUE(has(yaml, "extends: p"));
   EXPECT_TRUE(has(yaml, "# used by /usr/bin/tool: read /opt/data/file (namespace)"));
@@ -490,7 +492,7 @@ TEST(TraceLearn, TheProposalLoadsAndAllowsWhatWasRefused) {
 
 TEST(TraceLearn, NothingRefusedStillLoads) {
   World w;
-  LearnInput in{"p-learned", "p", "true", "/home/u/proj", "/home/u", nullptr, ""};
+  LearnInput in{"p-learned", "p", "true", "/home/u/proj", "/home/u", nullptr, "", &w.fs};
   auto embedded = embed_profiles(kBase, "t.yaml");
   ASSERT_TRUE(embedded);
   in.embedded = *embedded;
@@ -498,6 +500,61 @@ TEST(TraceLearn, NothingRefusedStillLoads) {
   EXPECT_TRUE(has(yaml, "nothing to add"));
   EXPECT_TRUE(w.plan(yaml, "p-learned")) << yaml;
   EXPECT_FALSE(embed_profiles("version: 1\n", "t.yaml"));
+}
+
+// The project is writable by what ran in it: a directory literally named
+// `${HOME}` and a `home -> /home` link are names an attacker chose. learn
+// writes paths a profile takes literally, judges secrets where a path
+// leads, and proposes nothing that leads out of the project.
+TEST(TraceLearn, ProposesNothingOutsideTheProjectThroughItsNames) {
+  World w;
+  w.fs.dir("/home/u/proj/${HOME}/cache").symlink("/home/u/proj/home", "/home");
+  w.fs.symlink("/opt/keys", "/home/u/.ssh");
+  auto root = [](const std::string& path, AccessMask rights) {
+    Denial d;
+    d.operation = "write";
+    d.subject = path;
+    d.proposal.kind = Proposal::Kind::root;
+    d.proposal.path = path;
+    d.proposal.rights = rights;
+    d.proposal.secret = is_secret_path(path, "/home/u");
+    return d;
+  };
+  Report r;
+  const AccessMask rw = fs::kReadFile | fs::kWriteFile;
+  r.denials = {root("/home/u/proj/${HOME}/cache/x", rw),
+               root("/home/u/proj/home/u/.ssh/authorized_keys", rw),
+               root("/home/u/proj/home/u/.ssh/new_key", rw | fs::kMakeReg),
+               root("/opt/keys/id_rsa", fs::kReadFile),
+               root("/home/u/proj/bin/run", rw)};
+  for (const auto& d : r.denials) ASSERT_FALSE(d.proposal.secret) << d.subject;
+  LearnInput in{"p-learned", "p", "tool", "/home/u/proj", "/home/u", nullptr, "", &w.fs};
+  auto embedded = embed_profiles(kBase, "t.yaml");
+  ASSERT_TRUE(embedded);
+  in.embedded = *embedded;
+  const std::string yaml = propose_profile(in, r);
+  // Every active (uncommented) line is literal.
+  std::size_t at = 0;
+  while (at < yaml.size()) {
+    const auto nl = yaml.find('\n', at);
+    const std::string line = yaml.substr(at, nl - at);
+    at = nl == std::string::npos ? yaml.size() : nl + 1;
+    const auto first = line.find_first_not_of(' ');
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (line.find("paths:") == std::string::npos) continue;
+    EXPECT_FALSE(has(line, "${HOME}")) << line;
+    EXPECT_FALSE(has(line, "proj/home")) << line;
+    EXPECT_FALSE(has(line, "/opt/keys")) << line;
+  }
+  EXPECT_TRUE(has(yaml, R"(paths: ["${PROJECT}/bin/run"])")) << yaml;
+  EXPECT_TRUE(has(yaml, "# WARNING: /opt/keys/id_rsa")) << yaml;
+  EXPECT_TRUE(has(yaml, "outside the project: not proposed")) << yaml;
+  EXPECT_TRUE(has(yaml, "which a profile would expand: not proposed")) << yaml;
+  // Loaded, the proposal grants nothing in ~/.ssh.
+  const auto after = w.plan(yaml, "p-learned");
+  ASSERT_TRUE(after) << yaml;
+  for (const auto& rule : after->landlock.rules)
+    EXPECT_FALSE(plan::is_within(rule.path, "/home/u/.ssh")) << rule.path << "\n" << yaml;
 }
 
 TEST(TraceCli, LearnIsASubcommandAndOutputIsItsOwn) {
