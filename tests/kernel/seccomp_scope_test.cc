@@ -175,7 +175,7 @@ TEST_P(Layers, BuiltInProfilesApplyTheDefaultPreset) {
 TEST_P(Layers, ProfileListsAllowNestedUsernsAndGroups) {
   const std::string cfg = config(
       "  nested:\n    extends: minimal\n    seccomp: {preset: default, allow_nested_userns: true}\n"
-      "  keyring-only:\n    extends: minimal\n    seccomp: {deny: ['@keyring']}\n"
+      "  keyring-only:\n    extends: minimal\n    seccomp: {preset: off, deny: ['@keyring']}\n"
       "  allow-ptrace:\n    extends: minimal\n    seccomp: {preset: default, allow: [ptrace]}\n");
   auto run = [&](const char* profile, const char* op) {
     return launch({"--config", cfg, "--profile", profile}, {sysprobe_path(), op});
