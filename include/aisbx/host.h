@@ -2,6 +2,7 @@
 // Both are injected, so resolve() stays pure and is tested without a kernel.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,14 @@ struct HostFacts {
 };
 
 enum class FileKind { missing, directory, regular, symlink, other };
+
+// Which file a path names (lstat's st_dev and st_ino): what planning saw,
+// compared by the stages with what they opened.
+struct FileId {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
 
 // Read-only view of the host filesystem used while planning.
 class Fs {
@@ -39,6 +48,10 @@ class Fs {
   // directory on the way that cannot be searched, a link loop); empty
   // when it is simply missing.
   virtual std::string why_unresolved(const std::string&) const { return {}; }
+  // lstat-like: the identity of the path itself (a symlink's own, never its
+  // target's); nullopt when nothing is there. The default knows nothing, for
+  // test filesystems that never feed a stage.
+  virtual std::optional<FileId> identity(const std::string&) const { return std::nullopt; }
 };
 
 }  // namespace aisbx

@@ -21,6 +21,7 @@ class RealFs final : public Fs {
   std::vector<std::string> list(const std::string& dir) const override;
   std::optional<std::string> read_small(const std::string& path) const override;
   std::string why_unresolved(const std::string& path) const override;
+  std::optional<FileId> identity(const std::string& path) const override;
 
  private:
   // Canonical directories already resolved: roots are often siblings, and

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,15 @@
 #include "aisbx/rights.h"
 
 namespace aisbx::plan {
+
+// What planning saw at a path a stage will open (plan/identity_plan.cc):
+// the stage opens it without following symlinks and refuses the run when
+// the opened file is not this one. Not checked: trees the sandbox makes
+// itself (its /proc, /dev, /tmp, masks) and paths made at launch.
+struct PlannedId {
+  bool checked = false;
+  std::optional<FileId> id;  // nullopt: nothing was there
+};
 
 struct LandlockRule {
   std::string path;      // as the sandbox sees it (roots keep their paths)
@@ -46,6 +56,11 @@ struct LandlockPlan {
   AccessMask scoped = 0;
   AccessMask ignored_scopes = 0;
   std::vector<LandlockRule> rules;
+  // rule_seen[i]: rules[i].path as planning saw it. Filled last, by the
+  // identity post-pass (beside the rules rather than in them, so that the
+  // planners that make rules need not know); empty in a Plan made by hand,
+  // where nothing is compared.
+  std::vector<PlannedId> rule_seen;
   Enforcement enforcement = Enforcement::none;
 };
 
@@ -89,6 +104,9 @@ struct NamespacePlan {
   bool empty_root = true;  // reads controlled: only the roots are visible
   profile::NetMode net = profile::NetMode::host;
   std::vector<MountOp> mounts;  // in the order they are made
+  // mount_seen[i]: for mounts[i], a bind's source or a mask's target as
+  // planning saw it (as LandlockPlan::rule_seen).
+  std::vector<PlannedId> mount_seen;
   std::string home;             // private HOME on the host, "" = none
   // Features::mount_setattr: each bind flagged on its whole tree before it
   // is attached; false: all binds, then the mount table read and remounts.

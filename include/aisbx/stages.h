@@ -10,6 +10,12 @@
 
 namespace aisbx::stage {
 
+// Test-only (AISBX_TEST_PAUSE_FIFO=PATH, a FIFO): between planning and the
+// first stage, waits until the test has written a byte to PATH, so a test
+// can change the tree there (a swap the stages must refuse). Once per run;
+// does nothing when the variable is unset.
+void test_pause_after_planning();
+
 // Creates the private HOME (and missing parents) 0700, as the calling user,
 // on the host; refuses a HOME that exists but is not a directory of ours.
 // `tmpdir`, if not empty, is made inside it 0700 too (ExecPlan::tmpdir).

@@ -23,6 +23,12 @@ FileKind RealFs::kind(const std::string& path) const {
   return FileKind::other;
 }
 
+std::optional<FileId> RealFs::identity(const std::string& path) const {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
 namespace {
 
 std::optional<std::string> system_realpath(const std::string& path) {

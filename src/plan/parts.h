@@ -62,6 +62,8 @@ Expected<void> plan_exec(Context& cx);
 void plan_status(Plan& plan, const Features& f);
 // After every rule (implicit ones too) is known.
 void warn_never_granted(Context& cx);
+// Last: what planning saw at each path a stage opens (identity_plan.cc).
+void plan_identities(Context& cx);
 
 // Rights every sandbox-owned tree gets from the Landlock wall.
 AccessMask implicit_proc_rights();

@@ -4,6 +4,7 @@
 #include "aisbx/stages.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/landlock.h"
+#include "stages/open_planned.h"
 
 namespace aisbx::stage {
 
@@ -13,14 +14,20 @@ Expected<void> apply_landlock(const plan::LandlockPlan& l) {
   // a setuid binary in the sandbox cannot gain what Landlock withholds.
   AISBX_TRY(sys::set_no_new_privs());
   AISBX_ASSIGN(ruleset, sys::create_ruleset({l.handled_fs, l.handled_net, l.scoped}, l.abi));
-  for (const auto& r : l.rules) {
+  for (std::size_t i = 0; i < l.rules.size(); ++i) {
+    const plan::LandlockRule& r = l.rules[i];
     if (r.access == 0) continue;  // nothing controlled to grant: no rule
-    sys::UniqueFd fd(::open(r.path.c_str(), O_PATH | O_CLOEXEC));
-    if (fd.get() < 0)
-      return sys_fail("landlock: open " + q(r.path) + " (O_PATH) for the rule of " + r.origin,
-                      "the path vanished or is not visible in the sandbox");
-    // Decide file or directory on the opened fd, not on the plan: the path
-    // may have been replaced since planning.
+    // Never through a symlink, and the file planning saw: a rule on a
+    // directory swapped for a link to ~/.ssh would grant ~/.ssh.
+    const plan::PlannedId seen = i < l.rule_seen.size() ? l.rule_seen[i] : plan::PlannedId{};
+    auto opened = open_as_planned(r.path, seen, r.path, /*missing_ok=*/true);
+    if (!opened)
+      return std::unexpected(
+          with_context(opened.error(), "landlock: the rule of " + r.origin));
+    const sys::UniqueFd fd = std::move(*opened);
+    if (fd.get() < 0) continue;  // missing when planned and now: nothing to grant
+    // Decide file or directory on the opened fd, not on the plan (where
+    // nothing is compared, e.g. a private HOME made at launch).
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return sys_fail("landlock: fstat " + q(r.path));
     const AccessMask access = S_ISDIR(st.st_mode) ? r.access : (r.access & fs::kFileRights);

@@ -19,6 +19,7 @@
 #include "aisbx/sys/mount.h"
 #include "aisbx/sys/mount_table.h"
 #include "stages/mount_paths.h"
+#include "stages/open_planned.h"
 
 namespace aisbx::stage {
 namespace {
@@ -84,8 +85,12 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
 // before it is attached: no mount table to read, nothing ever visible with
 // the host's flags, and a root nested in it later keeps its own. Without it
 // (`flagged` false) the flags come after all binds (apply_flags).
-Expected<void> bind(const MountOp& op, bool flagged, Dirs& dirs) {
-  AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kOldRoot + (op.source == "/" ? "" : op.source)));
+Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged, Dirs& dirs) {
+  // The source planning saw, through no symlink: what is checked is what
+  // is bound (a `readonly` .git/hooks swapped for a link to ~/.ssh would
+  // otherwise bind ~/.ssh).
+  AISBX_ASSIGN(src_fd, open_as_planned(kOldRoot + (op.source == "/" ? "" : op.source), seen,
+                                       op.source));
   // A directory or a file to mount it on, as the source is (on the fd: what
   // is bound is what was looked at).
   struct stat st {};
@@ -139,7 +144,9 @@ Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
   const auto remount = [&](const Entry& m, unsigned long want) -> Expected<void> {
     // A mount a deeper bind owns gets that bind's flags later.
     const unsigned long flags = MS_REMOUNT | MS_BIND | (m.flags & kLockable) | want;
-    return sys::mount({}, m.target, nullptr, flags, {}, "remount",
+    // Through an fd: a path beneath a bind may have become a symlink.
+    AISBX_ASSIGN(fd, sys::open_no_symlinks(m.target));
+    return sys::mount({}, sys::fd_path(kHostProc, fd.get()), nullptr, flags, {}, "remount",
                       m.target.substr(kNewRoot.size()));
   };
   const auto first_at = [&](const std::string& path) {
@@ -161,9 +168,9 @@ Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
 // A denied path is covered, never removed: an empty read-only tmpfs over a
 // directory, the staging root's empty file bound read-only over a file. The
 // mount is made through an fd opened without following symlinks.
-Expected<void> mask(const MountOp& op) {
+Expected<void> mask(const MountOp& op, const plan::PlannedId& seen) {
   const std::string dst = in_new(op.target);
-  AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
+  AISBX_ASSIGN(dst_fd, open_as_planned(dst, seen, op.target));
   const std::string at = sys::fd_path(kHostProc, dst_fd.get());
   constexpr unsigned long kRo = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (op.kind == MountKind::mask_dir)
@@ -172,8 +179,15 @@ Expected<void> mask(const MountOp& op) {
   AISBX_ASSIGN(src_fd, sys::open_no_symlinks(kEmptyFile));
   AISBX_TRY(sys::mount(sys::fd_path(kHostProc, src_fd.get()), at, nullptr, MS_BIND, {},
                        "empty file", op.target));
-  // Re-open: the remount must name the new mount, not the file beneath it.
+  // Re-open: the remount must name the new mount, not the file beneath it,
+  // and it must be that mount (the empty file), not whatever was swapped in.
   AISBX_ASSIGN(top_fd, sys::open_no_symlinks(dst));
+  struct stat empty {}, top {};
+  if (::fstat(src_fd.get(), &empty) != 0 || ::fstat(top_fd.get(), &top) != 0)
+    return sys_fail("fstat " + q(op.target));
+  if (empty.st_dev != top.st_dev || empty.st_ino != top.st_ino)
+    return fail(q(op.target) + " is not the empty file just mounted over it; the tree changed "
+                "while the sandbox was being built; run again");
   return sys::mount({}, sys::fd_path(kHostProc, top_fd.get()), nullptr,
                     MS_REMOUNT | MS_BIND | kRo, {}, "remount", op.target);
 }
@@ -201,6 +215,11 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
   std::vector<std::string> own_mounts;
   Dirs dirs;
   const bool flagged = ns.flag_detached;
+  // What planning saw at each mount's path (none in a Plan made by hand).
+  const auto seen = [&](const MountOp& op) {
+    const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
+    return i < ns.mount_seen.size() ? ns.mount_seen[i] : plan::PlannedId{};
+  };
   for (const MountOp& op : ns.mounts) {
     switch (op.kind) {
       case MountKind::tmpfs_root:
@@ -220,7 +239,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::bind:
       case MountKind::home:
       case MountKind::readonly:
-        AISBX_TRY(bind(op, flagged, dirs));
+        AISBX_TRY(bind(op, seen(op), flagged, dirs));
         binds.push_back(&op);
         break;
       default:
@@ -245,7 +264,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
         break;
       case MountKind::mask_dir:
       case MountKind::mask_file:
-        AISBX_TRY(mask(op));
+        AISBX_TRY(mask(op, seen(op)));
         break;
       default:
         break;

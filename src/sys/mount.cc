@@ -1,7 +1,6 @@
 #include "aisbx/sys/mount.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -10,19 +9,6 @@
 #include <cerrno>
 
 namespace aisbx::sys {
-
-Expected<UniqueFd> open_no_symlinks(const std::string& path) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  const long fd = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
-  if (fd < 0)
-    return sys_fail("openat2 " + q(path) + " (O_PATH, no symlinks)",
-                    errno == ELOOP ? "a component of the path is a symlink; aisbx-ns never "
-                                     "mounts through one"
-                                   : "");
-  return UniqueFd(static_cast<int>(fd));
-}
 
 std::string fd_path(const std::string& proc, int fd) {
   return proc + "/self/fd/" + std::to_string(fd);

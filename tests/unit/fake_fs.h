@@ -8,6 +8,7 @@
 // than 40 links is ELOOP (nullopt).
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -20,7 +21,7 @@ namespace aisbx::test {
 
 class FakeFs final : public Fs {
  public:
-  FakeFs() { nodes_["/"] = Node{FileKind::directory, ""}; }
+  FakeFs() { nodes_["/"] = Node{FileKind::directory, "", next_ino_++}; }
 
   // Each adder creates the missing ancestors as directories, literally
   // (an ancestor that is a symlink is not followed: write the fixture with
@@ -59,6 +60,14 @@ class FakeFs final : public Fs {
     return nodes_.at(*at).text.substr(0, 4096);
   }
 
+  // Device 1; each node gets an inode number of its own when it is added,
+  // a new one when it is replaced (a swap, as a concurrent writer makes).
+  std::optional<FileId> identity(const std::string& path) const override {
+    auto at = locate(path, /*follow_last=*/false);
+    if (!at) return std::nullopt;
+    return FileId{1, nodes_.at(*at).ino};
+  }
+
   std::vector<std::string> list(const std::string& dir) const override {
     std::vector<std::string> out;
     auto at = locate(dir, /*follow_last=*/true);
@@ -76,6 +85,7 @@ class FakeFs final : public Fs {
   struct Node {
     FileKind kind = FileKind::missing;
     std::string text;  // link text of a symlink, content of a regular file
+    std::uint64_t ino = 0;
   };
 
   static constexpr int kMaxLinks = 40;  // the kernel's MAXSYMLINKS
@@ -108,9 +118,9 @@ class FakeFs final : public Fs {
     auto parts = split(path);
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
       cur = join(cur, parts[i]);
-      nodes_.try_emplace(cur, Node{FileKind::directory, ""});
+      if (!nodes_.contains(cur)) nodes_[cur] = Node{FileKind::directory, "", next_ino_++};
     }
-    if (!parts.empty()) nodes_[join(cur, parts.back())] = Node{k, text};
+    if (!parts.empty()) nodes_[join(cur, parts.back())] = Node{k, text, next_ino_++};
     return *this;
   }
 
@@ -151,6 +161,7 @@ class FakeFs final : public Fs {
   }
 
   std::map<std::string, Node> nodes_;
+  std::uint64_t next_ino_ = 2;  // as a file system's root
 };
 
 }  // namespace aisbx::test

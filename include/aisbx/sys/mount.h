@@ -7,13 +7,9 @@
 
 #include "aisbx/error.h"
 #include "aisbx/sys/fd.h"
+#include "aisbx/sys/open.h"  // open_no_symlinks: what every mount is made through
 
 namespace aisbx::sys {
-
-// openat2(O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS): a handle on
-// exactly this path, refusing any symlink on the way. Mounting through such
-// a handle never follows a link planted at the source or the destination.
-Expected<UniqueFd> open_no_symlinks(const std::string& path);
 
 // "/proc/self/fd/N" under the given procfs mount point, to name an fd to
 // mount(2), which only takes paths.
