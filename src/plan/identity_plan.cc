@@ -132,6 +132,7 @@ void plan_identities(Context& cx) {
     }
     if (l.enabled)
       for (std::size_t i = 0; i < l.rules.size(); ++i) {
+        if (l.rules[i].access == 0) continue;  // no rule is added: nothing is opened
         const auto under = provider.at(l.rules[i].path);
         if (under && keeps_identity(*under))
           l.rule_seen[i] = look(fs, l.rules[i].path, l.rules[i].implicit);
@@ -141,7 +142,7 @@ void plan_identities(Context& cx) {
   // Landlock alone: every rule is opened on the host, where it was planned.
   if (l.enabled)
     for (std::size_t i = 0; i < l.rules.size(); ++i)
-      l.rule_seen[i] = look(fs, l.rules[i].path, l.rules[i].implicit);
+      if (l.rules[i].access != 0) l.rule_seen[i] = look(fs, l.rules[i].path, l.rules[i].implicit);
 }
 
 }  // namespace aisbx::plan

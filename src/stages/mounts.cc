@@ -6,6 +6,7 @@
 // source is reachable as /oldroot/PATH whatever it hides, and the sandbox's
 // root is assembled at /newroot; then a second pivot_root makes /newroot
 // the root and the old tree is detached.
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +50,14 @@ class Dirs {
     if (path.empty() || known_.contains(path)) return {};
     const auto slash = path.rfind('/');
     if (slash != std::string::npos && slash > 0) AISBX_TRY(make(path.substr(0, slash)));
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return sys_fail("mkdir " + q(path));
+    // In the parent reached through no symlink: beneath a bind of a
+    // writable host directory, a directory on the way may have become a
+    // link since planning, and mkdir would follow it out to the host.
+    const std::string parent = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+    sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, parent));
+    if (dir.get() < 0) return sys_fail("open " + q(parent) + " (O_PATH, no symlinks)");
+    if (::mkdirat(dir.get(), path.substr(slash + 1).c_str(), 0755) != 0 && errno != EEXIST)
+      return sys_fail("mkdir " + q(path));
     known_.insert(path);
     return {};
   }

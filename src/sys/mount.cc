@@ -80,12 +80,21 @@ Expected<void> mkdir_p(const std::string& path, unsigned mode) {
 }
 
 Expected<void> touch(const std::string& path, unsigned mode) {
+  // In a directory reached through no symlink: beneath a bind of a writable
+  // host directory, a directory on the way may have become a link since
+  // planning, and the file would be made wherever it points.
+  const auto slash = path.rfind('/');
+  const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string name = path.substr(slash + 1);
+  UniqueFd dir(open_path_no_symlinks(AT_FDCWD, parent));
+  if (dir.get() < 0) return sys_fail("open " + q(parent) + " (O_PATH, no symlinks)");
   // Already there (a file root nested in a directory root): nothing to do,
   // and no write permission is needed.
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) return {};
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                        static_cast<mode_t>(mode));
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(st.st_mode))
+    return {};
+  const int fd = ::openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                          static_cast<mode_t>(mode));
   if (fd < 0) return sys_fail("create " + q(path));
   ::close(fd);
   return {};

@@ -41,7 +41,8 @@ Expected<void> pivot_root(const std::string& new_root, const std::string& put_ol
 Expected<void> umount_detach(const std::string& target);
 
 Expected<void> mkdir_p(const std::string& path, unsigned mode);
-// An empty regular file to bind a file onto; existing files are kept.
+// An empty regular file to bind a file onto; existing files are kept. Made
+// in the parent opened without following symlinks.
 Expected<void> touch(const std::string& path, unsigned mode);
 Expected<void> write_file(const std::string& path, const std::string& text);
 
