@@ -29,6 +29,11 @@ struct Features {
   // its tree before it is attached; without it, remounts after the binds.
   bool mount_setattr = false;
 
+  // A cgroup v2 directory (ours) where the caller may make a cgroup for a
+  // run and end it with cgroup.kill; empty: none is delegated, and a
+  // Landlock-only run is ended by a /proc walk alone (src/supervise/).
+  std::string run_cgroup;
+
   // A full-featured kernel, for tests and documentation.
   static Features full(int abi = 7) {
     Features f;

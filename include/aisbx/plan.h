@@ -140,6 +140,15 @@ struct ExecPlan {
   std::string tmpdir;
 };
 
+// Landlock-only runs (no pid namespace): the launcher ends them
+// (src/supervise/), by the cgroup.kill of a cgroup of the run's own made in
+// `cgroup_parent` when one is delegated, and by killing every descendant it
+// finds in /proc.
+struct ProcessPlan {
+  bool supervised = false;
+  std::string cgroup_parent;  // empty: the /proc walk alone
+};
+
 struct Plan {
   std::string profile;
   std::string source;  // the file it came from, or "built-in"
@@ -153,6 +162,7 @@ struct Plan {
   LandlockPlan landlock;
   SeccompPlan seccomp;
   ExecPlan exec;
+  ProcessPlan processes;
 
   std::vector<ProtectedPath> protected_paths;
 

@@ -81,6 +81,10 @@ struct ProbeReadings {
   // mount_setattr(2) exists (Linux 5.12).
   bool mount_setattr = false;
 
+  // supervise::delegated_cgroup(): our cgroup v2 directory if writable and
+  // with cgroup.kill, else "".
+  std::string run_cgroup;
+
   // The test hooks above, as read from the environment (nullopt: unset).
   std::optional<std::string> fake_landlock_abi;
   std::optional<std::string> fake_no_userns;

@@ -19,6 +19,7 @@
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/landlock.h"
 #include "aisbx/sys/mount.h"
+#include "supervise/cgroup.h"
 
 namespace aisbx {
 namespace {
@@ -159,6 +160,7 @@ ProbeReadings read_probe(ProbeScope scope) {
   }
 
   r.mount_setattr = sys::has_mount_setattr();
+  r.run_cgroup = supervise::delegated_cgroup();
   r.seccomp_ok = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 || errno != EINVAL;
   if (!r.seccomp_ok) r.seccomp_errno = EINVAL;
 

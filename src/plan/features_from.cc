@@ -219,6 +219,7 @@ Features features_from(const ProbeReadings& r) {
   Features f;
   f.in_seccomp_filter = r.in_seccomp_filter;
   f.mount_setattr = r.mount_setattr && r.fake_no_mount_setattr != "1";
+  f.run_cgroup = r.run_cgroup;
   decide_landlock(r, f);
   decide_userns(r, f);
   decide_seccomp(r, f);

@@ -60,6 +60,9 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_seccomp(Context& cx);
 Expected<void> plan_exec(Context& cx);
 void plan_status(Plan& plan, const Features& f);
+// process_plan.cc: how a run without the namespace wall is ended, and its
+// status line.
+void plan_processes(Plan& plan, const Features& f);
 // After every rule (implicit ones too) is known.
 void warn_never_granted(Context& cx);
 // Last: what planning saw at each path a stage opens (identity_plan.cc).

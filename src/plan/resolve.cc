@@ -59,6 +59,7 @@ Expected<Plan> resolve(const Inputs& in) {
   AISBX_TRY(plan_exec(cx));
   warn_never_granted(cx);
   plan_status(plan, in.features);
+  plan_processes(plan, in.features);
   plan_identities(cx);  // last: after every rule and mount is final
   return plan;
 }

@@ -19,6 +19,7 @@
 #include "aisbx/stages.h"
 #include "aisbx/sys/error_pipe.h"
 #include "aisbx/sys/fd.h"
+#include "supervise/cgroup.h"
 #include "supervise/descendants.h"
 #include "supervise/pty_relay.h"
 
@@ -33,11 +34,20 @@ constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
 // user is still forwarded.
 constexpr int kLauncherDied = SIGTERM;
 
-[[noreturn]] void target_main(const plan::Plan& p, const Pty* pty, int err_fd,
-                              const sigset_t& old_mask) {
+// What ends the run: the cgroup's kill first (everything at once), then the
+// walk, which also reaps.
+void end_run(const RunCgroup* cg) {
+  if (cg != nullptr) cg->kill_all();
+  end_descendants();
+}
+
+[[noreturn]] void target_main(const plan::Plan& p, const Pty* pty, const RunCgroup* cg,
+                              int err_fd, const sigset_t& old_mask) {
   auto run = [&]() -> Error {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
     if (auto e = enter_session(pty)) return *e;
+    // Best effort: should it fail, the /proc walk still ends the run.
+    if (cg != nullptr) (void)cg->join();
     if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) return errno_error(errno, "sigprocmask");
     if (auto r = stage::restrict_for_exec(p); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
@@ -49,8 +59,9 @@ constexpr int kLauncherDied = SIGTERM;
   ::_exit(e.exit_code);
 }
 
-[[noreturn]] void guard_main(const plan::Plan& p, pid_t launcher, const Pty* pty, int err_fd,
-                             const sigset_t& set, const sigset_t& old_mask, RawMode& raw) {
+[[noreturn]] void guard_main(const plan::Plan& p, pid_t launcher, const Pty* pty,
+                             const RunCgroup* cg, int err_fd, const sigset_t& set,
+                             const sigset_t& old_mask, RawMode& raw) {
   auto fail_out = [&](const Error& e) {
     sys::send_error(err_fd, e);
     ::_exit(kExitLauncherFailure);
@@ -69,7 +80,7 @@ constexpr int kLauncherDied = SIGTERM;
 
   const pid_t target = ::fork();
   if (target < 0) fail_out(errno_error(errno, "fork of the target"));
-  if (target == 0) target_main(p, pty, err_fd, old_mask);
+  if (target == 0) target_main(p, pty, cg, err_fd, old_mask);
   ::close(err_fd);
   if (pty != nullptr) {
     ::close(pty->slave.get());
@@ -81,7 +92,8 @@ constexpr int kLauncherDied = SIGTERM;
     if (::sigwaitinfo(&set, &si) < 0) continue;
     if (si.si_signo != SIGCHLD) {
       if (::getppid() != launcher) {  // the launcher is gone: so is the run
-        end_descendants();
+        end_run(cg);
+        if (cg != nullptr) cg->remove();
         raw.restore();
         ::_exit(kExitLauncherFailure);
       }
@@ -98,7 +110,7 @@ constexpr int kLauncherDied = SIGTERM;
       }
     }
   }
-  end_descendants();
+  end_run(cg);
   ::_exit(sys::status_to_exit(status));
 }
 
@@ -169,6 +181,8 @@ Expected<int> run(const plan::Plan& p) {
   const sigset_t set = forwarded_set();
   sigset_t old_mask;
   if (::sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return sys_fail("sigprocmask");
+  std::optional<RunCgroup> cg;
+  if (!p.processes.cgroup_parent.empty()) cg = RunCgroup::make(p.processes.cgroup_parent);
   RawMode raw;
   if (pty && pty->is_tty[0]) raw.enter();
   const pid_t launcher = ::getpid();
@@ -180,7 +194,8 @@ Expected<int> run(const plan::Plan& p) {
   }
   if (guard == 0) {
     err_r.reset();
-    guard_main(p, launcher, pty ? &*pty : nullptr, err_w.get(), set, old_mask, raw);
+    guard_main(p, launcher, pty ? &*pty : nullptr, cg ? &*cg : nullptr, err_w.get(), set,
+               old_mask, raw);
   }
   err_w.reset();
   std::optional<Relay> relay;
@@ -191,7 +206,8 @@ Expected<int> run(const plan::Plan& p) {
   const int status = wait_for_guard(guard, set, pty ? &*pty : nullptr, relay ? &*relay : nullptr);
   // The guard ended the run; should it have been killed, its orphans are
   // the launcher's.
-  end_descendants();
+  end_run(cg ? &*cg : nullptr);
+  if (cg) cg->remove();
   if (relay) relay->drain();
   raw.restore();
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);

@@ -281,6 +281,36 @@ TEST_P(Supervise, CommandCannotTakeTheCallersTerminal) {
   EXPECT_EQ(after.c_oflag, tty.before().c_oflag);
 }
 
+TEST_P(Supervise, DryRunSaysWhatEndsTheRun) {
+  std::vector<std::string> dry = launcher({"/bin/true"});
+  dry.insert(dry.end() - 2, "--dry-run");
+  const Result plan = runner::run(spec(dry));
+  ASSERT_EQ(plan.status, 0) << plan.describe();
+  if (!host_pids()) {  // the pid namespace ends the run
+    EXPECT_FALSE(contains(plan.out, "processes:")) << plan.describe();
+    return;
+  }
+  ASSERT_TRUE(contains(plan.out, "processes: ended by the launcher")) << plan.describe();
+  // What the plan says is what the run does: the command's cgroup is one
+  // of the run's own exactly when the plan names cgroup.kill, and it is
+  // gone after the run.
+  const bool cgroup = plan.out.find("cgroup.kill") != std::string::npos;
+  std::vector<std::string> run = launcher({"/bin/sh", "-c", "exec cat /proc/self/cgroup"});
+  run.insert(run.end() - 4, {"--ro", "/proc"});
+  const Result r = runner::run(spec(run));
+  ASSERT_EQ(r.status, 0) << r.describe();
+  const auto at = r.out.find("0::");
+  ASSERT_NE(at, std::string::npos) << r.describe();
+  const std::string line = r.out.substr(at + 3, r.out.find('\n', at) - at - 3);
+  const auto name = line.rfind("/aisbx-");
+  EXPECT_EQ(name != std::string::npos, cgroup) << line << "\n" << plan.out;
+  if (name != std::string::npos) {
+    const std::string prefix = plan.out.substr(plan.out.find("cgroup in `") + 11);
+    const std::string parent = prefix.substr(0, prefix.find('`'));
+    EXPECT_FALSE(runner::exists(parent + line.substr(name))) << "the run's cgroup was left";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernel, Supervise, ::testing::ValuesIn(variants()),
                          [](const ::testing::TestParamInfo<Variant>& param_info) {
                            std::ostringstream os;

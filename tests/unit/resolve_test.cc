@@ -345,6 +345,38 @@ TEST(ResolveAbi, StatusLineNamesWhatIsIgnored) {
   EXPECT_TRUE(in(without->status, "seccomp: off"));
 }
 
+// Without a pid namespace the launcher ends the run: the plan says how,
+// from the probe's delegated cgroup; with the namespaces, it is not asked.
+TEST(ResolveProcesses, LandlockOnlyRunsSayWhatEndsThem) {
+  World w;
+  auto layered = w.run(everything());
+  ASSERT_TRUE(layered.has_value()) << err(layered);
+  EXPECT_FALSE(layered->processes.supervised);
+  for (const auto& s : layered->status) EXPECT_FALSE(s.starts_with("processes:")) << s;
+
+  w.opt.mode = Mode::landlock;
+  auto walk = w.run(everything());
+  ASSERT_TRUE(walk.has_value()) << err(walk);
+  EXPECT_TRUE(walk->processes.supervised);
+  EXPECT_EQ(walk->processes.cgroup_parent, "");
+  EXPECT_TRUE(in(walk->status, "processes: ended by the launcher, every descendant found in "
+                               "/proc killed (no delegated cgroup)"));
+
+  w.feat.run_cgroup = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice";
+  auto cg = w.run(everything());
+  ASSERT_TRUE(cg.has_value()) << err(cg);
+  EXPECT_EQ(cg->processes.cgroup_parent, w.feat.run_cgroup);
+  EXPECT_TRUE(in(cg->status, "processes: ended by the launcher, cgroup.kill of a cgroup in `" +
+                                 w.feat.run_cgroup + "`, then every descendant found in /proc killed"));
+
+  // Layered mode without user namespaces is a Landlock-only run too.
+  w.opt.mode = Mode::layered;
+  w.feat.userns = false;
+  auto fallback = w.run(everything());
+  ASSERT_TRUE(fallback.has_value()) << err(fallback);
+  EXPECT_TRUE(fallback->processes.supervised);
+}
+
 TEST(ResolveAbi, StrictRefusesRightsTheAbiCannotEnforceAndNamesThem) {
   World w;
   w.feat = Features::full(2);
