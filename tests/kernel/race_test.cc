@@ -198,6 +198,17 @@ void race(const std::string& mode, const std::function<Result()>& launch,
           const std::string& secret_dir, const std::string& git) {
   const pid_t racer = start_racer(git);
   ASSERT_GT(racer, 0);
+  // Stopped however this function returns (a failed ASSERT included): an
+  // orphaned racer would outlive the test binary.
+  struct Stop {
+    pid_t pid;
+    std::string git;
+    ~Stop() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      restore(git);
+    }
+  } stop{racer, git};
   int ran = 0, refused = 0;
   for (int i = 0; i < kLaunches; ++i) {
     const Result r = launch();
@@ -225,9 +236,6 @@ void race(const std::string& mode, const std::function<Result()>& launch,
     ASSERT_EQ(names_in(secret_dir), std::vector<std::string>{"secret.txt"})
         << "a launch created a file in the secret directory";
   }
-  ::kill(racer, SIGKILL);
-  ::waitpid(racer, nullptr, 0);
-  restore(git);
   EXPECT_EQ(ran + refused, kLaunches);
   // The command must have run at all, or nothing was tested.
   EXPECT_GT(ran, 0) << "every launch was refused (" << refused << ")";
