@@ -68,7 +68,7 @@ _aisbx_ns() {
             COMPREPLY=($(compgen -W "off default" -- "$cur"))
             return 0
             ;;
-        --project | --home | --ro | --rw)
+        --project | --chdir | --home | --ro | --rw)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -d -- "$cur"))
             [[ $prev == --ro || $prev == --rw ]] && COMPREPLY+=($(compgen -f -- "$cur"))
@@ -85,7 +85,8 @@ _aisbx_ns() {
     fi
     if [[ $cur == -* ]]; then
         local opts="--config --profile --mode --require-landlock --dry-run --print-ruleset
-            --check --format --features --list-profiles --project --ro --rw --net --home
+            --check --format --features --list-profiles --project --allow-wide-project --chdir
+            --ro --rw --net --home
             --env --log-level --seccomp --keep-fd --trace --trace-output --version --help --"
         [[ ${words[1]} == learn ]] && opts+=" --output"
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -2,6 +2,7 @@
 #include <string_view>
 
 #include "aisbx/options.h"
+#include "aisbx/profile.h"
 
 namespace aisbx {
 namespace {
@@ -28,6 +29,16 @@ constexpr const char* kExamples = R"(Examples:
       then: aisbx-ns --config learned.yaml --profile copilot-backend-learned -- make
   ai-sandbox-landlock --profile copilot-backend -- cat README.md
       Landlock alone, supervised (the same as --mode landlock)
+
+Project and working directory: the project is --project DIR, else the top of
+the git work tree holding the current directory, else the current directory;
+never /, HOME, an ancestor of HOME or a system directory (exit 125; with
+--project, unless --allow-wide-project). A command after `--` starts in the
+current directory when the sandbox shows it, else in command.working_dir,
+else aisbx-ns refuses (exit 125); --chdir DIR overrides. The profile's own
+command starts in its working_dir. --dry-run, --print-ruleset and --check
+work from any directory: a run that would be refused ends the output with
+`would refuse: ...` and exits 125 (--check: 1).
 
 Exit status: the command's own; 128+N if it died of signal N; 125 if aisbx-ns
 itself failed (usage, profile, sandbox set-up); 126 command not executable;
@@ -105,7 +116,16 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--features", o.features, "What this kernel supports, and why not");
   app.add_flag("--list-profiles", o.list_profiles, "Profiles and where each comes from");
-  app.add_option("--project", o.project, "Sets ${PROJECT} (default: the current directory)");
+  app.add_option("--project", o.project,
+                 "Sets ${PROJECT} (default: the top of the git work tree holding the current "
+                 "directory, else the current directory; never /, HOME, an ancestor of HOME "
+                 "or a system directory)");
+  app.add_flag("--allow-wide-project", o.allow_wide_project,
+               "Let --project name /, HOME, an ancestor of HOME or a system directory "
+               "(the sandbox gets all of it; a warning says so)");
+  app.add_option("--chdir", o.chdir,
+                 "Start the command in DIR, which must be visible in the sandbox (default: "
+                 "the current directory if visible, else command.working_dir)");
   app.add_option("--ro", o.ro, "Add a read-only root (read, list, execute)");
   app.add_option("--rw", o.rw, "Add a read-write root (every right)");
   app.add_option("--net", o.net, "Network: host | none | loopback")
@@ -158,6 +178,25 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
     return out;
   }
   if (o.trace_output) o.trace = true;
+  // A path with a control character is never what the user meant, and
+  // the kernel would cut it at a NUL.
+  const auto bad_path = [&](const char* option, const std::string& path) {
+    const auto bad = profile::path_text_problem(path);
+    if (bad)
+      std::fprintf(stderr, "%s: error: %s `%s`: %s\n", invoked_as.c_str(), option,
+                   profile::escaped_path(path).c_str(), bad->c_str());
+    return bad.has_value();
+  };
+  bool refused = false;
+  for (const auto& [option, value] :
+       {std::pair{"--project", &o.project}, {"--chdir", &o.chdir}, {"--home", &o.home}})
+    if (*value) refused = bad_path(option, **value) || refused;
+  for (const auto& [option, values] : {std::pair{"--ro", &o.ro}, {"--rw", &o.rw}})
+    for (const auto& v : *values) refused = bad_path(option, v) || refused;
+  if (refused) {
+    out.exit_now = kExitLauncherFailure;
+    return out;
+  }
   for (const auto& kv : env) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

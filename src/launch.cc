@@ -221,10 +221,21 @@ Expected<int> run(const Options& o) {
     p = std::move(probed);
   }
 
+  // Inspection works from any directory: a run that would be refused (the
+  // project, the working directory) is shown whole, and says so last.
   if (o.check) {
     AISBX_ASSIGN(report, check::run(p, fs));
-    const std::string out = o.format == Format::json ? check::render_json(p, report)
-                                                     : check::render_text(p, report);
+    if (p.refusal) {
+      check::Finding f;
+      f.kind = "refusal";
+      f.path = p.exec.cwd;
+      f.problem = "the run would refuse: " + p.refusal->what;
+      f.fix = p.refusal->hint;
+      report.findings.insert(report.findings.begin(), std::move(f));
+    }
+    std::string out = o.format == Format::json ? check::render_json(p, report)
+                                               : check::render_text(p, report);
+    if (p.refusal && o.format == Format::text) out += "would refuse: " + p.refusal->what + "\n";
     std::fputs(out.c_str(), stdout);
     return check::exit_status(report);
   }
@@ -234,8 +245,15 @@ Expected<int> run(const Options& o) {
     const std::string out = o.format == Format::json ? plan::render_json(p, section)
                                                      : plan::render_text(p, section);
     std::fputs(out.c_str(), stdout);
-    return 0;
+    return p.refusal ? kExitLauncherFailure : 0;
   }
+  if (p.refusal && features.userns_assumed) {
+    // Whether the cwd is visible depends on the wall: decide with what
+    // the probe finds, not with what was assumed.
+    AISBX_ASSIGN(probed, make_probed_plan());
+    p = std::move(probed);
+  }
+  if (p.refusal) return std::unexpected(*p.refusal);
   std::fflush(stdout);
   trace::Batch batch;
   trace::Batch* const traced = p.trace ? &batch : nullptr;
@@ -246,6 +264,7 @@ Expected<int> run(const Options& o) {
     // alone, and strict and ns mode refuse, naming the cause.
     AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);
+    if (p.refusal) return std::unexpected(*p.refusal);
     status = run_plan(p, traced);
   }
   if (!p.trace) {

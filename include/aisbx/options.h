@@ -30,6 +30,11 @@ struct Options {
   bool version = false;
 
   std::optional<std::string> project;
+  // --allow-wide-project: --project may name /, HOME, an ancestor of HOME
+  // or a system directory (the sandbox then gets all of it).
+  bool allow_wide_project = false;
+  // --chdir DIR: where the command starts (it must be visible inside).
+  std::optional<std::string> chdir;
   std::vector<std::string> ro, rw;
   std::optional<std::string> net;
   std::optional<std::string> home;

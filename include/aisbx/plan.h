@@ -131,6 +131,9 @@ struct SeccompPlan {
 struct ExecPlan {
   std::vector<std::string> argv;  // argv[0] may be a bare name (PATH lookup)
   std::string cwd;
+  // Where cwd came from: "cwd" (the caller's), "chdir" (--chdir),
+  // "working_dir" (command.working_dir).
+  std::string cwd_source;
   std::vector<std::pair<std::string, std::string>> env;  // the whole env
   std::vector<std::string> env_dropped;  // names only, never values
   std::vector<int> keep_fds;
@@ -157,6 +160,15 @@ struct Plan {
   bool dry_run = false;
   bool trace = false;  // --trace or learn: the target runs under the tracer
   std::string project;
+  // How the project was chosen: "option" (--project), "git" (the top of the
+  // git work tree holding the cwd), "cwd".
+  std::string project_source;
+
+  // Why the run would refuse to start (the project or the working
+  // directory): the plan is still whole, for --dry-run, --print-ruleset and
+  // --check to show; a run stops with this error before anything happens.
+  // A malformed profile is an error of resolve() instead.
+  std::optional<Error> refusal;
 
   NamespacePlan ns;
   LandlockPlan landlock;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aisbx/error.h"
@@ -150,5 +151,14 @@ const char* to_string(LogLevel l);
 const char* to_string(EnvMode m);
 std::optional<LogLevel> log_level_by_name(const std::string& s);
 std::optional<NetMode> net_mode_by_name(const std::string& s);
+
+// Why a path may not be used as written: NUL, a newline or another control
+// character (0x00-0x1f, 0x7f) cuts a path short at the kernel, breaks
+// mountinfo and every one-fact-per-line output. nullopt when it is clean;
+// else e.g. "contains a newline (\\n) at byte 4".
+std::optional<std::string> path_text_problem(std::string_view path);
+// The path with control characters written as escapes (\\n, \\x1b), for
+// messages.
+std::string escaped_path(std::string_view path);
 
 }  // namespace aisbx::profile

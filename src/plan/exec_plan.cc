@@ -119,10 +119,110 @@ Expected<void> plan_env(Context& cx) {
   return {};
 }
 
+// Why the host directory `dir` (a real path) is not there, as itself, in
+// the sandbox; nullopt when it is.
+std::optional<std::string> not_visible(const Plan& plan, const std::string& dir) {
+  const NamespacePlan& ns = plan.ns;
+  if (ns.enabled) {
+    // The mount on top decides: the host's directory shows through a bind
+    // of a root, the host tree or a readonly subpath, not through the
+    // sandbox's own /tmp, /proc, /dev or a deny mask.
+    const MountOp* top = nullptr;
+    for (const auto& op : ns.mounts)
+      if (op.kind != MountKind::symlink && is_within(dir, op.target)) top = &op;
+    if (!top) return "is not inside any root of the profile";
+    switch (top->kind) {
+      case MountKind::bind:
+      case MountKind::host_root:
+      case MountKind::home:
+      case MountKind::readonly:
+        return std::nullopt;
+      case MountKind::tmp:
+        return "lies in /tmp, which is the sandbox's own empty one";
+      case MountKind::mask_dir:
+      case MountKind::mask_file:
+        return "is hidden by a `deny` of group " + q(top->origin);
+      default:
+        return "lies under the sandbox's own " + top->target;
+    }
+  }
+  // Landlock alone: the host tree is there, but a directory no rule lets
+  // the sandbox list is no place to work in.
+  const LandlockPlan& l = plan.landlock;
+  if (!l.enabled || !(l.handled_fs & fs::kReadDir)) return std::nullopt;
+  if (!ns.home.empty() && is_within(dir, ns.home)) return std::nullopt;
+  for (const auto& r : l.rules)
+    if (r.is_dir && (r.access & fs::kReadDir) && is_within(dir, r.path)) return std::nullopt;
+  return "lies under no Landlock rule that lets the sandbox list it (read_dir)";
+}
+
+// The working directory of the command:
+//   --chdir DIR, which must be visible;
+//   the profile's own command (nothing after `--`): command.working_dir;
+//   else the caller's cwd when the sandbox shows it, else
+//   command.working_dir; else the run is refused (the plan is kept, so
+//   that inspection still shows it).
+Expected<void> plan_cwd(Context& cx) {
+  const auto& c = cx.in.profile.command;
+  const auto& o = cx.in.options;
+  ExecPlan& e = cx.plan.exec;
+  const std::string& profile = cx.in.profile.name;
+  const auto real = [&](const std::string& p) { return cx.in.fs.realpath(p).value_or(p); };
+  std::optional<std::string> wd;
+  if (c.working_dir) {
+    AISBX_ASSIGN(expanded, expand_path(*c.working_dir, cx.vars));
+    // Through a symlinked root, the real directory is what gets mounted.
+    wd = real(expanded);
+  }
+  const std::string host_cwd = real(cx.in.host.cwd);
+  const bool own_command = o.command.empty();
+  auto refuse = [&](std::string what, std::string hint) {
+    if (!cx.plan.refusal) cx.plan.refusal = Error{std::move(what), 0, std::move(hint)};
+  };
+
+  if (o.chdir) {
+    e.cwd = real(absolute(*o.chdir, cx.in.host.cwd));
+    e.cwd_source = "chdir";
+    if (auto why = not_visible(cx.plan, e.cwd))
+      refuse("--chdir " + q(e.cwd) + " " + *why + " of profile " + q(profile) +
+                 ", so it does not exist in the sandbox",
+             "pass a directory inside the project or another root");
+    return {};
+  }
+  if (own_command && wd) {
+    e.cwd = *wd;
+    e.cwd_source = "working_dir";
+    if (auto why = not_visible(cx.plan, e.cwd))
+      refuse(c.working_dir->where.str() + ": command.working_dir " + q(e.cwd) + " " + *why +
+                 " of profile " + q(profile) + ", so it does not exist in the sandbox",
+             "set command.working_dir to a directory inside a root, or pass --chdir DIR");
+    return {};
+  }
+  e.cwd = host_cwd;
+  e.cwd_source = "cwd";
+  const auto why = not_visible(cx.plan, host_cwd);
+  if (!why) return {};
+  const std::string cwd_said =
+      "the current directory " + q(host_cwd) + " " + *why + " of profile " + q(profile);
+  if (wd) {
+    e.cwd = *wd;
+    e.cwd_source = "working_dir";
+    if (auto wd_why = not_visible(cx.plan, e.cwd))
+      refuse(cwd_said + ", and command.working_dir " + q(e.cwd) + " (" +
+                 c.working_dir->where.str() + ") " + *wd_why,
+             "cd into the project, pass --chdir DIR, or set command.working_dir to a "
+             "directory inside a root");
+    return {};
+  }
+  refuse(cwd_said + ", so it does not exist in the sandbox",
+         "cd into the project, pass --chdir DIR, or set command.working_dir in profile " +
+             q(profile));
+  return {};
+}
+
 Expected<void> plan_argv(Context& cx) {
   const auto& c = cx.in.profile.command;
   ExecPlan& e = cx.plan.exec;
-  e.cwd = cx.in.host.cwd;
   if (!cx.in.options.command.empty()) {
     e.argv = cx.in.options.command;
   } else if (c.binary) {
@@ -133,36 +233,12 @@ Expected<void> plan_argv(Context& cx) {
     }
     e.argv.push_back(bin);
     for (const auto& a : c.args.value_or(std::vector<std::string>{})) e.argv.push_back(a);
-    if (c.working_dir) {
-      AISBX_ASSIGN(wd, expand_path(*c.working_dir, cx.vars));
-      // Through a symlinked root, the real directory is what gets mounted.
-      e.cwd = cx.in.fs.realpath(wd).value_or(wd);
-    }
   } else {
     return fail("profile `" + cx.in.profile.name + "` has no command and none was given",
                 "put the command after `--`, or set command.binary in the profile");
   }
   if (e.argv[0].empty()) return fail("the command's name is empty");
-
-  const NamespacePlan& ns = cx.plan.ns;
-  if (ns.enabled) {
-    // The mount on top decides: the host's directory shows through a bind
-    // of a root, the host tree or a readonly subpath, not through the
-    // sandbox's own /tmp, /proc, /dev or a deny mask.
-    const MountOp* top = nullptr;
-    for (const auto& op : ns.mounts)
-      if (op.kind != MountKind::symlink && is_within(e.cwd, op.target)) top = &op;
-    const bool seen = top && (top->kind == MountKind::bind || top->kind == MountKind::host_root ||
-                              top->kind == MountKind::home || top->kind == MountKind::readonly);
-    if (top && top->kind == MountKind::tmp)
-      return fail("the working directory `" + e.cwd + "` lies in /tmp, which is the " +
-                      "sandbox's own empty one, so it does not exist in the sandbox",
-                  "run from the project, pass --project DIR, or add the directory with --ro");
-    if (!seen)
-      return fail("the working directory `" + e.cwd + "` is not inside any root of profile `" +
-                      cx.in.profile.name + "`, so it does not exist in the sandbox",
-                  "run from the project, pass --project DIR, or add the directory with --ro");
-  }
+  AISBX_TRY(plan_cwd(cx));
   for (int fd : cx.in.options.keep_fds)
     if (fd <= 2) return fail("--keep-fd " + std::to_string(fd) + ": 0, 1 and 2 are always kept");
   e.keep_fds = cx.in.options.keep_fds;

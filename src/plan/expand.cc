@@ -47,6 +47,13 @@ Expected<std::string> expand(const profile::Located<std::string>& raw, const Var
 Expected<std::string> expand_path(const profile::Located<std::string>& raw,
                                   const Vars& vars) {
   AISBX_ASSIGN(s, expand(raw, vars));
+  // The parser refuses such text in the file; a variable (HOME, the
+  // project, the cwd) or a command-line value can still bring it in.
+  if (auto bad = profile::path_text_problem(s))
+    return fail(raw.where.str() + ": `" + profile::escaped_path(raw.value) + "`" +
+                    (s != raw.value ? " expands to `" + profile::escaped_path(s) + "`, which " : " ") +
+                    *bad,
+                "rename the directory, or name another path");
   if (s.empty() || s[0] != '/')
     return fail(raw.where.str() + ": `" + raw.value + "` expands to `" + s +
                     "`, which is not an absolute path",

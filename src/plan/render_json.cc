@@ -68,6 +68,7 @@ std::string render_json(const Plan& p, Section section) {
   j.key("status").strings(p.status);
   if (section == Section::all) {
     j.key("project").value(p.project);
+    j.key("project_source").value(p.project_source);
     j.key("dry_run").value(p.dry_run);
     j.key("log_level").value(profile::to_string(p.log_level));
     j.key("namespace").begin_object();
@@ -117,6 +118,7 @@ std::string render_json(const Plan& p, Section section) {
     j.key("exec").begin_object();
     j.key("argv").strings(p.exec.argv);
     j.key("cwd").value(p.exec.cwd);
+    j.key("cwd_source").value(p.exec.cwd_source);
     std::vector<std::string> names;
     for (const auto& [k, v] : p.exec.env) names.push_back(k);
     j.key("env_names").strings(names);
@@ -126,6 +128,14 @@ std::string render_json(const Plan& p, Section section) {
     j.end_array().end_object();
   }
   j.key("warnings").strings(p.warnings);
+  // What would stop the run; null when it would start.
+  j.key("refusal");
+  if (p.refusal) {
+    j.begin_object().key("message").value(p.refusal->what);
+    j.key("hint").value(p.refusal->hint).end_object();
+  } else {
+    j.null();
+  }
   j.end_object();
   return j.str();
 }

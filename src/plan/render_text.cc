@@ -98,7 +98,12 @@ std::string render_text(const Plan& p, Section section) {
   o << "status:\n";
   for (const auto& s : p.status) o << "  " << s << "\n";
   if (section == Section::all) {
-    o << "project: " << p.project << "\n";
+    o << "project: " << p.project;
+    if (p.project_source == "git")
+      o << "  # the top of the git work tree holding the current directory";
+    else if (p.project_source == "cwd")
+      o << "  # the current directory";
+    o << "\n";
     o << "namespace:\n";
     if (!p.ns.enabled) o << "  off\n";
     if (p.ns.enabled) {
@@ -134,7 +139,10 @@ std::string render_text(const Plan& p, Section section) {
     o << "exec:\n";
     o << "  argv:";
     for (const auto& a : p.exec.argv) o << " " << a;
-    o << "\n  cwd: " << p.exec.cwd << "\n";
+    o << "\n  cwd: " << p.exec.cwd;
+    if (p.exec.cwd_source == "working_dir") o << "  # command.working_dir";
+    else if (p.exec.cwd_source == "chdir") o << "  # --chdir";
+    o << "\n";
     if (!p.ns.home.empty()) o << "  home: " << p.ns.home << " (private, created 0700)\n";
     o << "  env: " << p.exec.env.size() << " variables\n";
     if (!p.exec.env_dropped.empty()) {
@@ -148,6 +156,10 @@ std::string render_text(const Plan& p, Section section) {
     o << "warnings:\n";
     for (const auto& w : p.warnings) o << "  - " << w << "\n";
   }
+  // Last, where a reader of the output looks for the outcome.
+  if (p.refusal)
+    o << "would refuse: " << p.refusal->what
+      << (p.refusal->hint.empty() ? "" : "; " + p.refusal->hint) << "\n";
   return o.str();
 }
 

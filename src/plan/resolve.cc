@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "plan/parts.h"
+#include "plan/project_plan.h"
 
 namespace aisbx::plan {
 namespace {
@@ -12,12 +13,12 @@ std::string xdg_or(const HostFacts& h, const std::string& k, const std::string& 
   return it != h.env.end() && it->second.starts_with("/") ? it->second : dflt;
 }
 
-Expected<Vars> make_vars(const Inputs& in) {
+Vars make_vars(const Inputs& in, const std::string& project) {
   const HostFacts& h = in.host;
   Vars v;
   v["HOME"] = h.home;
   v["CWD"] = h.cwd;
-  v["PROJECT"] = in.options.project ? absolute(*in.options.project, h.cwd) : h.cwd;
+  v["PROJECT"] = project;
   // XDG base directory defaults (XDG Base Directory Specification).
   v["XDG_CONFIG_HOME"] = xdg_or(h, "XDG_CONFIG_HOME", h.home + "/.config");
   v["XDG_CACHE_HOME"] = xdg_or(h, "XDG_CACHE_HOME", h.home + "/.cache");
@@ -46,9 +47,15 @@ Expected<Plan> resolve(const Inputs& in) {
     plan.log_level = *l;
   }
 
-  AISBX_ASSIGN(vars, make_vars(in));
-  plan.project = vars["PROJECT"];
-  Context cx{in, std::move(vars), plan};
+  // A refused project is still planned with, so that inspection shows
+  // what the run would have been handed.
+  ProjectChoice project =
+      choose_project(in.options, in.host, in.fs, profile_uses(p, "PROJECT"));
+  plan.project = project.path;
+  plan.project_source = to_string(project.source);
+  plan.refusal = std::move(project.refusal);
+  if (project.warning) plan.warnings.push_back(*project.warning);
+  Context cx{in, make_vars(in, project.path), plan};
 
   AISBX_TRY(plan_home_and_net(cx));
   AISBX_ASSIGN(roots, collect_roots(cx));

@@ -558,6 +558,24 @@ class Reader {
     return out;
   }
 
+  // A path: a string without control characters (path_text_problem).
+  Expected<Located<std::string>> path_string(const Item& it) const {
+    AISBX_ASSIGN(s, located_string(it));
+    if (auto bad = path_text_problem(s.value))
+      return error(it.where, it.path, quoted(s.value) + " " + *bad);
+    return s;
+  }
+
+  Expected<std::vector<Located<std::string>>> paths_of(const Item& it) const {
+    AISBX_ASSIGN(items, elements(it, "a list of strings"));
+    std::vector<Located<std::string>> out;
+    for (const auto& el : items) {
+      AISBX_ASSIGN(s, path_string(el));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
   Expected<std::vector<Located<std::string>>> syscalls_of(const Item& it) const {
     AISBX_ASSIGN(items, elements(it, "a list of syscall names"));
     std::vector<Located<std::string>> out;
@@ -657,7 +675,7 @@ class Reader {
     AISBX_ASSIGN(es, entries(ge.value));
     for (const auto& e : es) {
       if (e.key == "paths") {
-        AISBX_ASSIGN(v, strings_of(e.value));
+        AISBX_ASSIGN(v, paths_of(e.value));
         g.paths = std::move(v);
         has_paths = true;
       } else if (e.key == "permissions") {
@@ -667,10 +685,10 @@ class Reader {
         AISBX_ASSIGN(v, bool_of(e.value));
         g.required = v;
       } else if (e.key == "deny") {
-        AISBX_ASSIGN(v, strings_of(e.value));
+        AISBX_ASSIGN(v, paths_of(e.value));
         g.deny = std::move(v);
       } else if (e.key == "readonly") {
-        AISBX_ASSIGN(v, strings_of(e.value));
+        AISBX_ASSIGN(v, paths_of(e.value));
         g.readonly = std::move(v);
       } else {
         return unknown_key(e, ge.value.path, kGroupKeys);
@@ -701,7 +719,7 @@ class Reader {
     AISBX_ASSIGN(es, entries(it));
     for (const auto& e : es) {
       if (e.key == "binary") {
-        AISBX_ASSIGN(v, located_string(e.value));
+        AISBX_ASSIGN(v, path_string(e.value));
         c.binary = std::move(v);
       } else if (e.key == "args") {
         // `args: []` (run with no arguments) differs from no `args` at all
@@ -714,7 +732,7 @@ class Reader {
         }
         c.args = std::move(args);
       } else if (e.key == "working_dir") {
-        AISBX_ASSIGN(v, located_string(e.value));
+        AISBX_ASSIGN(v, path_string(e.value));
         c.working_dir = std::move(v);
       } else if (e.key == "env") {
         AISBX_ASSIGN(vars, entries(e.value));
@@ -767,7 +785,7 @@ class Reader {
         AISBX_ASSIGN(v, ports_of(e.value));
         n.bind_udp = std::move(v);
       } else if (e.key == "unix_sockets") {
-        AISBX_ASSIGN(v, strings_of(e.value));
+        AISBX_ASSIGN(v, paths_of(e.value));
         n.unix_sockets = std::move(v);
       } else {
         return unknown_key(e, it.path, kNetworkKeys);
@@ -917,7 +935,7 @@ class Reader {
         AISBX_ASSIGN(c, command_of(v));
         p.command = std::move(c);
       } else if (e.key == "home") {
-        AISBX_ASSIGN(h, located_string(v));
+        AISBX_ASSIGN(h, path_string(v));
         p.home = std::move(h);
       } else if (e.key == "network") {
         AISBX_ASSIGN(n, network_of(v));
