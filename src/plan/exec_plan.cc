@@ -121,7 +121,8 @@ Expected<void> plan_env(Context& cx) {
 
 // Why the host directory `dir` (a real path) is not there, as itself, in
 // the sandbox; nullopt when it is.
-std::optional<std::string> not_visible(const Plan& plan, const std::string& dir) {
+std::optional<std::string> not_visible(const Plan& plan, const std::vector<Root>& roots,
+                                       const std::string& dir) {
   const NamespacePlan& ns = plan.ns;
   if (ns.enabled) {
     // The mount on top decides: the host's directory shows through a bind
@@ -146,14 +147,16 @@ std::optional<std::string> not_visible(const Plan& plan, const std::string& dir)
         return "lies under the sandbox's own " + top->target;
     }
   }
-  // Landlock alone: the host tree is there, but a directory no rule lets
-  // the sandbox list is no place to work in.
+  // Landlock alone: the host tree is there, but a directory no root lets
+  // the sandbox list is no place to work in. The roots as granted, not the
+  // rules: a root split around a denied subdirectory loses read_dir on the
+  // way there, and is still the project.
   const LandlockPlan& l = plan.landlock;
   if (!l.enabled || !(l.handled_fs & fs::kReadDir)) return std::nullopt;
   if (!ns.home.empty() && is_within(dir, ns.home)) return std::nullopt;
-  for (const auto& r : l.rules)
-    if (r.is_dir && (r.access & fs::kReadDir) && is_within(dir, r.path)) return std::nullopt;
-  return "lies under no Landlock rule that lets the sandbox list it (read_dir)";
+  for (const auto& r : roots)
+    if (r.is_dir && (r.granted & fs::kReadDir) && is_within(dir, r.path)) return std::nullopt;
+  return "lies under no root that lets the sandbox list it (read_dir)";
 }
 
 // The working directory of the command:
@@ -162,7 +165,7 @@ std::optional<std::string> not_visible(const Plan& plan, const std::string& dir)
 //   else the caller's cwd when the sandbox shows it, else
 //   command.working_dir; else the run is refused (the plan is kept, so
 //   that inspection still shows it).
-Expected<void> plan_cwd(Context& cx) {
+Expected<void> plan_cwd(Context& cx, const std::vector<Root>& roots) {
   const auto& c = cx.in.profile.command;
   const auto& o = cx.in.options;
   ExecPlan& e = cx.plan.exec;
@@ -183,7 +186,7 @@ Expected<void> plan_cwd(Context& cx) {
   if (o.chdir) {
     e.cwd = real(absolute(*o.chdir, cx.in.host.cwd));
     e.cwd_source = "chdir";
-    if (auto why = not_visible(cx.plan, e.cwd))
+    if (auto why = not_visible(cx.plan, roots, e.cwd))
       refuse("--chdir " + q(e.cwd) + " " + *why + " of profile " + q(profile) +
                  ", so it does not exist in the sandbox",
              "pass a directory inside the project or another root");
@@ -192,7 +195,7 @@ Expected<void> plan_cwd(Context& cx) {
   if (own_command && wd) {
     e.cwd = *wd;
     e.cwd_source = "working_dir";
-    if (auto why = not_visible(cx.plan, e.cwd))
+    if (auto why = not_visible(cx.plan, roots, e.cwd))
       refuse(c.working_dir->where.str() + ": command.working_dir " + q(e.cwd) + " " + *why +
                  " of profile " + q(profile) + ", so it does not exist in the sandbox",
              "set command.working_dir to a directory inside a root, or pass --chdir DIR");
@@ -200,14 +203,14 @@ Expected<void> plan_cwd(Context& cx) {
   }
   e.cwd = host_cwd;
   e.cwd_source = "cwd";
-  const auto why = not_visible(cx.plan, host_cwd);
+  const auto why = not_visible(cx.plan, roots, host_cwd);
   if (!why) return {};
   const std::string cwd_said =
       "the current directory " + q(host_cwd) + " " + *why + " of profile " + q(profile);
   if (wd) {
     e.cwd = *wd;
     e.cwd_source = "working_dir";
-    if (auto wd_why = not_visible(cx.plan, e.cwd))
+    if (auto wd_why = not_visible(cx.plan, roots, e.cwd))
       refuse(cwd_said + ", and command.working_dir " + q(e.cwd) + " (" +
                  c.working_dir->where.str() + ") " + *wd_why,
              "cd into the project, pass --chdir DIR, or set command.working_dir to a "
@@ -220,7 +223,7 @@ Expected<void> plan_cwd(Context& cx) {
   return {};
 }
 
-Expected<void> plan_argv(Context& cx) {
+Expected<void> plan_argv(Context& cx, const std::vector<Root>& roots) {
   const auto& c = cx.in.profile.command;
   ExecPlan& e = cx.plan.exec;
   if (!cx.in.options.command.empty()) {
@@ -238,7 +241,7 @@ Expected<void> plan_argv(Context& cx) {
                 "put the command after `--`, or set command.binary in the profile");
   }
   if (e.argv[0].empty()) return fail("the command's name is empty");
-  AISBX_TRY(plan_cwd(cx));
+  AISBX_TRY(plan_cwd(cx, roots));
   for (int fd : cx.in.options.keep_fds)
     if (fd <= 2) return fail("--keep-fd " + std::to_string(fd) + ": 0, 1 and 2 are always kept");
   e.keep_fds = cx.in.options.keep_fds;
@@ -247,9 +250,9 @@ Expected<void> plan_argv(Context& cx) {
 
 }  // namespace
 
-Expected<void> plan_exec(Context& cx) {
+Expected<void> plan_exec(Context& cx, const std::vector<Root>& roots) {
   AISBX_TRY(plan_env(cx));
-  return plan_argv(cx);
+  return plan_argv(cx, roots);
 }
 
 void plan_status(Plan& plan, const Features& f) {

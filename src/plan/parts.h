@@ -58,7 +58,9 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots);
 // After the namespace and Landlock parts: masks or splits around them.
 Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_seccomp(Context& cx);
-Expected<void> plan_exec(Context& cx);
+// `roots` as the profile grants them (before any split around protected
+// paths): in landlock mode, where the command may start.
+Expected<void> plan_exec(Context& cx, const std::vector<Root>& roots);
 void plan_status(Plan& plan, const Features& f);
 // process_plan.cc: how a run without the namespace wall is ended, and its
 // status line.

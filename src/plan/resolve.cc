@@ -63,7 +63,7 @@ Expected<Plan> resolve(const Inputs& in) {
   AISBX_TRY(plan_namespace(cx, roots));
   AISBX_TRY(plan_protected(cx, roots));
   AISBX_TRY(plan_seccomp(cx));
-  AISBX_TRY(plan_exec(cx));
+  AISBX_TRY(plan_exec(cx, roots));
   warn_never_granted(cx);
   plan_status(plan, in.features);
   plan_processes(plan, in.features);

@@ -421,6 +421,8 @@ TEST_P(LandlockWall, ReferAllowsMovingBetweenRootsOnlyWhereGranted) {
   with_refer.push_back("refer");
   std::vector<std::string> control_no_refer = control;
   control_no_refer.pop_back();
+  // The project is no root of these profiles: start where one is.
+  cwd_ = a;
   write_config({
       {"refer", {{"a", {a}, with_refer}, {"b", {b}, with_refer}}, control, {}},
       {"norefer", {{"a", {a}, movable}, {"b", {b}, movable}}, control, {}},
@@ -704,6 +706,8 @@ TEST_P(LandlockSpecProfiles, MinimalCannotEvenLoadCat) {
   // search reports the most telling error, EACCES: 126 "found but not
   // executable", with the hint about the profile's roots.
   cat_works_directly();
+  // Its root, where the command may start (the cwd rule, issue 16).
+  cwd_ = home_ + "/dev/test-project";
   for (const std::string& path : {readme_, key_}) {
     const Result r = cat("minimal", path);
     EXPECT_EQ(r.status, 126) << r.describe();

@@ -81,6 +81,8 @@ class Supervise : public ::testing::TestWithParam<Variant> {
   void SetUp() override {
     tree_ = std::make_unique<TempTree>(GetParam().as, "aisbx-supervise", "/var/tmp");
     dir_ = tree_->dir("run");
+    // HOME apart from the run's directory, the project: HOME is never one.
+    home_ = tree_->dir("home");
   }
 
   bool host_pids() const { return GetParam().walls != Walls::layered; }
@@ -90,7 +92,7 @@ class Supervise : public ::testing::TestWithParam<Variant> {
     s.argv = std::move(argv);
     s.as = GetParam().as;
     s.cwd = dir_;
-    s.env = {{"HOME", dir_}};
+    s.env = {{"HOME", home_}};
     if (GetParam().walls == Walls::layered_without_userns) s.env.push_back({"AISBX_FAKE_NO_USERNS", "1"});
     s.timeout_seconds = 20;
     return s;
@@ -131,7 +133,7 @@ class Supervise : public ::testing::TestWithParam<Variant> {
   }
 
   std::unique_ptr<TempTree> tree_;
-  std::string dir_;
+  std::string dir_, home_;
 };
 
 TEST_P(Supervise, DetachedProcessesEndWithTheCommand) {

@@ -364,6 +364,19 @@ TEST(EntranceCwd, LandlockModeAsksTheRules) {
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->refusal.has_value());
   EXPECT_TRUE(has(r->refusal->what, "read_dir"));
+
+  // A root split around a denied directory is still where work happens.
+  w.fs.dir("/home/u/dev/myproj/secrets");
+  w.host.cwd = "/home/u/dev/myproj";
+  std::string yaml = profile_yaml();
+  const std::string perms = "permissions: {read_file: true, read_dir: true}\n";
+  yaml.insert(yaml.find(perms) + perms.size(), "        deny: [secrets]\n");
+  r = w.run(yaml);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  ASSERT_FALSE(r->protected_paths.empty());
+  EXPECT_TRUE(r->protected_paths[0].split);
+  EXPECT_FALSE(r->refusal.has_value()) << r->refusal->what;
+  EXPECT_EQ(r->exec.cwd, "/home/u/dev/myproj");
 }
 
 TEST(EntranceCwd, ChdirOverridesAndMustBeVisible) {
