@@ -88,15 +88,30 @@ struct MountOp {
   bool implicit = false;
 };
 
-// A `deny` or `readonly` subpath, after glob expansion, and how each wall
+// A `deny` or `readonly` subpath, after glob expansion, a built-in mask
+// (secret stores, start-up files) or git metadata, and how each wall
 // enforces it.
 struct ProtectedPath {
   std::string path;
   bool deny = true;           // else read-only
   FileKind kind = FileKind::missing;
-  std::string group;
+  std::string group;          // the profile's group; "built-in" for the rest
   bool masked = false;        // the namespace wall masks / remounts it
   bool split = false;         // the Landlock rules were split around it
+  std::string mask;           // built-in mask name (`ssh`), "git" for git metadata
+  std::string why;            // what it is, for --dry-run
+  // `.git` itself: bound onto itself read-write, so it can be neither
+  // renamed nor replaced while git still writes inside.
+  bool pin = false;
+  // Missing or a symlink now, in a directory the sandbox may create in:
+  // no mount can cover it, so the Landlock wall takes the make_* rights
+  // from its nearest existing directory (and the run is refused when
+  // there is no Landlock wall).
+  bool creatable = false;
+  std::string link;           // a symlink stands here (to this): never mounted over
+  // Held by the namespace wall only: splitting Landlock rules around git
+  // metadata would take from `.git` what git needs to write there.
+  bool ns_only = false;
 };
 
 struct NamespacePlan {
@@ -177,6 +192,10 @@ struct Plan {
   ProcessPlan processes;
 
   std::vector<ProtectedPath> protected_paths;
+  // Built-in masks the profile lifted with `unmask:`: "ssh: ~/.ssh (why)".
+  std::vector<std::string> unmasked;
+  // The search for nested git repositories stopped early: where and why.
+  std::vector<std::string> git_scan_limits;
 
   std::vector<std::string> warnings;
   // One line per wall: "namespace: on", "landlock: ABI 7, partial — ...".

@@ -116,6 +116,8 @@ struct Profile {
   std::optional<LogLevel> log_level;
   std::optional<bool> dry_run;
   std::optional<GitMode> git;
+  // Built-in masks lifted by name (src/plan/masks.cc); `extends` adds up.
+  std::vector<Located<std::string>> unmask;
 };
 
 // One parsed file (or the built-in set): every profile, with `extends`

@@ -55,6 +55,26 @@ Expected<void> plan_home_and_net(Context& cx);
 Expected<std::vector<Root>> collect_roots(Context& cx);
 Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots);
+// Built-in masks (src/plan/masks.cc) beneath the roots, appended to `out`.
+Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
+                                  std::vector<ProtectedPath>& out);
+// Git metadata of every repository in a writable root, appended to `out`.
+Expected<void> collect_git_meta(Context& cx, const std::vector<Root>& roots,
+                                std::vector<ProtectedPath>& out);
+inline ProtectedPath protected_path(std::string path, bool deny, FileKind kind,
+                                    std::string group) {
+  ProtectedPath p;
+  p.path = std::move(path);
+  p.deny = deny;
+  p.kind = kind;
+  p.group = std::move(group);
+  return p;
+}
+// Adds `p` unless its path is already there (a deny wins over a readonly);
+// a symlink is recorded as such, and its target, when a root holds it,
+// is protected in its place.
+void add_protected(Context& cx, const std::vector<Root>& roots,
+                   std::vector<ProtectedPath>& out, ProtectedPath p);
 // After the namespace and Landlock parts: masks or splits around them.
 Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_seccomp(Context& cx);

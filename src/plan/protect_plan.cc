@@ -22,6 +22,8 @@ namespace aisbx::plan {
 namespace {
 
 constexpr std::size_t kMaxSplitRules = 20000;
+constexpr AccessMask kMakeRights = fs::kMakeChar | fs::kMakeDir | fs::kMakeReg | fs::kMakeSock |
+                                   fs::kMakeFifo | fs::kMakeBlock | fs::kMakeSym;
 
 std::string join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
@@ -43,6 +45,9 @@ struct Splitter {
   // What must not reach `p` from an ancestor's rule.
   AccessMask strip_for(const ProtectedPath& p, AccessMask a) const {
     const AccessMask lost = a & ~allowed_at(p, a);
+    // Only creating it is refused where nothing can be mounted over it.
+    if (p.creatable && (p.kind == FileKind::missing || !p.link.empty()))
+      return a & kMakeRights;
     // A file only has file rights; refer would let it be moved or linked
     // somewhere readable. A missing path may become a directory: all of it.
     return p.kind == FileKind::regular ? lost & (fs::kFileRights | fs::kRefer) : lost;
@@ -132,35 +137,84 @@ Expected<void> collect(Context& cx, const std::vector<Root>& roots) {
         // protect and nothing the wall could cover.
         if (k == FileKind::missing && fs.kind(m.substr(0, m.rfind('/'))) != FileKind::directory)
           continue;
-        if (k == FileKind::symlink)
-          return fail(pat.where.str() + ": " + key + ": `" + m + "` is a symlink",
-                      "aisbx-ns never mounts over a symlink: protect its target instead");
-        if (k != FileKind::missing) {
-          auto real = fs.realpath(m);
-          if (!real || *real != m)
-            return fail(pat.where.str() + ": " + key + ": `" + m + "` lies under a symlink (to `" +
-                            real.value_or("?") + "`)",
-                        "protect the real path instead");
-        }
-        auto it = std::find_if(out.begin(), out.end(),
-                               [&](const ProtectedPath& p) { return p.path == m; });
-        if (it != out.end()) {
-          it->deny = it->deny || deny;  // deny wins over readonly
-          continue;
-        }
-        out.push_back({m, deny, k, g.name, false, false});
+        add_protected(cx, roots, out, protected_path(m, deny, k, g.name));
       }
       return {};
     };
     for (const auto& d : g.deny) AISBX_TRY(add_matches(d, true));
     for (const auto& r : g.readonly) AISBX_TRY(add_matches(r, false));
   }
+  AISBX_TRY(collect_home_masks(cx, roots, out));
+  AISBX_TRY(collect_git_meta(cx, roots, out));
   std::sort(out.begin(), out.end(),
             [](const ProtectedPath& a, const ProtectedPath& b) { return a.path < b.path; });
   return {};
 }
 
+const Root* holding_root(const std::vector<Root>& roots, const std::string& path) {
+  const Root* best = nullptr;
+  for (const auto& r : roots)
+    if (is_within(path, r.path) && (r.is_dir || r.path == path) && !r.link_only &&
+        (!best || r.path.size() > best->path.size()))
+      best = &r;
+  return best;
+}
+
+// No mount can cover these: a missing path, or a symlink.
+bool uncoverable(const ProtectedPath& p) {
+  return p.kind == FileKind::missing || !p.link.empty();
+}
+
 }  // namespace
+
+void add_protected(Context& cx, const std::vector<Root>& roots, std::vector<ProtectedPath>& out,
+                   ProtectedPath p) {
+  const Fs& fs = cx.in.fs;
+  auto same = [&](const std::string& path) {
+    return std::find_if(out.begin(), out.end(),
+                        [&](const ProtectedPath& o) { return o.path == path; });
+  };
+  if (auto it = same(p.path); it != out.end()) {
+    it->deny = it->deny || p.deny;  // deny wins over readonly
+    it->creatable = it->creatable || p.creatable;
+    return;
+  }
+  if (p.kind == FileKind::missing) {
+    out.push_back(std::move(p));
+    return;
+  }
+  // A symlink here, or on the way (a run may have made `.git/hooks` one):
+  // never mounted over, never a reason to refuse. What it leads to is
+  // protected instead when a root holds it; otherwise the sandbox cannot
+  // reach it at all.
+  const auto real = fs.realpath(p.path);
+  if (p.kind != FileKind::symlink && real && *real == p.path) {
+    out.push_back(std::move(p));
+    return;
+  }
+  p.link = real.value_or(fs.readlink(p.path).value_or("?"));
+  const Root* holder = real ? holding_root(roots, *real) : nullptr;
+  // A target that holds a root would take the whole root with it.
+  const bool wide = real && std::any_of(roots.begin(), roots.end(), [&](const Root& r) {
+    return is_within(r.path, *real);
+  });
+  std::string what = "`" + p.path + "` " +
+                     (p.kind == FileKind::symlink ? "is a symlink" : "lies under a symlink") +
+                     " (to `" + p.link + "`): no mount is made over it; ";
+  if (!real || !holder) what += "its target is outside every root";
+  else if (wide) what += "its target holds a root and stays as the root grants";
+  else what += "its target is " + std::string(p.deny ? "hidden" : "read-only") + " instead";
+  cx.warn(what);
+  ProtectedPath target = p;
+  out.push_back(std::move(p));
+  if (real && holder && !wide && same(*real) == out.end()) {
+    target.path = *real;
+    target.kind = fs.kind(*real);
+    target.link.clear();
+    target.creatable = false;
+    out.push_back(std::move(target));
+  }
+}
 
 Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
   AISBX_TRY(collect(cx, roots));
@@ -168,26 +222,50 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
   if (prot.empty()) return {};
 
   NamespacePlan& ns = cx.plan.ns;
+  LandlockPlan& l = cx.plan.landlock;
   if (ns.enabled) {
     for (auto& p : prot) {
-      if (p.kind == FileKind::missing) continue;  // nothing there to mask now
-      MountKind kind = !p.deny ? MountKind::readonly
+      if (uncoverable(p)) continue;  // nothing there to mount over now
+      const Root* r = holding_root(roots, p.path);
+      // Start-up directories (`~/.local/bin`) and `.git` keep the root's
+      // execute right; the rest is noexec as before.
+      const bool exec_ok = r && (r->granted & fs::kExecute) && (p.pin || (!p.mask.empty() && p.mask != "git"));
+      MountKind kind = p.pin    ? MountKind::bind
+                       : !p.deny ? MountKind::readonly
                        : p.kind == FileKind::directory ? MountKind::mask_dir
                                                        : MountKind::mask_file;
-      ns.mounts.push_back({kind, p.path, p.path, true, true, p.group, false});
+      ns.mounts.push_back({kind, p.path, p.path, !p.pin, !exec_ok,
+                           p.mask.empty() ? p.group : "mask " + p.mask, false});
       p.masked = true;
     }
-    // A path missing now is listed as such by --dry-run; nothing to mask.
-    return {};
+    if (!l.enabled) {
+      std::string missing;
+      std::size_t n = 0;
+      for (const auto& p : prot)
+        if (p.creatable && n++ < 6) missing += (missing.empty() ? "`" : ", `") + p.path + "` (" + p.mask + ")";
+      if (n)
+        return fail("the sandbox could create " + missing + (n > 6 ? " and " + std::to_string(n - 6) + " more" : "") +
+                        ", which do not exist now or are symlinks: a mount cannot cover them, and "
+                        "there is no Landlock wall to take the right to create them",
+                    "run with Landlock (--mode layered), create them on the host, or lift the "
+                    "masks with `unmask:` in the profile");
+    }
   }
 
-  LandlockPlan& l = cx.plan.landlock;
   if (!l.enabled) {
-    for (const auto& p : prot)
-      cx.warn("`" + p.path + "` (" + (p.deny ? "deny" : "readonly") +
-              ") is not protected: neither wall is on");
+    if (!ns.enabled)
+      for (const auto& p : prot)
+        cx.warn("`" + p.path + "` (" + (p.deny ? "deny" : "readonly") +
+                ") is not protected: neither wall is on");
     return {};
   }
+  // With the namespace wall, only what no mount covers is split around;
+  // without it, everything but the git metadata (see git_meta_plan.cc).
+  auto splits = [&](const ProtectedPath& p) {
+    if (p.creatable) return true;
+    if (ns.enabled || uncoverable(p) || p.ns_only) return false;
+    return true;
+  };
   std::vector<LandlockRule> rules;
   for (const auto& r : l.rules) {
     std::vector<const ProtectedPath*> under;
@@ -196,7 +274,9 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
       // A path missing now is not split around, as the namespace wall does
       // not mask it: taking every right from its parent (it may become a
       // directory) would leave e.g. a project without `.env` unusable.
-      if (p.kind == FileKind::missing) continue;
+      // Built-in masks that could be created are: their parent loses only
+      // the make_* rights.
+      if (!splits(p)) continue;
       if (p.path == r.path) exact = &p;
       else if (r.is_dir && is_within(p.path, r.path)) under.push_back(&p);
     }
@@ -217,7 +297,13 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
     AISBX_TRY(s.split(r.path, r.access, under));
   }
   l.rules = std::move(rules);
-  for (auto& p : prot) p.split = p.kind != FileKind::missing;
+  for (auto& p : prot) p.split = splits(p);
+  if (!ns.enabled && std::any_of(prot.begin(), prot.end(), [](const ProtectedPath& p) {
+        return p.ns_only && !uncoverable(p);
+      }))
+    cx.warn("git metadata (`.git/config`, hooks, ...) is not read-only without the namespace "
+            "wall: Landlock would have to take from `.git` what git writes there (--mode layered "
+            "holds it)");
   return {};
 }
 

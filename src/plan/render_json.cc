@@ -101,8 +101,19 @@ std::string render_json(const Plan& p, Section section) {
       j.key("exists").value(pp.kind != FileKind::missing);
       j.key("masked").value(pp.masked);
       j.key("split").value(pp.split);
+      j.key("mask").value(pp.mask);
+      j.key("why").value(pp.why);
+      j.key("pinned").value(pp.pin);
+      j.key("creatable").value(pp.creatable);
+      j.key("symlink_to").value(pp.link);
       j.end_object();
     }
+    j.end_array();
+    j.key("unmasked").begin_array();
+    for (const auto& u : p.unmasked) j.value(u);
+    j.end_array();
+    j.key("git_scan_limits").begin_array();
+    for (const auto& g : p.git_scan_limits) j.value(g);
     j.end_array();
   }
   landlock(j, p.landlock);

@@ -114,14 +114,26 @@ std::string render_text(const Plan& p, Section section) {
   if (section == Section::all && !p.protected_paths.empty()) {
     o << "protected:\n";
     for (const auto& pp : p.protected_paths) {
-      o << "  " << (pp.deny ? "deny " : "readonly ") << pp.path << "  # " << pp.group << "; ";
-      if (pp.kind == FileKind::missing) o << "does not exist now (if created later, unprotected)";
-      else if (pp.masked) o << "namespace: " << (pp.deny ? "masked" : "read-only mount");
-      else if (pp.split) o << "landlock: rules split around it";
-      else o << "NOT protected";
+      o << "  " << (pp.pin ? "pinned " : pp.deny ? "deny " : "readonly ") << pp.path << "  # ";
+      if (pp.mask.empty()) o << pp.group;
+      else if (pp.mask == "git") o << "git metadata: " << pp.why;
+      else o << "mask " << pp.mask << ": " << pp.why;
+      o << "; ";
+      if (!pp.link.empty()) o << "a symlink (to " << pp.link << "), not mounted over";
+      else if (pp.kind == FileKind::missing && !pp.creatable)
+        o << "does not exist now (if created later, unprotected)";
+      else if (pp.masked) o << "namespace: " << (pp.pin ? "bound onto itself" : pp.deny ? "masked" : "read-only mount");
+      else if (pp.split && !pp.creatable) o << "landlock: rules split around it";
+      else if (!pp.creatable && pp.ns_only) o << "NOT protected without the namespace wall";
+      else if (!pp.creatable) o << "NOT protected";
+      if (pp.creatable)
+        o << (pp.link.empty() ? "" : "; ") << (pp.split ? "landlock: cannot be created (its directory loses make_*)"
+                                                       : "could be created: NOT protected");
       o << "\n";
     }
   }
+  for (const auto& u : p.unmasked) o << "unmasked: " << u << "\n";
+  for (const auto& g : p.git_scan_limits) o << "git repositories searched: " << g << "\n";
   ruleset(o, p);
   if (section == Section::all) {
     const auto& sc = p.seccomp;

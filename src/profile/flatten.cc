@@ -1,5 +1,6 @@
 // flatten(): applies `extends`. Parents first, depth-first and in list
 // order, then the profile itself; a later profile wins field by field.
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -102,6 +103,10 @@ void merge(Profile& base, const Profile& top) {
   take(base.log_level, top.log_level);
   take(base.dry_run, top.dry_run);
   take(base.git, top.git);
+  for (const auto& u : top.unmask)
+    if (std::none_of(base.unmask.begin(), base.unmask.end(),
+                     [&](const auto& b) { return b.value == u.value; }))
+      base.unmask.push_back(u);
 }
 
 std::string join(const std::vector<std::string>& names) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "aisbx/profile.h"
+#include "plan/masks.h"
 
 namespace aisbx::profile {
 namespace {
@@ -427,10 +428,10 @@ constexpr Choices<GitMode, 2> kGitModes{
 
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 2> kTopKeys{"version", "profiles"};
-constexpr std::array<std::string_view, 14> kProfileKeys{
+constexpr std::array<std::string_view, 15> kProfileKeys{
     "description", "extends", "access_roots", "control_access", "command",    "home",
     "network",     "scope",   "seccomp",      "landlock_abi",   "env_policy", "log_level",
-    "dry_run",     "git"};
+    "dry_run",     "git",     "unmask"};
 constexpr std::array<std::string_view, 5> kGroupKeys{"paths", "permissions", "required",
                                                      "deny", "readonly"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
@@ -894,6 +895,23 @@ class Reader {
                  "expected one of worktree, off, false, found " + found(it.node));
   }
 
+  // `unmask: [ssh, gitconfig]`: names from the built-in mask table
+  // (src/plan/masks.cc); a typo must not leave a secret hidden or shown
+  // other than the author meant.
+  Expected<std::vector<Located<std::string>>> unmask_of(const Item& it) const {
+    AISBX_ASSIGN(names, strings_of(it));
+    const auto known = plan::mask_names();
+    for (const auto& n : names) {
+      if (plan::is_mask_name(n.value)) continue;
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return error(n.where, it.path,
+                   "unknown mask " + quoted(n.value) + " (known: " + list + ")" +
+                       suggestion(n.value, known));
+    }
+    return names;
+  }
+
   Expected<void> extends_of(const Item& it, Profile& p) const {
     std::vector<Located<std::string>> names;
     if (it.node.IsScalar()) {
@@ -961,6 +979,9 @@ class Reader {
       } else if (e.key == "git") {
         AISBX_ASSIGN(g, git_of(v));
         p.git = g;
+      } else if (e.key == "unmask") {
+        AISBX_ASSIGN(u, unmask_of(v));
+        p.unmask = std::move(u);
       } else {
         return unknown_key(e, pe.value.path, kProfileKeys);
       }

@@ -1,0 +1,414 @@
+// Built-in masks (secret stores hidden, start-up files read-only), `unmask:`
+// and git metadata in planning, over a FakeFs. Expectations are written by
+// hand from the comments of src/plan/masks_plan.cc, git_meta_plan.cc and
+// protect_plan.cc:
+//
+// - every row of the table names a path relative to a home;
+// - a root holding HOME gets the secret stores masked and the start-up
+//   files read-only in the namespace wall, and the Landlock rules split
+//   around them without it;
+// - a mask missing now in a directory the sandbox may create in takes the
+//   make_* rights from that directory in the Landlock wall, and refuses the
+//   run when only the namespace wall is on;
+// - a root inside a secret store is refused at its file:line:col unless
+//   unmasked; an unmasked entry is listed and warned about;
+// - every repository in a writable root (nested ones too) gets `.git`
+//   bound onto itself and its config, hooks, info read-only in the
+//   namespace wall; landlock mode says it cannot.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aisbx/features.h"
+#include "aisbx/host.h"
+#include "aisbx/options.h"
+#include "aisbx/plan.h"
+#include "aisbx/profile.h"
+#include "aisbx/rights.h"
+#include "plan/masks.h"
+#include "unit/fake_fs.h"
+#include "unit/test_profile.h"
+
+namespace aisbx::plan {
+namespace {
+
+using test::FakeFs;
+using Strings = std::vector<std::string>;
+
+constexpr AccessMask kMake = fs::kMakeChar | fs::kMakeDir | fs::kMakeReg | fs::kMakeSock |
+                             fs::kMakeFifo | fs::kMakeBlock | fs::kMakeSym;
+
+std::string all_rights(const std::string& indent) {
+  std::string s;
+  for (const char* n : {"execute", "write_file", "read_file", "read_dir", "remove_dir",
+                        "remove_file", "make_char", "make_dir", "make_reg", "make_sock",
+                        "make_fifo", "make_block", "make_sym", "refer", "truncate", "ioctl_dev"})
+    s += indent + n + ": true\n";
+  return s;
+}
+
+// One profile `p` with one writable group `g` of `paths`; `extra` holds
+// more profile keys indented by 4.
+std::string doc(const std::string& paths, const std::string& extra = "") {
+  return "version: 1\nprofiles:\n  p:\n    access_roots:\n      g:\n        paths: " + paths +
+         "\n        permissions:\n" + all_rights("          ") + "    control_access:\n" +
+         all_rights("      ") + "    command:\n      binary: sh\n" + extra;
+}
+
+struct World {
+  FakeFs fs;
+  HostFacts host;
+  Options opt;
+  Features feat = Features::full(7);
+
+  World() {
+    host.uid = 1000;
+    host.gid = 1000;
+    host.home = "/home/u";
+    host.cwd = "/home/u/dev/p";
+    host.env = {{"HOME", "/home/u"}};
+    fs.dir("/usr/bin").file("/usr/bin/sh").dir("/tmp").dir("/proc").dir("/dev");
+    fs.file("/home/u/.ssh/id_rsa", "KEY").file("/home/u/.aws/credentials", "AWS");
+    fs.file("/home/u/.bashrc", "# rc").dir("/home/u/.config/autostart");
+    fs.file("/home/u/.docker/config.json", "{}").dir("/home/u/.local/bin");
+    fs.file("/home/u/notes.txt");
+    fs.file("/home/u/dev/p/main.c");
+    fs.file("/home/u/dev/p/.git/config").file("/home/u/dev/p/.git/HEAD");
+    fs.dir("/home/u/dev/p/.git/hooks").dir("/home/u/dev/p/.git/info");
+    fs.dir("/home/u/dev/p/.git/objects");
+    fs.file("/home/u/dev/p/vendor/x/.git/config").dir("/home/u/dev/p/vendor/x/.git/hooks");
+    fs.file("/home/u/dev/p/sub/.git", "gitdir: ../.git/modules/sub\n");
+    fs.file("/home/u/dev/p/.git/modules/sub/config").dir("/home/u/dev/p/.git/modules/sub/hooks");
+  }
+
+  Expected<Plan> run(const std::string& yaml) const {
+    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml"));
+    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
+  }
+};
+
+std::string err(const Expected<Plan>& r) { return r ? "<resolved>" : r.error().what; }
+
+const ProtectedPath* prot_at(const Plan& p, const std::string& path) {
+  for (const auto& x : p.protected_paths)
+    if (x.path == path) return &x;
+  return nullptr;
+}
+
+const MountOp* op_at(const Plan& p, MountKind kind, const std::string& target) {
+  for (const auto& op : p.ns.mounts)
+    if (op.kind == kind && op.target == target) return &op;
+  return nullptr;
+}
+
+// The rights a path gets from the rules: the union of every rule on the way.
+AccessMask rights_at(const Plan& p, const std::string& path) {
+  AccessMask a = 0;
+  for (const auto& r : p.landlock.rules)
+    if (path == r.path || (path.starts_with(r.path) && path[r.path.size()] == '/')) a |= r.access;
+  return a;
+}
+
+int warnings_with(const Plan& p, const std::string& part) {
+  return static_cast<int>(std::count_if(p.warnings.begin(), p.warnings.end(), [&](const auto& w) {
+    return w.find(part) != std::string::npos;
+  }));
+}
+
+// ===========================================================================
+// The table
+
+TEST(MaskTable, EveryRowIsARelativePathWithANameAndAReason) {
+  std::set<std::string> paths;
+  for (const auto& m : builtin_masks()) {
+    EXPECT_FALSE(m.name.empty());
+    EXPECT_FALSE(m.why.empty()) << m.name;
+    EXPECT_FALSE(m.path.starts_with("/")) << m.path;
+    EXPECT_FALSE(m.path.starts_with("~")) << m.path;
+    EXPECT_EQ(m.path.find(".."), std::string_view::npos) << m.path;
+    EXPECT_TRUE(paths.insert(std::string(m.path)).second) << "listed twice: " << m.path;
+  }
+}
+
+TEST(MaskTable, NamesTheStoresAndStartUpFilesOfTheIssue) {
+  auto kind_of = [](std::string_view path) -> std::string {
+    for (const auto& m : builtin_masks())
+      if (m.path == path) return m.kind == MaskKind::secret ? "secret" : "startup";
+    return "none";
+  };
+  for (const char* s : {".ssh", ".gnupg", ".aws", ".config/gh", ".kube", ".docker/config.json",
+                        ".netrc", ".git-credentials", ".config/git/credentials",
+                        ".local/share/keyrings", ".password-store", ".config/gcloud", ".azure"}) {
+    EXPECT_EQ(kind_of(s), "secret") << s;
+  }
+  for (const char* s : {".bashrc", ".bash_profile", ".bash_login", ".profile", ".bash_logout",
+                        ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout", ".config/fish",
+                        ".config/autostart", ".config/systemd/user", ".config/environment.d",
+                        ".gitconfig", ".config/git", ".local/bin", "bin"}) {
+    EXPECT_EQ(kind_of(s), "startup") << s;
+  }
+  EXPECT_TRUE(is_mask_name("ssh"));
+  EXPECT_TRUE(is_mask_name("git-credentials"));
+  EXPECT_FALSE(is_mask_name("sshh"));
+  const auto names = mask_names();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "git-credentials"), 1);
+}
+
+// ===========================================================================
+// unmask: parsing and extends
+
+TEST(Unmask, UnknownNameIsAnErrorAtItsPosition) {
+  auto set = profile::parse_profiles(doc("[\"~\"]", "    unmask: [ssh, gitconfg]\n"), "u.yaml");
+  ASSERT_FALSE(set.has_value());
+  EXPECT_NE(set.error().what.find("u.yaml:"), std::string::npos) << set.error().what;
+  EXPECT_NE(set.error().what.find("unknown mask `gitconfg`"), std::string::npos)
+      << set.error().what;
+  EXPECT_NE(set.error().what.find("did you mean `gitconfig`"), std::string::npos)
+      << set.error().what;
+}
+
+TEST(Unmask, ExtendsAddsUp) {
+  const std::string y = doc("[\"~\"]", "    unmask: [ssh]\n") +
+                        "  q:\n    extends: p\n    unmask: [gitconfig, ssh]\n";
+  auto q = test::test_profile(y, "u.yaml", "q");
+  ASSERT_TRUE(q.has_value());
+  Strings names;
+  for (const auto& u : q->unmask) names.push_back(u.value);
+  EXPECT_EQ(names, (Strings{"ssh", "gitconfig"}));
+}
+
+// ===========================================================================
+// Masks beneath a root that holds HOME
+
+TEST(HomeMasks, LayeredMasksSecretsAndBindsStartUpFilesReadOnly) {
+  World w;
+  auto r = w.run(doc("[\"~\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.ssh"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.aws"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_file, "/home/u/.docker/config.json"), nullptr);
+  const MountOp* rc = op_at(*r, MountKind::readonly, "/home/u/.bashrc");
+  ASSERT_NE(rc, nullptr);
+  EXPECT_TRUE(rc->read_only);
+  EXPECT_NE(op_at(*r, MountKind::readonly, "/home/u/.config/autostart"), nullptr);
+  // ~/.local/bin keeps the root's execute right: a read-only tool still runs.
+  const MountOp* bin = op_at(*r, MountKind::readonly, "/home/u/.local/bin");
+  ASSERT_NE(bin, nullptr);
+  EXPECT_FALSE(bin->noexec);
+  const ProtectedPath* ssh = prot_at(*r, "/home/u/.ssh");
+  ASSERT_NE(ssh, nullptr);
+  EXPECT_EQ(ssh->mask, "ssh");
+  EXPECT_TRUE(ssh->deny);
+  EXPECT_TRUE(ssh->masked);
+  // The dry run says what is masked and why.
+  const std::string text = render_text(*r);
+  EXPECT_NE(text.find("deny /home/u/.ssh  # mask ssh: SSH keys"), std::string::npos) << text;
+  EXPECT_NE(render_json(*r).find("\"mask\":\"ssh\""), std::string::npos);
+}
+
+TEST(HomeMasks, MissingStartUpFileTakesMakeRightsFromItsDirectoryInLayeredMode) {
+  World w;
+  auto r = w.run(doc("[\"~\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const ProtectedPath* z = prot_at(*r, "/home/u/.zshrc");
+  ASSERT_NE(z, nullptr);
+  EXPECT_TRUE(z->creatable);
+  EXPECT_FALSE(z->masked);
+  // ~ itself cannot take a new entry; a sibling keeps everything.
+  EXPECT_EQ(rights_at(*r, "/home/u") & kMake, 0u);
+  EXPECT_EQ(rights_at(*r, "/home/u/dev/p") & kMake, kMake);
+  EXPECT_NE(rights_at(*r, "/home/u/notes.txt") & fs::kWriteFile, 0u);
+  // Missing ~/.config/gh under an existing ~/.config: that directory too.
+  EXPECT_EQ(rights_at(*r, "/home/u/.config") & kMake, 0u);
+}
+
+TEST(HomeMasks, NamespaceOnlyRefusesWhatItCannotCover) {
+  World w;
+  w.opt.mode = Mode::ns;
+  auto r = w.run(doc("[\"~\"]"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().what.find("could create `/home/u/.azure` (azure)"), std::string::npos)
+      << r.error().what;
+  EXPECT_NE(r.error().hint.find("--mode layered"), std::string::npos) << r.error().hint;
+}
+
+TEST(HomeMasks, ReadOnlyHomeNeedsNothingForMissingFiles) {
+  World w;
+  w.opt.mode = Mode::ns;
+  const std::string y =
+      "version: 1\nprofiles:\n  p:\n    access_roots:\n      g:\n        paths: [\"~\"]\n"
+      "        permissions: {read_file: true, read_dir: true}\n"
+      "    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true}\n"
+      "    command: {binary: sh}\n";
+  auto r = w.run(y);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(prot_at(*r, "/home/u/.zshrc"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.ssh"), nullptr);
+}
+
+TEST(HomeMasks, LandlockModeSplitsAroundThem) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc("[\"~\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->ns.enabled);
+  EXPECT_EQ(rights_at(*r, "/home/u/.ssh/id_rsa") & (fs::kReadFile | fs::kReadDir), 0u);
+  EXPECT_EQ(rights_at(*r, "/home/u/.aws/credentials"), 0u);
+  EXPECT_EQ(rights_at(*r, "/home/u/.bashrc") & fs::kWriteFile, 0u);
+  EXPECT_NE(rights_at(*r, "/home/u/.bashrc") & fs::kReadFile, 0u);
+  EXPECT_EQ(rights_at(*r, "/home/u/.config/autostart") & kMake, 0u);
+  EXPECT_NE(rights_at(*r, "/home/u/notes.txt") & fs::kWriteFile, 0u);
+  EXPECT_TRUE(prot_at(*r, "/home/u/.ssh")->split);
+}
+
+TEST(HomeMasks, RootInsideASecretStoreIsRefusedAtItsPosition) {
+  World w;
+  auto r = w.run(doc("[\"${PROJECT}\", \"~/.ssh\"]"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().what.find("test.yaml:"), std::string::npos) << r.error().what;
+  EXPECT_NE(r.error().what.find("secret store"), std::string::npos) << r.error().what;
+  EXPECT_NE(r.error().hint.find("unmask: [ssh]"), std::string::npos) << r.error().hint;
+  auto r2 = w.run(doc("[\"${PROJECT}\", \"~/.aws/credentials\"]"));
+  ASSERT_FALSE(r2.has_value());
+}
+
+TEST(HomeMasks, UnmaskShowsTheEntryAndSaysSo) {
+  World w;
+  auto r = w.run(doc("[\"~\"]", "    unmask: [ssh]\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(op_at(*r, MountKind::mask_dir, "/home/u/.ssh"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.aws"), nullptr);
+  EXPECT_EQ(warnings_with(*r, "unmask: `ssh`"), 1);
+  ASSERT_EQ(r->unmasked.size(), 1u);
+  EXPECT_NE(render_text(*r).find("unmasked: ssh: ~/.ssh"), std::string::npos);
+  auto inside = w.run(doc("[\"${PROJECT}\", \"~/.ssh\"]", "    unmask: [ssh]\n"));
+  EXPECT_TRUE(inside.has_value()) << err(inside);
+}
+
+TEST(HomeMasks, RootInsideAStartUpDirectoryIsReadOnly) {
+  World w;
+  auto r = w.run(doc("[\"${PROJECT}\", \"~/.local/bin\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_NE(op_at(*r, MountKind::readonly, "/home/u/.local/bin"), nullptr);
+}
+
+TEST(HomeMasks, AProjectRootAloneGetsNone) {
+  World w;
+  auto r = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const auto& p : r->protected_paths) EXPECT_EQ(p.mask == "ssh" || p.mask == "bashrc", false);
+}
+
+TEST(HomeMasks, SymlinkedStartUpFileProtectsItsTargetAndCannotBeReplaced) {
+  World w;
+  w.fs.file("/home/u/dotfiles/zshrc").symlink("/home/u/.zshrc", "dotfiles/zshrc");
+  auto r = w.run(doc("[\"~\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const ProtectedPath* link = prot_at(*r, "/home/u/.zshrc");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->link, "/home/u/dotfiles/zshrc");
+  EXPECT_TRUE(link->creatable);
+  EXPECT_NE(op_at(*r, MountKind::readonly, "/home/u/dotfiles/zshrc"), nullptr);
+  EXPECT_EQ(rights_at(*r, "/home/u") & kMake, 0u);
+}
+
+TEST(HomeMasks, OtherHomesUnderARootGetTheirExistingEntries) {
+  World w;
+  w.fs.file("/home/v/.ssh/id_ed25519").file("/root/.bashrc");
+  auto r = w.run(doc("[/]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/v/.ssh"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::readonly, "/root/.bashrc"), nullptr);
+  EXPECT_EQ(prot_at(*r, "/home/v/.zshrc"), nullptr);  // missing in another home: not listed
+}
+
+// ===========================================================================
+// Git metadata
+
+TEST(GitMeta, EveryRepositoryIsProtectedInTheNamespaceWall) {
+  World w;
+  auto r = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const MountOp* pin = op_at(*r, MountKind::bind, "/home/u/dev/p/.git");
+  ASSERT_NE(pin, nullptr);
+  EXPECT_FALSE(pin->read_only);  // objects, refs, index stay writable
+  for (const char* ro : {"/home/u/dev/p/.git/config", "/home/u/dev/p/.git/hooks",
+                         "/home/u/dev/p/.git/info", "/home/u/dev/p/.git/modules/sub/config",
+                         "/home/u/dev/p/.git/modules/sub/hooks", "/home/u/dev/p/sub/.git",
+                         "/home/u/dev/p/vendor/x/.git/config",
+                         "/home/u/dev/p/vendor/x/.git/hooks"})
+    EXPECT_NE(op_at(*r, MountKind::readonly, ro), nullptr) << ro;
+  EXPECT_EQ(op_at(*r, MountKind::readonly, "/home/u/dev/p/.git/objects"), nullptr);
+  EXPECT_EQ(op_at(*r, MountKind::readonly, "/home/u/dev/p/.git/HEAD"), nullptr);
+  // The pin comes before what it holds, so their read-only flags win.
+  auto index = [&](const std::string& t) {
+    for (std::size_t i = 0; i < r->ns.mounts.size(); ++i)
+      if (r->ns.mounts[i].target == t) return static_cast<int>(i);
+    return -1;
+  };
+  EXPECT_LT(index("/home/u/dev/p/.git"), index("/home/u/dev/p/.git/config"));
+  EXPECT_NE(render_text(*r).find("pinned /home/u/dev/p/.git"), std::string::npos);
+}
+
+TEST(GitMeta, ReadOnlyRootsAreNotWalked) {
+  World w;
+  const std::string y =
+      "version: 1\nprofiles:\n  p:\n    access_roots:\n      g:\n        paths: [\"${PROJECT}\"]\n"
+      "        permissions: {read_file: true, read_dir: true}\n"
+      "    control_access: {read_file: true, read_dir: true, write_file: true}\n"
+      "    command: {binary: sh}\n";
+  auto r = w.run(y);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(prot_at(*r, "/home/u/dev/p/.git/config"), nullptr);
+}
+
+TEST(GitMeta, PlantedCommondirRefusesTheNextLaunch) {
+  World w;
+  w.fs.file("/home/u/dev/p/vendor/x/.git/commondir", "/tmp/evil\n");
+  auto r = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().what.find("/home/u/dev/p/vendor/x/.git/commondir"), std::string::npos)
+      << r.error().what;
+  EXPECT_NE(r.error().hint.find("rm "), std::string::npos);
+}
+
+TEST(GitMeta, HooksAsASymlinkIsSaidOnceAndNotRefused) {
+  World w;
+  w.fs.symlink("/home/u/dev/p/vendor/x/.git/hooks", "/srv/hooks");
+  w.fs.dir("/srv/hooks");
+  auto r = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, "/home/u/dev/p/vendor/x/.git/hooks` is a symlink"), 1);
+  for (const auto& op : r->ns.mounts) EXPECT_NE(op.target, "/home/u/dev/p/vendor/x/.git/hooks");
+}
+
+TEST(GitMeta, LandlockModeSaysItCannotAndKeepsGitWritable) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, "git metadata"), 1);
+  EXPECT_NE(rights_at(*r, "/home/u/dev/p/.git/index.lock") & fs::kWriteFile, 0u);
+  const ProtectedPath* c = prot_at(*r, "/home/u/dev/p/.git/config");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->split);
+  EXPECT_NE(render_text(*r).find("NOT protected without the namespace wall"), std::string::npos);
+}
+
+TEST(GitMeta, DeepTreesAreCutAndSaid) {
+  World w;
+  std::string deep = "/home/u/dev/p";
+  for (int i = 0; i < 9; ++i) deep += "/d";
+  w.fs.file(deep + "/.git/config");
+  auto r = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(prot_at(*r, deep + "/.git/config"), nullptr);
+  ASSERT_FALSE(r->git_scan_limits.empty());
+  EXPECT_NE(render_text(*r).find("git repositories searched"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aisbx::plan
