@@ -267,6 +267,7 @@ Expected<int> run(const Options& o) {
     if (p.refusal) return std::unexpected(*p.refusal);
     status = run_plan(p, traced);
   }
+  stage::quarantine_planted_git_files(p);
   if (!p.trace) {
     // The command has ended: what is left is freeing memory the kernel
     // frees anyway, 0.8 ms of destructors (libstdc++'s locale among them)

@@ -52,6 +52,11 @@ Expected<void> leave_session_keyring();
 // (when p.trace), the seccomp filter.
 Expected<void> restrict_for_exec(const plan::Plan& p);
 
+// After the command ended: what a run created in a protected repository's
+// `.git` where no mount could cover it (commondir, hooks,
+// config.worktree) is moved aside and reported (src/stages/git_guard.cc).
+void quarantine_planted_git_files(const plan::Plan& p);
+
 // chdir, environment, execve of p.exec (PATH searched in the Plan's
 // environment). Returns only on failure, with exit code 126 or 127 in the
 // Error, whose hint names the path and the right the Plan lacks and the
