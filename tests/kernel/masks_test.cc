@@ -1,0 +1,276 @@
+// Built-in masks and git metadata through the real binary, as the caller
+// and as uid 65534, in layered, strict and landlock modes.
+//
+// A profile whose root is the (test) HOME with every right: the planted
+// secret stores (~/.ssh/id_rsa, ~/.aws/credentials, ~/.docker/config.json)
+// read as nothing, start-up files do not change (~/.bashrc appended to,
+// ~/.zshrc created while missing, ~/.config/autostart removed or renamed),
+// while the rest of HOME stays writable; `unmask: [ssh]` shows the key.
+//
+// The git attacks of issue 17, from inside `agent` (the namespace wall:
+// layered and strict): config with core.fsmonitor / core.hooksPath, a
+// planted commondir, `.git` renamed, a nested repository's config, a hook.
+// Then the host's own `git status` runs in the project and the marker the
+// planted code would make is absent; git status and commit work inside.
+// Landlock mode cannot keep git metadata read-only while git works, and
+// says so.
+#include <unistd.h>
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernel_gap.h"
+#include "paths.h"
+#include "profile_yaml.h"
+#include "run_helpers.h"
+
+namespace aisbx::test {
+namespace {
+
+using runner::As;
+using runner::contains;
+using runner::exists;
+using runner::read_text;
+using runner::Result;
+using runner::RunSpec;
+using runner::TempTree;
+
+struct Case {
+  As as;
+  const char* mode;  // layered | strict | landlock
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << runner::name_of(c.as) << "/" << c.mode; }
+
+std::string case_name(const ::testing::TestParamInfo<Case>& i) {
+  return runner::name_of(i.param.as) + "_" + i.param.mode;
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> v;
+  for (As as : runner::users_to_test())
+    for (const char* mode : {"layered", "strict", "landlock"}) v.push_back({as, mode});
+  return v;
+}
+
+const std::vector<std::string> kAllRights = {
+    "read_file", "read_dir", "execute",  "write_file", "remove_file", "remove_dir",
+    "make_reg",  "make_dir", "make_sym", "make_fifo",  "truncate",    "refer"};
+
+std::string flow(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (const auto& x : v) s += (s.size() > 1 ? ", " : "") + yq(x);
+  return s + "]";
+}
+
+// `home`: the system read-only, `~` with every right. `home-ssh`: the same
+// with `unmask: [ssh]`.
+std::string home_yaml() {
+  std::string y = "version: 1\nprofiles:\n  home:\n    access_roots:\n";
+  y += "      system:\n        paths: " +
+       flow({"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", dir_of(probe_path())}) + "\n";
+  y += "        permissions: {read_file: true, read_dir: true, execute: true}\n";
+  y += "      home:\n        paths: [\"~\"]\n        permissions:\n";
+  for (const auto& r : kAllRights) y += "          " + r + ": true\n";
+  y += "    control_access:\n";
+  for (const auto& r : kAllRights) y += "      " + r + ": true\n";
+  y += "  home-ssh:\n    extends: home\n    unmask: [ssh]\n";
+  return y;
+}
+
+constexpr const char* kMarker = "PLANTED-CODE-RAN";
+
+class Masks : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+    if (mode() != "landlock") AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+    // Not under /tmp: the sandbox's private /tmp would cover it.
+    tree_ = std::make_unique<TempTree>(GetParam().as, "aisbx-masks", "/var/tmp");
+    home_ = tree_->dir("home");
+    tree_->file("home/.ssh/id_rsa", "SSH-SECRET\n", 0600);
+    tree_->file("home/.aws/credentials", "AWS-SECRET\n", 0600);
+    tree_->file("home/.docker/config.json", "DOCKER-SECRET\n", 0600);
+    tree_->file("home/.bashrc", "# rc\n");
+    tree_->file("home/.config/autostart/x.desktop", "[Desktop Entry]\n");
+    tree_->file("home/work/file", "w\n");
+    project_ = tree_->dir("proj");
+    tree_->file("proj/hello.txt", "hello\n");
+    config_ = tree_->file("profiles.yaml", home_yaml());
+  }
+
+  std::string mode() const { return GetParam().mode; }
+
+  std::vector<std::pair<std::string, std::string>> env() const {
+    return {{"HOME", home_},
+            {"XDG_CONFIG_HOME", tree_->at("xdg")},
+            {"GIT_CONFIG_NOSYSTEM", "1"},
+            {"GIT_AUTHOR_NAME", "Sandbox Test"},
+            {"GIT_AUTHOR_EMAIL", "sandbox@example.invalid"},
+            {"GIT_COMMITTER_NAME", "Sandbox Test"},
+            {"GIT_COMMITTER_EMAIL", "sandbox@example.invalid"}};
+  }
+
+  Result run(std::vector<std::string> argv, const std::string& cwd) const {
+    RunSpec s;
+    s.argv = std::move(argv);
+    s.as = GetParam().as;
+    s.cwd = cwd;
+    s.env = env();
+    s.timeout_seconds = 90;
+    return runner::run(s);
+  }
+
+  Result in_home(const std::string& profile, const std::string& script) const {
+    return run({binary_path(), "--config", config_, "--profile", profile, "--mode", mode(), "--",
+                "/bin/sh", "-c", script},
+               home_);
+  }
+
+  Result in_agent(const std::string& script) const {
+    std::vector<std::string> v{binary_path(), "--mode",  mode(),   "--profile",
+                               "agent",       "--project", project_};
+    for (const auto& [k, val] : env())
+      if (k.starts_with("GIT_")) v.insert(v.end(), {"--env", k + "=" + val});
+    v.insert(v.end(), {"--", "/bin/sh", "-c", script});
+    return run(v, project_);
+  }
+
+  void git(const std::vector<std::string>& args, const std::string& cwd) const {
+    std::vector<std::string> v{"/usr/bin/git"};
+    v.insert(v.end(), args.begin(), args.end());
+    const Result r = run(v, cwd);
+    ASSERT_EQ(r.status, 0) << r.describe();
+  }
+
+  std::unique_ptr<TempTree> tree_;
+  std::string home_, project_, config_;
+};
+
+TEST_P(Masks, SecretStoresReadAsNothingAndStartUpFilesDoNotChange) {
+  const std::string h = home_;
+  const std::string script =
+      "cat " + h + "/.ssh/id_rsa " + h + "/.aws/credentials " + h +
+      "/.docker/config.json 2>/dev/null\n"
+      "ls -A " + h + "/.ssh 2>/dev/null\n"
+      "echo x >> " + h + "/.bashrc 2>/dev/null\n"
+      "echo x > " + h + "/.zshrc 2>/dev/null\n"
+      "rm -rf " + h + "/.config/autostart 2>/dev/null\n"
+      "mv " + h + "/.config/autostart " + h + "/.config/gone 2>/dev/null\n"
+      "mkdir " + h + "/.config/fish 2>/dev/null\n"
+      "echo more >> " + h + "/work/file && echo WROTE\n";
+  // Without the sandbox every one of these reads or changes something.
+  const Result r = in_home("home", script);
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "WROTE"));
+  EXPECT_FALSE(contains(r.out, "SECRET")) << r.describe();
+  EXPECT_FALSE(contains(r.out, "id_rsa")) << r.describe();
+  EXPECT_EQ(read_text(h + "/.bashrc"), "# rc\n");
+  EXPECT_FALSE(exists(h + "/.zshrc"));
+  EXPECT_FALSE(exists(h + "/.config/fish"));
+  EXPECT_TRUE(exists(h + "/.config/autostart/x.desktop"));
+  EXPECT_FALSE(exists(h + "/.config/gone"));
+  EXPECT_EQ(read_text(h + "/.ssh/id_rsa"), "SSH-SECRET\n");
+  EXPECT_EQ(read_text(h + "/work/file"), "w\nmore\n");
+}
+
+TEST_P(Masks, DryRunListsWhatIsMaskedAndWhy) {
+  const Result r = run({binary_path(), "--config", config_, "--profile", "home", "--mode",
+                        mode(), "--dry-run", "--", "/bin/true"},
+                       home_);
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "deny " + home_ + "/.ssh  # mask ssh: SSH keys"));
+  EXPECT_TRUE(contains(r.out, "readonly " + home_ + "/.bashrc  # mask bashrc"));
+}
+
+TEST_P(Masks, UnmaskShowsTheEntryAndSaysSo) {
+  const Result r = in_home("home-ssh", "cat " + home_ + "/.ssh/id_rsa; cat " + home_ +
+                                           "/.aws/credentials 2>/dev/null; true");
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "SSH-SECRET"));
+  EXPECT_FALSE(contains(r.out, "AWS-SECRET"));
+  EXPECT_TRUE(contains(r.err, "unmask: `ssh`"));
+}
+
+TEST_P(Masks, GitAttacksFromInsideAgentRunNothingOnTheHost) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_));
+  ASSERT_NO_FATAL_FAILURE(git({"add", "hello.txt"}, project_));
+  ASSERT_NO_FATAL_FAILURE(git({"commit", "-q", "-m", "initial"}, project_));
+  tree_->file("proj/vendor/x/a.txt", "a\n");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_ + "/vendor/x"));
+  const std::string marker = tree_->at(kMarker);
+  const std::string evil = "[core]\n\tfsmonitor = \"touch " + marker + "; false\"\n\thooksPath = " +
+                           project_ + "/evil-hooks\n";
+  const std::string hook = "#!/bin/sh\ntouch " + marker + "\n";
+  // git works first; then the attacks (a commondir makes git inside
+  // follow it too).
+  const std::string script =
+      "echo change >> hello.txt && git commit -qam inside && echo COMMITTED\n"
+      "mkdir -p evil-hooks evil-common && printf '%s' " + runner::shell_quote(hook) +
+      " > evil-hooks/pre-commit && chmod +x evil-hooks/pre-commit\n"
+      "printf '%s' " + runner::shell_quote(evil) + " > evil-common/config\n"
+      "printf '%s' " + runner::shell_quote(evil) + " >> .git/config 2>/dev/null\n"
+      "printf '%s' " + runner::shell_quote(evil) + " >> vendor/x/.git/config 2>/dev/null\n"
+      "cp evil-hooks/pre-commit .git/hooks/pre-commit 2>/dev/null\n"
+      "echo ../evil-common > .git/commondir 2>/dev/null\n"
+      "mv .git .git-old 2>/dev/null && mkdir .git && cp -r .git-old/* .git/ 2>/dev/null\n"
+      "true\n";
+  const Result r = in_agent(script);
+  if (mode() == "landlock") {
+    // Without the namespace wall the plan says git metadata is not held.
+    EXPECT_TRUE(contains(r.err, "git metadata")) << r.describe();
+    return;
+  }
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "COMMITTED")) << r.describe();
+  EXPECT_FALSE(exists(project_ + "/.git-old"));
+  EXPECT_FALSE(exists(project_ + "/.git/commondir"));
+  EXPECT_TRUE(contains(r.err, ".git/commondir`, which git")) << r.describe();
+  EXPECT_FALSE(contains(read_text(project_ + "/.git/config"), "fsmonitor"));
+  EXPECT_FALSE(contains(read_text(project_ + "/vendor/x/.git/config"), "fsmonitor"));
+  EXPECT_FALSE(exists(project_ + "/.git/hooks/pre-commit"));
+  // The user's own git on the host, in the project and the nested repo.
+  for (const std::string& dir : {project_, project_ + "/vendor/x"}) {
+    const Result st = run({"/usr/bin/git", "status", "--porcelain"}, dir);
+    EXPECT_EQ(st.status, 0) << st.describe();
+  }
+  const Result c = run({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "host"}, project_);
+  EXPECT_EQ(c.status, 0) << c.describe();
+  EXPECT_FALSE(exists(marker)) << "planted code ran on the host";
+  const Result log = run({"/usr/bin/git", "log", "-2", "--format=%s"}, project_);
+  EXPECT_EQ(log.out, "host\ninside\n") << log.describe();
+}
+
+TEST_P(Masks, APlantedCommondirIsRefusedAtTheNextLaunch) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_));
+  tree_->file("proj/.git/commondir", "../elsewhere\n");
+  const Result r = in_agent("echo RAN");
+  EXPECT_EQ(r.status, 125) << r.describe();
+  EXPECT_FALSE(contains(r.out, "RAN"));
+  EXPECT_TRUE(contains(r.err, project_ + "/.git/commondir"));
+}
+
+TEST_P(Masks, AHooksSymlinkIsSaidNotRefusedAndItsTargetStaysOutOfReach) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_));
+  tree_->remove("proj/.git/hooks");
+  tree_->file("outside/pre-commit", "OUTSIDE\n");
+  tree_->symlink("proj/.git/hooks", tree_->at("outside"));
+  const Result r = in_agent("cat .git/hooks/pre-commit 2>/dev/null; echo x > .git/hooks/new "
+                            "2>/dev/null; echo RAN");
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "RAN"));
+  EXPECT_FALSE(contains(r.out, "OUTSIDE")) << r.describe();
+  EXPECT_FALSE(exists(tree_->at("outside/new")));
+  EXPECT_TRUE(contains(r.err, ".git/hooks` is a symlink")) << r.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, Masks, ::testing::ValuesIn(cases()), case_name);
+
+}  // namespace
+}  // namespace aisbx::test
