@@ -17,7 +17,7 @@ namespace aisbx::check {
 
 struct Finding {
   // symlink | mount | missing | overlap | cwd | command | interpreter |
-  // library | home | warning
+  // library | home | git | warning
   std::string kind;
   std::string path;
   std::string problem;

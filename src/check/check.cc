@@ -57,6 +57,7 @@ Expected<Report> run(const plan::Plan& p, const Fs& fs, const Limits& limits) {
   AISBX_TRY(scan_mounts(p, "/proc/self/mountinfo", report));
   check_command(p, oracle, fs, report);
   check_home(p, oracle, fs, report);
+  check_git_configs(p, fs, report);
   return report;
 }
 

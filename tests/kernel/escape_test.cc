@@ -608,10 +608,13 @@ TEST_P(Escape, GitHooksAndConfigOfTheAgentProfile) {
   contained("append to .git/config (core.hooksPath)", write, boxed("agent", probe({"write", config})),
             EROFS);
   EXPECT_EQ(runner::read_text(config), before);
-  const Result rename = bare(probe({"rename", hooks, project_ + "/hooks-moved"}));
-  ::rename((project_ + "/hooks-moved").c_str(), hooks.c_str());
-  contained("rename .git/hooks away", rename,
-            boxed("agent", probe({"rename", hooks, project_ + "/hooks-moved"})), EBUSY);
+  // Within `.git` (itself a mount, bound onto itself: a move out of it
+  // would be EXDEV before anything else).
+  const std::string moved = project_ + "/.git/hooks-moved";
+  const Result rename = bare(probe({"rename", hooks, moved}));
+  ::rename(moved.c_str(), hooks.c_str());
+  contained("rename .git/hooks away", rename, boxed("agent", probe({"rename", hooks, moved})),
+            EBUSY);
 }
 
 // ---------------------------------------------------------------------------

@@ -270,6 +270,21 @@ TEST_P(Masks, AHooksSymlinkIsSaidNotRefusedAndItsTargetStaysOutOfReach) {
   EXPECT_TRUE(contains(r.err, ".git/hooks` is a symlink")) << r.describe();
 }
 
+// --check names a nested repository whose config runs a command.
+TEST_P(Masks, CheckFindsANestedRepositoryWhoseConfigRunsCode) {
+  tree_->file("proj/.git/config", "[core]\n\tbare = false\n");
+  tree_->dir("proj/.git/objects");
+  tree_->file("proj/vendor/x/.git/config",
+              "[core]\n\tfsmonitor = \"touch /nowhere\"\n[pager]\n\tlog = less\n");
+  const Result r = run({binary_path(), "--mode", mode(), "--profile", "agent", "--project",
+                        project_, "--check"},
+                       project_);
+  EXPECT_NE(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out + r.err, project_ + "/vendor/x/.git/config")) << r.describe();
+  EXPECT_TRUE(contains(r.out + r.err, "core.fsmonitor, pager.log")) << r.describe();
+  EXPECT_FALSE(contains(r.out + r.err, project_ + "/.git/config:")) << r.describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernel, Masks, ::testing::ValuesIn(cases()), case_name);
 
 }  // namespace

@@ -228,18 +228,23 @@ TEST_P(ProtectWall, LandlockModeSplitsTheRulesAroundProtectedPaths) {
   EXPECT_TRUE(exists(made));
 }
 
-TEST_P(ProtectWall, DeniedSymlinkRefusesToRunInEveryMode) {
+// Issue 17 item 9: a symlink where a denied path should be (a run may
+// have made one) is not a reason to refuse: no mount is made over it, the
+// run says so once, and its target, outside every root, stays unreadable.
+TEST_P(ProtectWall, DeniedSymlinkIsSaidAndItsTargetStaysOutOfReach) {
   tree_->file("outside.env", "OUTSIDE\n");
   tree_->symlink("project/.env.link", "../outside.env");
   tree_->file("profiles.yaml", protect_yaml(project_, {".env.link"}, {}));
   const std::string marker = project_ + "/ran";
   for (const std::string mode : {"layered", "landlock"}) {
     SCOPED_TRACE("--mode " + mode);
-    const Result r = run(launcher(mode, probe({"create", marker})));
-    EXPECT_EQ(r.status, 125) << r.describe();
-    EXPECT_TRUE(contains(r.err, "symlink"));
-    EXPECT_TRUE(contains(r.err, ".env.link"));
-    EXPECT_FALSE(exists(marker)) << "the command ran";
+    if (mode == "layered") AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+    const Result r = run(launcher(mode, {"/bin/sh", "-c", "cat .env.link; touch ran"}));
+    EXPECT_EQ(r.status, 0) << r.describe();
+    EXPECT_FALSE(contains(r.out, "OUTSIDE")) << r.describe();
+    EXPECT_TRUE(contains(r.err, ".env.link` is a symlink"));
+    EXPECT_TRUE(exists(marker)) << "the command did not run";
+    ::unlink(marker.c_str());
   }
   EXPECT_EQ(read_text(tree_->at("outside.env")), "OUTSIDE\n");
 }
