@@ -223,6 +223,8 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
 
   NamespacePlan& ns = cx.plan.ns;
   LandlockPlan& l = cx.plan.landlock;
+  // ns mode may apply a ruleset of scopes only: no file right is handled.
+  const bool fs_wall = l.enabled && l.handled_fs != 0;
   if (ns.enabled) {
     for (auto& p : prot) {
       if (uncoverable(p)) continue;  // nothing there to mount over now
@@ -238,7 +240,7 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
                            p.mask.empty() ? p.group : "mask " + p.mask, false});
       p.masked = true;
     }
-    if (!l.enabled) {
+    if (!fs_wall) {
       std::string missing;
       std::size_t n = 0;
       for (const auto& p : prot)
@@ -252,7 +254,7 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
     }
   }
 
-  if (!l.enabled) {
+  if (!fs_wall) {
     if (!ns.enabled)
       for (const auto& p : prot)
         cx.warn("`" + p.path + "` (" + (p.deny ? "deny" : "readonly") +
