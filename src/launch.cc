@@ -30,9 +30,12 @@ void log(const plan::Plan& p, LogLevel level, const std::string& msg) {
 }
 
 // Every run states what was really enforced: quietly (info) when every
-// wall is fully on, as a warning when something is missing.
+// wall is fully on, as a warning when something is missing. Notes are
+// advice about the profile (--check reports them): info, so a normal run
+// stays quiet.
 void report(const plan::Plan& p) {
   for (const auto& w : p.warnings) log(p, LogLevel::warn, w);
+  for (const auto& n : p.notes) log(p, LogLevel::info, "note: " + n);
   const bool degraded = p.landlock.enforcement != plan::Enforcement::full ||
                         (!p.ns.enabled && p.mode != Mode::landlock);
   for (const auto& s : p.status) log(p, degraded ? LogLevel::warn : LogLevel::info, s);

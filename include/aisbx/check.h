@@ -17,7 +17,7 @@ namespace aisbx::check {
 
 struct Finding {
   // symlink | mount | missing | overlap | cwd | command | interpreter |
-  // library | home | git | warning
+  // library | home | git | warning | note
   std::string kind;
   std::string path;
   std::string problem;

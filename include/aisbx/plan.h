@@ -197,7 +197,14 @@ struct Plan {
   // The search for nested git repositories stopped early: where and why.
   std::vector<std::string> git_scan_limits;
 
+  // Run-time warnings: a wall degraded, a request not honoured, something
+  // the user must know on every run. A run prints them.
   std::vector<std::string> warnings;
+  // Advice about the profile (rights granted but not controlled, refer not
+  // controlled, a root reached through a symlink, ...): --dry-run shows
+  // them and --check reports them, but a run prints them only at
+  // log_level info or debug, so that a normal run is quiet.
+  std::vector<std::string> notes;
   // One line per wall: "namespace: on", "landlock: ABI 7, partial — ...".
   std::vector<std::string> status;
 };

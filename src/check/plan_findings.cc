@@ -1,4 +1,4 @@
-// Findings the Plan already holds: its warnings, the roots it skipped
+// Findings the Plan already holds: its warnings and notes, the roots it skipped
 // because they do not exist, and nested roots whose rights conflict.
 #include "check/parts.h"
 #include "plan/expand.h"
@@ -75,6 +75,7 @@ void plan_findings(const plan::Plan& p, Report& report) {
     }
     report.findings.push_back({"warning", first_quoted(w), w, ""});
   }
+  for (const auto& n : p.notes) report.findings.push_back({"note", first_quoted(n), n, ""});
   for (const auto& o : plan::overlapping_roots(p))
     report.findings.push_back(overlap_finding(p, o));
 }

@@ -30,16 +30,16 @@ void warn_about_rights(Context& cx, const std::vector<Root>& roots) {
   for (const auto& g : p.access_roots) {
     const AccessMask loose = g.permissions.granted & ~controlled;
     if (loose)
-      cx.warn(g.permissions.where.str() + ": access_roots." + g.name + " grants " +
+      cx.note(g.permissions.where.str() + ": access_roots." + g.name + " grants " +
               join_fs_rights(loose) +
               ", which control_access does not control: allowed everywhere DAC allows");
   }
   (void)roots;
   if ((controlled & fs::kWriteFile) && !(controlled & fs::kMakeReg))
-    cx.warn("write_file is controlled but make_reg is not: new files can be created "
+    cx.note("write_file is controlled but make_reg is not: new files can be created "
             "anywhere DAC allows");
   if (!(controlled & fs::kRefer))
-    cx.warn("refer is not controlled, yet Landlock always denies moving or linking a file "
+    cx.note("refer is not controlled, yet Landlock always denies moving or linking a file "
             "to another directory (EXDEV): add refer to control_access and to the roots "
             "where programs move files (git, package managers)");
 }
@@ -103,7 +103,7 @@ Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots) {
   l.kernel_abi = f.landlock_abi;
   l.abi = std::min(f.landlock_abi, kMaxKnownAbi);
   if (f.landlock_abi > kMaxKnownAbi)
-    cx.warn("the kernel offers Landlock ABI " + std::to_string(f.landlock_abi) +
+    cx.note("the kernel offers Landlock ABI " + std::to_string(f.landlock_abi) +
             "; this build knows up to " + std::to_string(kMaxKnownAbi) + " and uses that");
   if (p.landlock_abi && p.landlock_abi->value < l.abi) l.abi = p.landlock_abi->value;
 
@@ -218,16 +218,16 @@ void warn_never_granted(Context& cx) {
           return (r.access & fs::kWriteFile) && is_within("/dev/null", r.path);
         });
     if (!dev_null)
-      cx.warn("`/dev/null` is in no root granting write_file: writing to it fails in this "
+      cx.note("`/dev/null` is in no root granting write_file: writing to it fails in this "
               "sandbox (add it to a group with read_file, write_file" +
               std::string(controlled & fs::kTruncate ? ", truncate" : "") + ")");
   }
   const AccessMask never = controlled & ~granted;
   if (never & fs::kTruncate)
-    cx.warn("truncate is controlled but granted to no root: opening any file with O_TRUNC "
+    cx.note("truncate is controlled but granted to no root: opening any file with O_TRUNC "
             "fails (shell `>` redirection, editors saving in place)");
   if (never & ~fs::kTruncate)
-    cx.warn("controlled but granted to no root, so denied everywhere: " +
+    cx.note("controlled but granted to no root, so denied everywhere: " +
             join_fs_rights(never & ~fs::kTruncate));
 }
 

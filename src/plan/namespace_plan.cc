@@ -178,7 +178,7 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
       const auto outers = writable_at.find(end == 0 ? std::string("/") : inner->path.substr(0, end));
       if (outers == writable_at.end()) continue;
       for (const Root* outer : outers->second)
-        cx.warn("`" + inner->path + "` (" + inner->group + ", read-only) lies inside `" +
+        cx.note("`" + inner->path + "` (" + inner->group + ", read-only) lies inside `" +
                 outer->path + "` (" + outer->group +
                 ", writable): the mount is read-only, but Landlock alone would allow writes");
     }
@@ -223,7 +223,7 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
       roots_in_tmp = true;
     }
   if (roots_in_tmp && l.enabled)
-    cx.warn("roots lie beneath /tmp: the private /tmp gets only the rights they all grant (" +
+    cx.note("roots lie beneath /tmp: the private /tmp gets only the rights they all grant (" +
             join_fs_rights(tmp_rights & l.handled_fs) +
             "), since a Landlock rule on /tmp would also cover them");
   add_implicit_rule(l, "/tmp", tmp_rights, "sandbox /tmp");

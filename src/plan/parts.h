@@ -30,7 +30,12 @@ struct Context {
   const Inputs& in;
   Vars vars;
   Plan& plan;
+  // Something a run must say every time: a wall degraded, a request not
+  // honoured. Advice about how the profile is written is a note().
   void warn(std::string w) { plan.warnings.push_back(std::move(w)); }
+  // Advice: shown by --dry-run and --check, printed by a run only at
+  // log_level info or debug.
+  void note(std::string n) { plan.notes.push_back(std::move(n)); }
 };
 
 // What a project's `.git` file (`gitdir: PATH`) may add, judged by

@@ -139,6 +139,7 @@ std::string render_json(const Plan& p, Section section) {
     j.end_array().end_object();
   }
   j.key("warnings").strings(p.warnings);
+  j.key("notes").strings(p.notes);
   // What would stop the run; null when it would start.
   j.key("refusal");
   if (p.refusal) {

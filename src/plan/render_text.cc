@@ -168,6 +168,10 @@ std::string render_text(const Plan& p, Section section) {
     o << "warnings:\n";
     for (const auto& w : p.warnings) o << "  - " << w << "\n";
   }
+  if (!p.notes.empty()) {
+    o << "notes:\n";
+    for (const auto& n : p.notes) o << "  - " << n << "\n";
+  }
   // Last, where a reader of the output looks for the outcome.
   if (p.refusal)
     o << "would refuse: " << p.refusal->what

@@ -141,7 +141,7 @@ Expected<std::vector<Root>> collect_roots(Context& cx) {
       if (other.path != r.path && !(r.granted & ~other.granted)) r.link_only = true;
     }
     if (!covered)
-      cx.warn(r.where.str() + ": `" + r.link_path + "` resolves through a symlink to `" +
+      cx.note(r.where.str() + ": `" + r.link_path + "` resolves through a symlink to `" +
               r.path + "`; the rules apply to `" + r.path + "`");
   }
   return roots;

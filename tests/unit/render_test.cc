@@ -104,6 +104,7 @@ Plan layered_plan() {
   p.exec.env_dropped = {"GITHUB_TOKEN", "SSH_AUTH_SOCK"};
   p.exec.keep_fds = {5};
   p.warnings = {"first warning", "second"};
+  p.notes = {"a note"};
   return p;
 }
 
@@ -188,6 +189,8 @@ TEST(RenderText, LayeredPlanGolden) {
       "warnings:",
       "  - first warning",
       "  - second",
+      "notes:",
+      "  - a note",
   };
   const std::string text = render_text(layered_plan());
   EXPECT_EQ(lines_of(text), expected) << text;
@@ -283,6 +286,8 @@ TEST(RenderText, RulesetSectionOmitsNamespaceSeccompAndExec) {
       "warnings:",
       "  - first warning",
       "  - second",
+      "notes:",
+      "  - a note",
   };
   const std::string text = render_text(layered_plan(), Section::ruleset);
   EXPECT_EQ(lines_of(text), expected) << text;
@@ -615,6 +620,7 @@ TEST(RenderJson, LayeredPlanFields) {
   ASSERT_EQ(fds.items.size(), 1u);
   EXPECT_EQ(fds.items[0].n, 5);
   EXPECT_EQ(strings(at(j, "warnings")), (Strings{"first warning", "second"}));
+  EXPECT_EQ(strings(at(j, "notes")), (Strings{"a note"}));
 }
 
 // Without a seccomp wall, the filter every mode loads (TIOCSTI and
@@ -658,6 +664,7 @@ TEST(RenderJson, LandlockPlanFields) {
   EXPECT_TRUE(at(sc, "allow_nested_userns").b);
   EXPECT_EQ(strings(at(sc, "deny")), (Strings{"keyctl", "mount"}));
   EXPECT_TRUE(at(j, "warnings").items.empty());
+  EXPECT_TRUE(at(j, "notes").items.empty());
 }
 
 TEST(RenderJson, RulesetSectionHasOnlyTheRulesetStatusAndWarnings) {
@@ -668,6 +675,7 @@ TEST(RenderJson, RulesetSectionHasOnlyTheRulesetStatusAndWarnings) {
   EXPECT_NE(j.find("landlock"), nullptr);
   EXPECT_NE(j.find("status"), nullptr);
   EXPECT_EQ(strings(at(j, "warnings")), (Strings{"first warning", "second"}));
+  EXPECT_EQ(strings(at(j, "notes")), (Strings{"a note"}));
   EXPECT_EQ(strings(at(at(j, "landlock"), "handled_fs")),
             (Strings{"read_file", "read_dir"}));
   EXPECT_EQ(at(at(at(at(j, "landlock"), "rules"), 0), "path").s, "/p");

@@ -166,10 +166,10 @@ const MountOp* op_at(const Plan& p, MountKind kind, const std::string& target) {
   return i < 0 ? nullptr : &p.ns.mounts[static_cast<std::size_t>(i)];
 }
 
-// How many warnings contain every one of `parts`.
-int warnings_with(const Plan& p, std::initializer_list<std::string_view> parts) {
+int lines_with(const std::vector<std::string>& lines,
+               std::initializer_list<std::string_view> parts) {
   int n = 0;
-  for (const auto& w : p.warnings) {
+  for (const auto& w : lines) {
     bool all = true;
     for (auto part : parts) all = all && w.find(part) != std::string::npos;
     n += all ? 1 : 0;
@@ -177,9 +177,20 @@ int warnings_with(const Plan& p, std::initializer_list<std::string_view> parts) 
   return n;
 }
 
+// How many run-time warnings contain every one of `parts`.
+int warnings_with(const Plan& p, std::initializer_list<std::string_view> parts) {
+  return lines_with(p.warnings, parts);
+}
+// How many notes (advice a run does not print) contain every one of `parts`.
+int notes_with(const Plan& p, std::initializer_list<std::string_view> parts) {
+  return lines_with(p.notes, parts);
+}
+
+// Both lists, for failure messages.
 std::string all_warnings(const Plan& p) {
   std::string s;
-  for (const auto& w : p.warnings) s += "\n  " + w;
+  for (const auto& w : p.warnings) s += "\n  warning: " + w;
+  for (const auto& n : p.notes) s += "\n  note: " + n;
   return s;
 }
 
@@ -308,9 +319,12 @@ TEST_P(ResolveEveryAbi, HandlesWhatTheAbiKnowsAndReportsTheRest) {
         << all_warnings(*r);
   }
   if (row.kernel == 11) {
-    EXPECT_EQ(warnings_with(*r, {"11", "10"}), 1) << all_warnings(*r);
+    // A newer kernel than this build knows is no degradation: a note.
+    EXPECT_EQ(notes_with(*r, {"11", "10"}), 1) << all_warnings(*r);
+    EXPECT_EQ(warnings_with(*r, {"11", "10"}), 0) << all_warnings(*r);
   } else {
     EXPECT_EQ(warnings_with(*r, {"ABI 11"}), 0) << all_warnings(*r);
+    EXPECT_EQ(notes_with(*r, {"ABI 11"}), 0) << all_warnings(*r);
   }
 }
 
@@ -972,12 +986,13 @@ TEST(ResolveWarnings, GrantedButNotControlled) {
   auto r = w.run(
       rights_profile({"read_file", "read_dir", "execute"}, {"read_file", "read_dir"}));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(warnings_with(*r, {"execute", "control"}), 1) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"execute", "control"}), 1) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"execute", "control"}), 0) << all_warnings(*r);
 
   auto ok = w.run(rights_profile({"read_file", "read_dir", "execute"},
                                  {"read_file", "read_dir", "execute"}));
   ASSERT_TRUE(ok.has_value()) << err(ok);
-  EXPECT_EQ(warnings_with(*ok, {"execute"}), 0) << all_warnings(*ok);
+  EXPECT_EQ(notes_with(*ok, {"execute"}), 0) << all_warnings(*ok);
 }
 
 TEST(ResolveWarnings, ControlledButNeverGranted) {
@@ -986,8 +1001,9 @@ TEST(ResolveWarnings, ControlledButNeverGranted) {
   auto r = w.run(
       rights_profile({"read_file", "read_dir"}, {"read_file", "read_dir", "make_dir"}));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(warnings_with(*r, {"make_dir"}), 1) << all_warnings(*r);
-  EXPECT_EQ(warnings_with(*r, {"read_file"}), 0) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"make_dir"}), 1) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"read_file"}), 0) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"make_dir"}), 0) << all_warnings(*r);
 }
 
 TEST(ResolveWarnings, NotForRightsThePrivateTmpGrantsInNamespaceMode) {
@@ -995,8 +1011,8 @@ TEST(ResolveWarnings, NotForRightsThePrivateTmpGrantsInNamespaceMode) {
   auto r = w.run(rights_profile({"read_file", "read_dir"},
                                 {"read_file", "read_dir", "make_dir", "truncate"}));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(warnings_with(*r, {"make_dir"}), 0) << all_warnings(*r);
-  EXPECT_EQ(warnings_with(*r, {"truncate"}), 0) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"make_dir"}), 0) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"truncate"}), 0) << all_warnings(*r);
 }
 
 TEST(ResolveWarnings, TruncateControlledButGrantedNowhere) {
@@ -1005,12 +1021,13 @@ TEST(ResolveWarnings, TruncateControlledButGrantedNowhere) {
   auto r = w.run(
       rights_profile({"read_file", "read_dir"}, {"read_file", "read_dir", "truncate"}));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(warnings_with(*r, {"truncate"}), 1) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"truncate"}), 1) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"truncate"}), 0) << all_warnings(*r);
 
   auto ok = w.run(rights_profile({"read_file", "read_dir", "truncate"},
                                  {"read_file", "read_dir", "truncate"}));
   ASSERT_TRUE(ok.has_value()) << err(ok);
-  EXPECT_EQ(warnings_with(*ok, {"truncate"}), 0) << all_warnings(*ok);
+  EXPECT_EQ(notes_with(*ok, {"truncate"}), 0) << all_warnings(*ok);
 }
 
 TEST(ResolveWarnings, WriteFileControlledWithoutMakeReg) {
@@ -1020,13 +1037,14 @@ TEST(ResolveWarnings, WriteFileControlledWithoutMakeReg) {
                                            "refer"};
   auto r = w.run(rights_profile(rights, rights));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(warnings_with(*r, {"write_file", "make_reg"}), 1) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"write_file", "make_reg"}), 1) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"write_file", "make_reg"}), 0) << all_warnings(*r);
 
   std::vector<std::string> with_make_reg = rights;
   with_make_reg.push_back("make_reg");
   auto ok = w.run(rights_profile(with_make_reg, with_make_reg));
   ASSERT_TRUE(ok.has_value()) << err(ok);
-  EXPECT_EQ(warnings_with(*ok, {"make_reg"}), 0) << all_warnings(*ok);
+  EXPECT_EQ(notes_with(*ok, {"make_reg"}), 0) << all_warnings(*ok);
 }
 
 // Landlock denies moving or linking a file to another directory (EXDEV)
@@ -1038,13 +1056,115 @@ TEST(ResolveWarnings, ReferNotControlled) {
                                            "make_reg"};
   auto r = w.run(rights_profile(rights, rights));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(warnings_with(*r, {"refer"}), 1) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"refer"}), 1) << all_warnings(*r);
+  EXPECT_EQ(warnings_with(*r, {"refer"}), 0) << all_warnings(*r);
 
   std::vector<std::string> with_refer = rights;
   with_refer.push_back("refer");
   auto ok = w.run(rights_profile(with_refer, with_refer));
   ASSERT_TRUE(ok.has_value()) << err(ok);
-  EXPECT_EQ(warnings_with(*ok, {"refer"}), 0) << all_warnings(*ok);
+  EXPECT_EQ(notes_with(*ok, {"refer"}), 0) << all_warnings(*ok);
+}
+
+// Run-time warnings (a run prints them every time) against notes (advice
+// about the profile: --dry-run and --check show them, a run does not): one
+// profile or host per kind, and the kind it lands in, never in both.
+struct Classified {
+  const char* name;
+  std::string yaml;
+  void (*tweak)(World&);
+  Strings parts;  // what the one line holds
+  bool note;      // true: a note; false: a run-time warning
+};
+
+TEST(ResolveWarnings, AdviceIsANoteAndRunTimeTroubleAWarning) {
+  const std::string read_exec_usr = R"(
+    access_roots:
+      proj:
+        paths: ["${PROJECT}"]
+        permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true, refer: true}
+)";
+  const std::string control = R"(
+    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true, refer: true}
+    command:
+      binary: sh
+)";
+  auto noop = [](World&) {};
+  const std::vector<Classified> cases = {
+      // Advice: the run is exactly what the profile says.
+      {"refer not controlled", doc(kReadProject), noop, {"refer is not controlled"}, true},
+      {"granted, not controlled",
+       doc(R"(
+    access_roots:
+      proj:
+        paths: ["${PROJECT}"]
+        permissions: {read_file: true, read_dir: true, execute: true, refer: true}
+    control_access: {read_file: true, read_dir: true, refer: true}
+    command:
+      binary: sh
+)"),
+       noop, {"grants execute", "does not control"}, true},
+      {"symlinked root",
+       doc(read_exec_usr + "      data:\n        paths: [/srv/link]\n        permissions: "
+                           "{read_file: true, read_dir: true}\n" + control),
+       [](World& w) { w.fs.symlink("/srv/link", "data"); },
+       {"/srv/link", "resolves through a symlink"}, true},
+      {"read-only inside writable",
+       doc(read_exec_usr + "      sub:\n        paths: [\"${PROJECT}/sub\"]\n        permissions: "
+                           "{read_file: true, read_dir: true}\n" + control),
+       noop, {"/home/u/dev/myproj/sub", "lies inside"}, true},
+      {"roots beneath /tmp",
+       doc(read_exec_usr + "      build:\n        paths: [/tmp/build]\n        permissions: "
+                           "{read_file: true, read_dir: true}\n" + control),
+       noop, {"beneath /tmp"}, true},
+      {"/dev/null unwritable in landlock mode", doc(read_exec_usr + control),
+       [](World& w) { w.opt.mode = Mode::landlock; }, {"/dev/null"}, true},
+      {"newer kernel ABI", doc(kReadProject), [](World& w) { w.feat.landlock_abi = 99; },
+       {"ABI 99"}, true},
+      // Run-time: a wall degraded, a request not honoured.
+      {"missing root",
+       doc(read_exec_usr + "      gone:\n        paths: [/srv/gone]\n        permissions: "
+                           "{read_file: true, read_dir: true}\n" + control),
+       noop, {"/srv/gone", "skipped"}, false},
+      {"no Landlock", doc(kReadProject),
+       [](World& w) {
+         w.feat.landlock_abi = 0;
+         w.feat.landlock_why = "kernel built without Landlock";
+       },
+       {"landlock: not enforced"}, false},
+      {"no user namespaces", doc(kReadProject),
+       [](World& w) {
+         w.feat.userns = false;
+         w.feat.userns_why = "userns off";
+       },
+       {"namespace wall skipped"}, false},
+      {"ABI too old for a controlled right",
+       doc(R"(
+    access_roots:
+      proj:
+        paths: ["${PROJECT}"]
+        permissions: {read_file: true, read_dir: true, truncate: true}
+    control_access: {read_file: true, read_dir: true, truncate: true}
+    command:
+      binary: sh
+)"),
+       [](World& w) { w.feat.landlock_abi = 2; }, {"cannot enforce", "truncate"}, false},
+  };
+  for (const auto& c : cases) {
+    World w;
+    c.tweak(w);
+    auto r = w.run(c.yaml);
+    ASSERT_TRUE(r.has_value()) << c.name << ": " << err(r);
+    int as_note = 0, as_warning = 0;
+    for (const auto* lines : {&r->notes, &r->warnings})
+      for (const auto& l : *lines) {
+        bool all = true;
+        for (const auto& part : c.parts) all = all && l.find(part) != std::string::npos;
+        if (all) ++(lines == &r->notes ? as_note : as_warning);
+      }
+    EXPECT_EQ(as_note, c.note ? 1 : 0) << c.name << all_warnings(*r);
+    EXPECT_EQ(as_warning, c.note ? 0 : 1) << c.name << all_warnings(*r);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -1423,6 +1543,7 @@ TEST(ResolveNamespace, SpecSystemRootsLibThroughItsLink) {
   EXPECT_EQ(lib_links, 1);
   // /lib -> usr/lib lies inside the /usr root: no "resolves through a symlink" warning.
   EXPECT_EQ(warnings_with(*r, {"/lib"}), 0) << all_warnings(*r);
+  EXPECT_EQ(notes_with(*r, {"/lib"}), 0) << all_warnings(*r);
 }
 
 TEST(ResolveNamespace, ImplicitRulesForTheSandboxsOwnTrees) {
