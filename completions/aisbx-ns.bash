@@ -85,7 +85,7 @@ _aisbx_ns() {
     fi
     if [[ $cur == -* ]]; then
         local opts="--config --profile --mode --require-landlock --dry-run --print-ruleset
-            --check --format --features --list-profiles --project --allow-wide-project --chdir
+            --check --strict --format --features --list-profiles --project --allow-wide-project --chdir
             --ro --rw --net --home
             --env --log-level --seccomp --keep-fd --trace --trace-output --version --help --"
         [[ ${words[1]} == learn ]] && opts+=" --output"

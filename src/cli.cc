@@ -109,8 +109,11 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 1000));
   app.add_flag("--dry-run", o.dry_run, "Print the plan, run nothing");
   app.add_flag("--print-ruleset", o.print_ruleset, "Print the Landlock ruleset, run nothing");
-  app.add_flag("--check", o.check,
-               "Lint the profile against this filesystem, run nothing (exit 0 clean, 1 findings)");
+  auto* check = app.add_flag(
+      "--check", o.check,
+      "Lint the profile against this filesystem, run nothing (exit 1 on an error finding)");
+  app.add_flag("--strict", o.strict, "With --check: exit 1 on a warning finding too")
+      ->needs(check);
   app.add_option("--format", format,
                  "Output of --dry-run/--print-ruleset/--check/--features: text|json")
       ->check(CLI::IsMember({"text", "json"}));

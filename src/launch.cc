@@ -240,7 +240,7 @@ Expected<int> run(const Options& o) {
                                                : check::render_text(p, report);
     if (p.refusal && o.format == Format::text) out += "would refuse: " + p.refusal->what + "\n";
     std::fputs(out.c_str(), stdout);
-    return check::exit_status(report);
+    return check::exit_status(report, o.strict);
   }
 
   if (o.dry_run || o.print_ruleset || p.dry_run) {

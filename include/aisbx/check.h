@@ -1,6 +1,7 @@
 // `--check`: the profile linted against the real filesystem, nothing run.
-// Each finding names a path, what is wrong there, and the profile line that
-// fixes it. Exit status: 0 clean, 1 findings (125 stays the launcher's own
+// Each finding names a path, what is wrong there, how much it matters, and
+// the profile line that fixes it. Exit status: 1 when a finding is an error
+// (or, with --strict, a warning), else 0 (125 stays the launcher's own
 // failure: a bad profile never gets this far).
 #pragma once
 
@@ -15,6 +16,18 @@
 
 namespace aisbx::check {
 
+// How much a finding matters.
+enum class Severity {
+  info,     // worth knowing; the run is as the profile says (a link that leads
+            // nowhere on the host either, advice about how the profile is written)
+  warning,  // the run starts, but something in it will not work or is wider
+            // than it looks (a link leaving every root, a missing root, a mount)
+  error,    // the run would fail (command, interpreter, library, working
+            // directory), or a secret is reachable
+};
+
+const char* to_string(Severity s);
+
 struct Finding {
   // symlink | mount | missing | overlap | cwd | command | interpreter |
   // library | home | git | warning | note
@@ -22,6 +35,7 @@ struct Finding {
   std::string path;
   std::string problem;
   std::string fix;  // the profile line to add or change; "" if none applies
+  Severity severity = Severity::warning;
 };
 
 // How much of one root the symlink scan looked at.
@@ -54,7 +68,7 @@ Expected<Report> run(const plan::Plan& plan, const Fs& fs, const Limits& limits 
 std::string render_text(const plan::Plan& plan, const Report& report);
 std::string render_json(const plan::Plan& plan, const Report& report);
 
-// 0 without findings, 1 with.
-int exit_status(const Report& report);
+// 1 with an error finding, or with a warning when `strict`; else 0.
+int exit_status(const Report& report, bool strict = false);
 
 }  // namespace aisbx::check

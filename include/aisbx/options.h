@@ -25,6 +25,7 @@ struct Options {
   bool print_ruleset = false;
   Format format = Format::text;
   bool check = false;
+  bool strict = false;  // --check fails on warnings too
   bool features = false;
   bool list_profiles = false;
   bool version = false;

@@ -61,6 +61,4 @@ Expected<Report> run(const plan::Plan& p, const Fs& fs, const Limits& limits) {
   return report;
 }
 
-int exit_status(const Report& report) { return report.findings.empty() ? 0 : 1; }
-
 }  // namespace aisbx::check

@@ -57,7 +57,7 @@ void check_interpreter(const plan::Oracle& oracle, const Fs& fs,
          "the " + std::string(what) + " of " + q(program) + ": " + oracle.explain(r) +
              (on_host ? "" : "; the host has no such file either"),
          on_host ? oracle.suggest(fs, r, plan::need_exec())
-                 : "install it, or use a program built for this system"});
+                 : "install it, or use a program built for this system", Severity::error});
     return;
   }
   const plan::Verdict v = oracle.check(*r.target, plan::need_exec());
@@ -65,7 +65,7 @@ void check_interpreter(const plan::Oracle& oracle, const Fs& fs,
     report.findings.push_back(
         {"interpreter", *r.target,
          "the " + std::string(what) + " of " + q(program) + ": " + oracle.explain(v),
-         oracle.suggest(dir_of(*r.target), plan::need_exec(), &v)});
+         oracle.suggest(dir_of(*r.target), plan::need_exec(), &v), Severity::error});
     return;
   }
   if (depth >= 0) check_program(oracle, fs, *r.target, report, depth + 1);
@@ -115,7 +115,7 @@ void check_command(const plan::Plan& p, const plan::Oracle& oracle, const Fs& fs
   if (const plan::Resolution cwd = oracle.resolve(fs, p.exec.cwd); !cwd.blocked.empty())
     report.findings.push_back(
         {"cwd", p.exec.cwd, "the working directory: " + oracle.explain(cwd),
-         oracle.suggest(cwd.reached, {fs::kReadFile | fs::kReadDir, false})});
+         oracle.suggest(cwd.reached, {fs::kReadFile | fs::kReadDir, false}), Severity::error});
   const std::string& cmd = p.exec.argv.front();
   std::string path_used;
   const auto cands = candidates(p, cmd, path_used);
@@ -149,26 +149,26 @@ void check_command(const plan::Plan& p, const plan::Oracle& oracle, const Fs& fs
     report.findings.push_back(
         {"command", refused->path,
          "the command " + q(cmd) + where + ": " + oracle.explain(*refused),
-         oracle.suggest(dir_of(refused->path), plan::need_exec(), &*refused)});
+         oracle.suggest(dir_of(refused->path), plan::need_exec(), &*refused), Severity::error});
   } else if (unreached) {
     const std::string file = unreached->path;
     report.findings.push_back(
         {"command", file,
          "the command " + q(cmd) + where + ": " + oracle.explain(*unreached),
-         oracle.suggest(fs, *unreached, plan::need_exec())});
+         oracle.suggest(fs, *unreached, plan::need_exec()), Severity::error});
   } else if (!not_executable.empty()) {
     report.findings.push_back(
         {"command", not_executable,
          "the command " + q(cmd) + ": " + q(not_executable) +
              " is not executable by you (file mode)",
-         "chmod +x " + q(not_executable) + "; nothing in the profile"});
+         "chmod +x " + q(not_executable) + "; nothing in the profile", Severity::error});
   } else {
     report.findings.push_back(
         {"command", cands.size() == 1 ? cands.front() : cmd,
          "the command " + q(cmd) + " is not found on this host" + where,
          path_used.empty() ? "fix the path in command.binary or after `--`"
                            : "install it, or set PATH to include its directory "
-                             "(command.env.PATH in the profile, or --env PATH=...)"});
+                             "(command.env.PATH in the profile, or --env PATH=...)", Severity::error});
   }
 }
 

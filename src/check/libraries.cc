@@ -208,7 +208,7 @@ struct Searcher {
     if (!host) {
       report.findings.push_back({"library", name,
                                  who + " is not found on this host either",
-                                 "install the package that provides it"});
+                                 "install the package that provides it", Severity::error});
       return;
     }
     if (!cache_readable && in_sandbox(dirs, name, true).target) {
@@ -221,13 +221,13 @@ struct Searcher {
                ": the loader finds it only through `/etc/ld.so.cache`, which the sandbox "
                "cannot read",
            oracle.suggest("/etc/ld.so.cache", plan::need_read(),
-                          r.target ? &v : nullptr)});
+                          r.target ? &v : nullptr), Severity::error});
       return;
     }
     if (f.refused) {
       report.findings.push_back(
           {"library", *host, who + ": " + oracle.explain(*f.refused),
-           oracle.suggest(dir_of(f.refused->path), plan::need_load(), &*f.refused)});
+           oracle.suggest(dir_of(f.refused->path), plan::need_load(), &*f.refused), Severity::error});
       return;
     }
     // Of the places the loader would look, suggest the narrowest root that
@@ -243,7 +243,7 @@ struct Searcher {
          who + ": " +
              (best ? oracle.explain(*best) : q(*host) + " is not in the sandbox"),
          best ? oracle.suggest(fs, *best, plan::need_load())
-              : oracle.suggest(add, plan::need_load())});
+              : oracle.suggest(add, plan::need_load()), Severity::error});
   }
 };
 

@@ -73,9 +73,11 @@ void plan_findings(const plan::Plan& p, Report& report) {
       report.findings.push_back(missing_root(w, at));
       continue;
     }
-    report.findings.push_back({"warning", first_quoted(w), w, ""});
+    report.findings.push_back({"warning", first_quoted(w), w, "", Severity::warning});
   }
-  for (const auto& n : p.notes) report.findings.push_back({"note", first_quoted(n), n, ""});
+  // Advice about how the profile is written: the run is what it says.
+  for (const auto& n : p.notes)
+    report.findings.push_back({"note", first_quoted(n), n, "", Severity::info});
   for (const auto& o : plan::overlapping_roots(p))
     report.findings.push_back(overlap_finding(p, o));
 }

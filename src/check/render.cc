@@ -17,6 +17,20 @@ std::string scan_line(const RootScan& s) {
   return line;
 }
 
+// "1 error, 2 warnings": the counts that are not zero.
+std::string counts(const Report& r) {
+  std::size_t n[3] = {0, 0, 0};
+  for (const auto& f : r.findings) ++n[static_cast<int>(f.severity)];
+  std::string s;
+  auto add = [&](std::size_t k, const char* one, const char* many) {
+    if (k) s += (s.empty() ? "" : ", ") + std::to_string(k) + " " + (k == 1 ? one : many);
+  };
+  add(n[static_cast<int>(Severity::error)], "error", "errors");
+  add(n[static_cast<int>(Severity::warning)], "warning", "warnings");
+  add(n[static_cast<int>(Severity::info)], "info", "info");
+  return s;
+}
+
 }  // namespace
 
 std::string render_text(const plan::Plan& p, const Report& r) {
@@ -26,7 +40,8 @@ std::string render_text(const plan::Plan& p, const Report& r) {
   for (const auto& s : p.status) o << "  " << s << "\n";
   if (!r.findings.empty()) o << "findings:\n";
   for (const auto& f : r.findings) {
-    o << "  [" << f.kind << "]" << (f.path.empty() ? "" : " " + f.path) << "\n";
+    o << "  " << to_string(f.severity) << " [" << f.kind << "]"
+      << (f.path.empty() ? "" : " " + f.path) << "\n";
     o << "    problem: " << f.problem << "\n";
     if (!f.fix.empty()) o << "    fix: " << f.fix << "\n";
   }
@@ -40,7 +55,8 @@ std::string render_text(const plan::Plan& p, const Report& r) {
   }
   o << (r.findings.empty() ? std::string("result: clean")
                            : "result: " + std::to_string(r.findings.size()) + " finding" +
-                                 (r.findings.size() == 1 ? "" : "s"))
+                                 (r.findings.size() == 1 ? "" : "s") + " (" + counts(r) +
+                                 ")")
     << "\n";
   return o.str();
 }
@@ -59,6 +75,7 @@ std::string render_json(const plan::Plan& p, const Report& r) {
     j.key("path").value(f.path);
     j.key("problem").value(f.problem);
     j.key("fix").value(f.fix);
+    j.key("severity").value(to_string(f.severity));
     j.end_object();
   }
   j.end_array();

@@ -115,7 +115,11 @@ struct Scanner {
         {"symlink", path, problem,
          real ? "if the sandbox needs it, " + oracle.suggest(target, need) +
                     "; otherwise nothing to change"
-              : "remove the link if it is stale; nothing to change in the profile"});
+              : "remove the link if it is stale; nothing to change in the profile",
+         // A link that leads nowhere on the host leads nowhere in the
+         // sandbox either (Debian's /usr links to /etc files a package
+         // did not install): the sandbox changes nothing about it.
+         real ? Severity::warning : Severity::info});
   }
 
   void scan(const Root& root) {
