@@ -100,7 +100,16 @@ class Oracle {
   // for one.
   std::string root_to_add(const Fs& fs, const Resolution& r) const;
 
-  // suggest() for a walk that stopped: root_to_add(), or, when a `deny`
+  // Every path to list so that the whole walk gets through in one round,
+  // each a real path or a link the plan recreates: the symlinks on the way
+  // the sandbox does not show (a link written as a root is recreated),
+  // except merged-/usr ones (/lib64 -> usr/lib64, recreated once their
+  // target is visible), and, unless the last link is listed (its root holds
+  // the end), the directory of the real end of the chain. `fs` must be the
+  // host's (--check); where it does not reach an end, root_to_add().
+  std::vector<std::string> roots_to_add(const Fs& fs, const Resolution& r) const;
+
+  // suggest() for a walk that stopped: roots_to_add(), or, when a `deny`
   // mask stopped it, the pattern to remove.
   std::string suggest(const Fs& fs, const Resolution& r, const Need& need) const;
 
@@ -115,10 +124,15 @@ class Oracle {
   //   under access_roots: `tool: {paths: ["/opt/tool"], permissions: {...}}`
   std::string suggest(const std::string& add, const Need& need,
                       const Verdict* refused = nullptr) const;
+  // The same for several paths in one group (named after the last).
+  std::string suggest(const std::vector<std::string>& adds, const Need& need,
+                      const Verdict* refused = nullptr) const;
 
   const Plan& plan() const { return plan_; }
 
  private:
+  // resolve(), or with `sandbox_view` false the host's walk alone.
+  Resolution walk(const Fs& fs, const std::string& path, bool sandbox_view) const;
   const Plan& plan_;
 };
 

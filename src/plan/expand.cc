@@ -87,6 +87,12 @@ bool is_within(const std::string& path, const std::string& dir) {
                          path[dir.size()] == '/');
 }
 
+bool is_merged_usr_link(const std::string& path) {
+  for (const char* l : kMergedUsrLinks)
+    if (path == l) return true;
+  return false;
+}
+
 std::string absolute(const std::string& rel, const std::string& base) {
   if (!rel.empty() && rel[0] == '/') return normalize(rel);
   return normalize(base + "/" + rel);

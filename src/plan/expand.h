@@ -28,6 +28,13 @@ std::string normalize(const std::string& abs_path);
 // True if `path` is `dir` or lies beneath it (both normalized).
 bool is_within(const std::string& path, const std::string& dir);
 
+// The standard merged-/usr links at the top of the tree (`/lib64` ->
+// `usr/lib64`): known system links that the namespace wall recreates and
+// that profiles may name without a word.
+inline constexpr const char* kMergedUsrLinks[] = {"/bin",   "/sbin",  "/lib",
+                                                  "/lib32", "/lib64", "/libx32"};
+bool is_merged_usr_link(const std::string& path);
+
 // `rel` made absolute against `base` and normalized.
 std::string absolute(const std::string& rel, const std::string& base);
 

@@ -190,15 +190,21 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
   for (const Root* r : sorted)
     if (!r->link_path.empty() && cx.in.fs.kind(r->link_path) == FileKind::symlink)
       links.emplace_back(r->link_path, *cx.in.fs.readlink(r->link_path));
-  for (const char* d : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"})
+  for (const char* d : kMergedUsrLinks)
     if (cx.in.fs.kind(d) == FileKind::symlink) links.emplace_back(d, *cx.in.fs.readlink(d));
   for (const auto& [path, text] : links) {
     if (find_target(ops, path) || !ns.empty_root) continue;
-    const std::string resolved = absolute(text, path.substr(0, path.rfind('/') + 1));
+    // Where it really leads: its text may pass through another link
+    // (/usr/lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/...).
+    const std::string resolved = cx.in.fs.realpath(path).value_or(
+        absolute(text, path.substr(0, path.rfind('/') + 1)));
     // Part of the target is enough: with only /usr/lib/x86_64-linux-gnu a
-    // root, /lib -> usr/lib still leads to it (the ELF loader's path).
+    // root, /lib -> usr/lib still leads to it (the ELF loader's path); so is
+    // a link recreated there (/usr/lib64/ld-linux-x86-64.so.2 written as a
+    // root, which /lib64/ld-linux-x86-64.so.2 reaches through /lib64).
     const bool partly = std::any_of(ops.begin(), ops.end(), [&](const MountOp& op) {
-      return op.kind == MountKind::bind && is_within(op.target, resolved);
+      return (op.kind == MountKind::bind || op.kind == MountKind::symlink) &&
+             is_within(op.target, resolved);
     });
     if (visible(ops, resolved) || partly)
       ops.push_back({MountKind::symlink, text, path, true, true, "implicit", true});

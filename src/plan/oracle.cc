@@ -208,6 +208,10 @@ Verdict Oracle::check(const std::string& path, const Need& need) const {
 }
 
 Resolution Oracle::resolve(const Fs& fs, const std::string& path) const {
+  return walk(fs, path, true);
+}
+
+Resolution Oracle::walk(const Fs& fs, const std::string& path, bool sandbox_view) const {
   constexpr int kMaxLinks = 40;  // the kernel's MAXSYMLINKS
   Resolution r;
   r.path = path;
@@ -227,7 +231,7 @@ Resolution Oracle::resolve(const Fs& fs, const std::string& path) const {
       continue;
     }
     const std::string next = join(cur, name);
-    if (const Seen s = seen(next); s != Seen::visible) {
+    if (const Seen s = sandbox_view ? seen(next) : Seen::visible; s != Seen::visible) {
       r.blocked = next;
       r.blocked_why = s;
       r.reached = next;
@@ -268,13 +272,38 @@ Resolution Oracle::resolve(const Fs& fs, const std::string& path) const {
 std::string Oracle::root_to_add(const Fs& fs, const Resolution& r) const {
   if (!r.blocked.empty()) {
     const FileKind k = fs.kind(r.blocked);
-    static constexpr std::array<std::string_view, 6> kMergedUsr = {
-        "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
-    const bool merged =
-        std::find(kMergedUsr.begin(), kMergedUsr.end(), r.blocked) != kMergedUsr.end();
+    const bool merged = is_merged_usr_link(r.blocked);
     if (k == FileKind::symlink || (k == FileKind::missing && merged)) return r.blocked;
   }
   return parent_of(r.reached.empty() ? r.path : r.reached);
+}
+
+std::vector<std::string> Oracle::roots_to_add(const Fs& fs, const Resolution& r) const {
+  if (r.blocked.empty() || r.blocked_why != Seen::absent) return {root_to_add(fs, r)};
+  const Resolution host = walk(fs, r.path, false);
+  if (!host.target) return {root_to_add(fs, r)};
+  std::vector<std::string> out;
+  std::vector<std::string> reached;  // where the listed links lead: visible once listed
+  auto will_show = [&](const std::string& p) {
+    if (seen(p) == Seen::visible) return true;
+    return std::any_of(reached.begin(), reached.end(),
+                       [&](const std::string& t) { return is_within(p, t); });
+  };
+  for (const auto& link : host.links) {
+    if (will_show(link)) continue;
+    // /lib64 -> usr/lib64: recreated once what it leads to is visible.
+    if (is_merged_usr_link(link)) {
+      const auto text = fs.readlink(link);
+      if (text && (*text == "usr" + link || *text == "/usr" + link)) continue;
+    }
+    const auto to = fs.realpath(link);
+    if (!to) return {root_to_add(fs, r)};
+    out.push_back(link);
+    reached.push_back(*to);
+  }
+  if (!will_show(*host.target)) out.push_back(parent_of(*host.target));
+  if (out.empty()) return {root_to_add(fs, r)};
+  return out;
 }
 
 std::string Oracle::explain(const Verdict& v) const {
@@ -349,6 +378,12 @@ std::string Oracle::explain(const Resolution& r) const {
 
 std::string Oracle::suggest(const std::string& add, const Need& need,
                             const Verdict* refused) const {
+  return suggest(std::vector<std::string>{add}, need, refused);
+}
+
+std::string Oracle::suggest(const std::vector<std::string>& adds, const Need& need,
+                            const Verdict* refused) const {
+  const std::string& add = adds.back();
   if (refused && refused->seen == Seen::hidden)
     return "remove the pattern matching " + q(refused->path) + " from access_roots." +
            refused->deny_group + ".deny, or list it under readonly instead";
@@ -365,10 +400,14 @@ std::string Oracle::suggest(const std::string& add, const Need& need,
   std::string name = group_name_for(add);
   for (int n = 2; std::find(taken.begin(), taken.end(), name) != taken.end(); ++n)
     name = group_name_for(add) + "-" + std::to_string(n);
-  const std::string line = "add " + q(add) + " to a group with `" + rights_yaml(rights) +
-                           "`, e.g. under access_roots: `" + name + ": {paths: [" +
-                           yaml_quote(add) + "], permissions: {" + rights_yaml(rights) +
-                           "}}`";
+  std::string listed, quoted;
+  for (const auto& a : adds) {
+    listed += (listed.empty() ? "" : ", ") + q(a);
+    quoted += (quoted.empty() ? "" : ", ") + yaml_quote(a);
+  }
+  const std::string line = "add " + listed + " to a group with `" + rights_yaml(rights) +
+                           "`, e.g. under access_roots: `" + name + ": {paths: [" + quoted +
+                           "], permissions: {" + rights_yaml(rights) + "}}`";
   if (!refused || refused->seen != Seen::visible) return line;
   // A group already covers it: granting the missing rights there works too.
   std::string group;
@@ -389,7 +428,7 @@ std::string Oracle::suggest(const std::string& add, const Need& need,
 std::string Oracle::suggest(const Fs& fs, const Resolution& r, const Need& need) const {
   if (r.blocked.empty()) return suggest(root_to_add(fs, r), need);
   const Verdict v = check(r.blocked, need);
-  return suggest(root_to_add(fs, r), need, &v);
+  return suggest(roots_to_add(fs, r), need, &v);
 }
 
 std::string yaml_key_of(const std::string& path) {

@@ -39,6 +39,17 @@ Expected<void> add_root(Context& cx, std::vector<Root>& out, const std::string& 
   return {};
 }
 
+// `/lib64` written, `/usr/lib64` reached, through the standard merged-/usr
+// link `/lib64 -> usr/lib64` and no other (also `/lib/x86_64-linux-gnu`).
+bool merged_usr(const Fs& fs, const Root& r) {
+  const std::string& written = r.link_path;
+  const auto slash = written.find('/', 1);
+  const std::string top = written.substr(0, slash);
+  if (!is_merged_usr_link(top) || r.path != "/usr" + written) return false;
+  const auto text = fs.readlink(top);
+  return text && (*text == "usr" + top || *text == "/usr" + top);
+}
+
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -130,11 +141,13 @@ Expected<std::vector<Root>> collect_roots(Context& cx) {
   if (cx.in.profile.git.value_or(profile::GitMode::off) == profile::GitMode::worktree)
     add_git_dirs(cx, roots);
 
-  // A path that resolves through a symlink is worth a word, unless its
-  // target lies in another root anyway (/lib -> usr/lib with /usr a root).
+  // A path that resolves through a symlink is worth a note, unless its
+  // target lies in another root anyway (/lib -> usr/lib with /usr a root),
+  // or the link is a merged-/usr one (/lib64 -> usr/lib64): a known system
+  // link that the namespace wall recreates, resolved silently.
   for (auto& r : roots) {
     if (r.link_path.empty()) continue;
-    bool covered = false;
+    bool covered = merged_usr(cx.in.fs, r);
     for (const auto& other : roots) {
       if (&other == &r || !other.link_path.empty() || !is_within(r.path, other.path)) continue;
       covered = true;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -109,6 +110,30 @@ std::string suggested_group(const std::string& text, const std::string& after) {
   return end == std::string::npos ? std::string() : text.substr(start, end - start);
 }
 
+// Every YAML group the fixes of a report suggest, in order, once each;
+// a name taken twice gets a suffix, as a user pasting them would do.
+std::vector<std::string> suggested_groups(const std::string& text) {
+  const std::string marker = "under access_roots: `";
+  std::vector<std::string> groups, names;
+  for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) {
+    const auto start = at + marker.size();
+    const auto end = text.find('`', start);
+    if (end == std::string::npos) break;
+    std::string g = text.substr(start, end - start);
+    if (std::find(groups.begin(), groups.end(), g) != groups.end()) continue;
+    groups.push_back(g);
+  }
+  for (auto& g : groups) {
+    std::string name = g.substr(0, g.find(':'));
+    const std::string base = name;
+    for (int n = 2; std::find(names.begin(), names.end(), name) != names.end(); ++n)
+      name = base + "-dup" + std::to_string(n);
+    names.push_back(name);
+    g = name + g.substr(g.find(':'));
+  }
+  return groups;
+}
+
 // The lines of a text report about one finding kind at one path.
 bool reports(const std::string& out, const std::string& kind, const std::string& path) {
   return out.find("[" + kind + "] " + path + "\n") != std::string::npos;
@@ -165,8 +190,12 @@ TEST_P(Check, ReportsASymlinkLeavingEveryRootAndNotOneInside) {
   tree_->file("profiles.yaml",
               yaml({{"project", {project_}, kRead}}, kControl, private_home_));
   const Result r = run(launcher({"--check", "--mode", "landlock"}, {"/bin/true"}));
+  // A warning: the run starts, and what the link points to is refused
+  // (the command's own findings, /bin/true not being in this profile, are
+  // errors: exit 1 either way).
   EXPECT_EQ(r.status, 1) << r.describe();
   EXPECT_TRUE(reports(r.out, "symlink", out_link)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "  warning [symlink] " + out_link + "\n")) << r.describe();
   EXPECT_TRUE(contains(r.out, "(`" + outside + "`) leaves every root")) << r.describe();
   EXPECT_FALSE(reports(r.out, "symlink", in_link)) << r.describe();
   // The same finding in JSON.
@@ -175,6 +204,7 @@ TEST_P(Check, ReportsASymlinkLeavingEveryRootAndNotOneInside) {
   EXPECT_EQ(j.status, 1) << j.describe();
   EXPECT_TRUE(contains(j.out, "{\"kind\":\"symlink\",\"path\":\"" + out_link + "\""))
       << j.describe();
+  EXPECT_TRUE(contains(j.out, "\"severity\":\"warning\"")) << j.describe();
   // Gone once the target is a root.
   tree_->file("profiles.yaml", yaml({{"project", {project_}, kRead},
                                      {"outside", {dir_of(outside)}, kRead}},
@@ -290,8 +320,9 @@ TEST_P(Check, ReportsATmpfsAndABindMountInsideARoot) {
   const Result r =
       check_in_ns(yaml({{"project", {project_}, kRead}}, kControl, private_home_));
   ASSERT_NE(r.status, 125) << r.describe();
-  EXPECT_EQ(r.status, 1) << r.describe();
+  EXPECT_EQ(r.status, 1) << "/bin/true is not in the profile: an error\n" << r.describe();
   EXPECT_TRUE(reports(r.out, "mount", sub)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "  warning [mount] " + sub + "\n")) << r.describe();
   EXPECT_TRUE(contains(r.out, "aisbx-test-tmpfs (tmpfs)")) << r.describe();
   EXPECT_TRUE(reports(r.out, "mount", bound)) << r.describe();
   EXPECT_TRUE(contains(r.out, "a bind of `" + other + "`")) << r.describe();
@@ -503,6 +534,100 @@ INSTANTIATE_TEST_SUITE_P(Users, StartFailure, ::testing::ValuesIn(mode_cases()),
                          lib_case_name);
 
 // ---------------------------------------------------------------------------
+// Fixes converge: every group --check suggests, pasted in once, leaves a
+// profile with no finding of those kinds, and the program runs. On a
+// merged-/usr system the loader is reached through a chain of links
+// (/lib64 -> usr/lib64, /usr/lib64/ld-linux-x86-64.so.2 -> /lib/..., /lib ->
+// usr/lib): the fix names what the chain needs, not its first link.
+
+class CheckConverges : public ::testing::TestWithParam<LibCase> {
+ protected:
+  void SetUp() override {
+    if (std::string(GetParam().mode) == "layered")
+      AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock);
+    else
+      AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+    AISBX_SKIP_WITHOUT(!kSanitized,
+                       "an ASan build of the probe needs more libraries than libc");
+    AISBX_SKIP_WITHOUT(!real("/lib/x86_64-linux-gnu/libc.so.6").empty(),
+                       "no x86_64 multiarch libc here");
+    tree_ = std::make_unique<TempTree>(GetParam().as, "aisbx-check-conv");
+    project_ = tree_->dir("project");
+    tree_->dir("home");
+    tool_ = tree_->file("bin/tool", runner::read_text(probe_path()), 0755);
+  }
+
+  Result launch(const std::string& extra, bool check) const {
+    tree_->file("profiles.yaml", yaml(groups_, kControl, tree_->at("sandbox-home"), extra));
+    RunSpec s;
+    s.argv = {binary_path(), "--config", tree_->at("profiles.yaml"), "--profile", "p",
+              "--mode", GetParam().mode};
+    if (check) s.argv.push_back("--check");
+    s.argv.insert(s.argv.end(), {"--", tool_, "exit", "0"});
+    s.as = GetParam().as;
+    s.cwd = project_;
+    s.env = {{"HOME", tree_->at("home")}};
+    return runner::run(s);
+  }
+
+  // Runs --check, pastes every suggested group once, and checks again.
+  void converges(const std::vector<std::string>& kinds) {
+    const Result first = launch("", true);
+    ASSERT_NE(first.status, 125) << first.describe();
+    bool any = false;
+    for (const auto& k : kinds) any = any || contains(first.out, "[" + k + "]");
+    ASSERT_TRUE(any) << "nothing to fix: " << first.describe();
+    EXPECT_NE(launch("", false).status, 0) << "the run fails before the fix";
+    std::string extra;
+    for (const auto& g : suggested_groups(first.out))
+      extra += (extra.empty() ? "" : "\n      ") + g;
+    ASSERT_FALSE(extra.empty()) << first.describe();
+    const Result second = launch(extra, true);
+    EXPECT_NE(second.status, 125) << "pasted:\n" << extra << "\n" << second.describe();
+    for (const auto& k : kinds)
+      EXPECT_FALSE(contains(second.out, "[" + k + "]"))
+          << "pasted:\n" << extra << "\n" << second.describe();
+    // No new advice about the pasted paths either (a root written through
+    // a symlink), beyond what a note may say.
+    EXPECT_FALSE(contains(second.out, "warning [warning]")) << second.describe();
+    const Result ok = launch(extra, false);
+    EXPECT_EQ(ok.status, 0) << "pasted:\n" << extra << "\n" << ok.describe();
+  }
+
+  std::unique_ptr<TempTree> tree_;
+  std::string project_, tool_;
+  std::vector<Group> groups_;
+};
+
+// The library directory is there, the loader is not (in the namespace wall
+// nothing shows /lib64 or /usr/lib64; Landlock alone sees the host's links
+// and the loader's file inside the library directory's rule).
+TEST_P(CheckConverges, AMissingLoader) {
+  const std::string libdir = dir_of(real("/lib/x86_64-linux-gnu/libc.so.6"));
+  groups_ = {{"tools", {dir_of(tool_)}, kReadExec},
+             {"libs", {libdir, "/etc/ld.so.cache"}, kReadExec},
+             {"project", {project_}, kRead}};
+  if (std::string(GetParam().mode) == "landlock") {
+    // Nothing to fix there: the same profile is clean and runs.
+    const Result c = launch("", true);
+    EXPECT_FALSE(contains(c.out, "[interpreter]")) << c.describe();
+    EXPECT_EQ(launch("", false).status, 0);
+    return;
+  }
+  converges({"interpreter", "library", "command"});
+}
+
+// Neither the loader nor the library directory: only the program's own.
+TEST_P(CheckConverges, NoSystemDirectoryAtAll) {
+  groups_ = {{"tools", {dir_of(tool_)}, kReadExec}, {"project", {project_}, kRead}};
+  converges({"interpreter", "library", "command"});
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, CheckConverges, ::testing::ValuesIn(mode_cases()),
+                         lib_case_name);
+
+
+// ---------------------------------------------------------------------------
 // Exit status: 0 clean, 1 findings, 125 for a profile that does not load.
 
 TEST_P(Check, ExitsZeroWhenCleanOneWithFindingsAndOneTwentyFiveOnABadProfile) {
@@ -548,6 +673,67 @@ TEST_P(Check, ExitsZeroWhenCleanOneWithFindingsAndOneTwentyFiveOnABadProfile) {
   const Result bad = run(launcher({"--check"}, {tool}));
   EXPECT_EQ(bad.status, 125) << bad.describe();
   EXPECT_TRUE(contains(bad.err, "read_dirr")) << bad.describe();
+}
+
+// The exit status follows the worst finding: info (a link that leads
+// nowhere on the host either) never fails, a warning (a link to a real file
+// outside every root) fails only with --strict, an error (a library the
+// program cannot load) always does.
+TEST_P(Check, SeveritiesDecideTheExitStatus) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+  AISBX_SKIP_WITHOUT(!kSanitized, "an ASan build of the probe needs more libraries than libc");
+  const std::string tool = tree_->file("bin/tool", runner::read_text(probe_path()), 0755);
+  const std::string interp = interpreter_of(tool);
+  ASSERT_FALSE(interp.empty());
+  const std::string libc = real("/lib/x86_64-linux-gnu/libc.so.6");
+  AISBX_SKIP_WITHOUT(!libc.empty(), "no x86_64 multiarch libc here");
+  tree_->file("lib/libc.so.6", runner::read_text(libc), 0755);
+  tree_->file("profiles.yaml", yaml({{"tools", {dir_of(tool)}, kReadExec},
+                                     {"libs", {tree_->at("lib")}, kReadExec},
+                                     {"loader", {real(interp)}, kReadExec},
+                                     {"project", {project_}, kRead}},
+                                    kControl, private_home_));
+  const std::vector<std::string> base = {"--check", "--mode", "landlock", "--env",
+                                         "LD_LIBRARY_PATH=" + tree_->at("lib")};
+  auto check = [&](bool strict, bool with_libs = true) {
+    std::vector<std::string> o = with_libs ? base : std::vector<std::string>{
+                                                        "--check", "--mode", "landlock"};
+    if (strict) o.push_back("--strict");
+    return run(launcher(o, {tool, "exit", "0"}));
+  };
+  ASSERT_EQ(check(true).status, 0) << check(true).describe();
+
+  // Info only.
+  const std::string stale = tree_->symlink("project/stale", "../nowhere/at-all");
+  const Result info = check(false);
+  EXPECT_EQ(info.status, 0) << info.describe();
+  EXPECT_TRUE(contains(info.out, "  info [symlink] " + stale + "\n")) << info.describe();
+  EXPECT_TRUE(contains(info.out, "result: 1 finding (1 info)")) << info.describe();
+  EXPECT_EQ(check(true).status, 0) << check(true).describe();
+
+  // A warning as well.
+  tree_->file("outside/file", "outside\n");
+  const std::string out = tree_->symlink("project/out", "../outside/file");
+  const Result warning = check(false);
+  EXPECT_EQ(warning.status, 0) << warning.describe();
+  EXPECT_TRUE(contains(warning.out, "  warning [symlink] " + out + "\n")) << warning.describe();
+  const Result strict = check(true);
+  EXPECT_EQ(strict.status, 1) << strict.describe();
+  const Result json = run(launcher({"--check", "--mode", "landlock", "--strict", "--format",
+                                    "json", "--env", "LD_LIBRARY_PATH=" + tree_->at("lib")},
+                                   {tool, "exit", "0"}));
+  EXPECT_EQ(json.status, 1) << json.describe();
+  EXPECT_TRUE(contains(json.out, "\"severity\":\"info\"")) << json.describe();
+  EXPECT_TRUE(contains(json.out, "\"severity\":\"warning\"")) << json.describe();
+
+  // An error: libc is not on the library path the profile shows.
+  const Result error = check(false, false);
+  EXPECT_EQ(error.status, 1) << error.describe();
+  EXPECT_TRUE(contains(error.out, "  error [library] ")) << error.describe();
+
+  // --strict means nothing without --check.
+  const Result alone = run(launcher({"--strict"}, {tool, "exit", "0"}));
+  EXPECT_EQ(alone.status, 125) << alone.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, Check, ::testing::ValuesIn(runner::users_to_test()),
