@@ -127,7 +127,7 @@ TEST(IdentityPlan, PrivateHomeMadeAtLaunchIsNotCompared) {
   EXPECT_TRUE(r->checked) << "it exists: it must stay what it is";
   EXPECT_EQ(r->id, h.fs.identity("/home/u/.ai-sandbox/p-home"));
   const Plan layered = h.plan(doc("", extra), Mode::layered);
-  const PlannedId* home = op(h.plan(doc("", extra), Mode::layered), MountKind::home,
+  const PlannedId* home = op(layered, MountKind::home,
                            "/home/u/.ai-sandbox/p-home");
   ASSERT_NE(home, nullptr);
   EXPECT_TRUE(home->checked);
