@@ -234,6 +234,7 @@ Expected<int> run(const Options& o) {
       f.path = p.exec.cwd;
       f.problem = "the run would refuse: " + p.refusal->what;
       f.fix = p.refusal->hint;
+      f.severity = check::Severity::error;  // the run itself would not start
       report.findings.insert(report.findings.begin(), std::move(f));
     }
     std::string out = o.format == Format::json ? check::render_json(p, report)

@@ -62,7 +62,8 @@ void check_git_configs(const plan::Plan& p, const Fs& fs, Report& report) {
         {"git", pp.path,
          "git config sets " + names + ": git on the host runs that command in this repository",
          "look at it; remove what you did not set (git config --file " + pp.path +
-             " --unset KEY)"});
+             " --unset KEY)",
+         Severity::error});
   }
 }
 

@@ -73,6 +73,13 @@ void plan_findings(const plan::Plan& p, Report& report) {
       report.findings.push_back(missing_root(w, at));
       continue;
     }
+    // A `.git` file that leads where the project's metadata cannot be is
+    // planted (issue: a run redirecting the next one's roots): an error.
+    if (w.starts_with("git: worktree: ignored ")) {
+      report.findings.push_back({"git", first_quoted(w), w,
+                                 "look at that file: git did not write it; remove it", Severity::error});
+      continue;
+    }
     report.findings.push_back({"warning", first_quoted(w), w, "", Severity::warning});
   }
   // Advice about how the profile is written: the run is what it says.

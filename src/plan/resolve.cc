@@ -57,13 +57,27 @@ Expected<Plan> resolve(const Inputs& in) {
   if (project.warning) plan.warnings.push_back(*project.warning);
   Context cx{in, make_vars(in, project.path), plan};
 
-  AISBX_TRY(plan_home_and_net(cx));
-  AISBX_ASSIGN(roots, collect_roots(cx));
-  AISBX_TRY(plan_landlock(cx, roots));
-  AISBX_TRY(plan_namespace(cx, roots));
-  AISBX_TRY(plan_protected(cx, roots));
-  AISBX_TRY(plan_seccomp(cx));
-  AISBX_TRY(plan_exec(cx, roots));
+  const auto walls = [&]() -> Expected<void> {
+    AISBX_TRY(plan_home_and_net(cx));
+    AISBX_ASSIGN(roots, collect_roots(cx));
+    AISBX_TRY(plan_landlock(cx, roots));
+    AISBX_TRY(plan_namespace(cx, roots));
+    AISBX_TRY(plan_protected(cx, roots));
+    AISBX_TRY(plan_seccomp(cx));
+    AISBX_TRY(plan_exec(cx, roots));
+    return {};
+  };
+  if (auto made = walls(); !made) {
+    // With a refused project (`/`, HOME) planning may fail for that very
+    // reason (a `**` glob walking the whole disk): inspection still shows
+    // the refusal, the cause, and as much of the plan as was made.
+    // Only an error about the refused project itself: a malformed profile
+    // still fails at once.
+    const bool about_project =
+        made.error().what.find("`" + plan.project + "`") != std::string::npos;
+    if (!plan.refusal || !about_project) return std::unexpected(made.error());
+    plan.warnings.push_back("planning with the refused project stopped: " + made.error().what);
+  }
   warn_never_granted(cx);
   plan_status(plan, in.features);
   plan_processes(plan, in.features);
