@@ -125,7 +125,7 @@ Expected<void> report_trace(const Options& o, const plan::Plan& p, const HostFac
 
 Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr) {
   stage::test_pause_after_planning();
-  if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns.home, p.exec.tmpdir));
+  if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns, p.exec.tmpdir));
   if (p.ns.enabled) {
     // Reported once the namespaces exist: a plan that assumed they would
     // is not reported when it is replaced.

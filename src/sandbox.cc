@@ -38,6 +38,7 @@
 #include "aisbx/sys/error_pipe.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/mount.h"
+#include "stages/limits.h"
 #include "stages/mount_paths.h"
 #include "supervise/descendants.h"
 #include "supervise/supervise.h"
@@ -263,6 +264,8 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   sigset_t old_mask;
   if (::sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return sys_fail("sigprocmask");
 
+  // The run's cgroup (pids, memory) holds init before it forks the target.
+  AISBX_ASSIGN(cgroup, stage::make_run_cgroup(p.limits));
   const pid_t init = ::fork();
   if (init < 0) return sys_fail("fork of the sandbox's init");
   if (init == 0) {
@@ -272,6 +275,11 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   }
   err_w.reset();
   go_r.reset();
+  if (auto r = cgroup.add(init); !r) {
+    ::kill(init, SIGKILL);
+    ::waitpid(init, nullptr, 0);
+    return std::unexpected(r.error());
+  }
   if (::write(go_w.get(), "g", 1) != 1) return sys_fail("write to init");
   go_w.reset();
 

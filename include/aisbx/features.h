@@ -34,6 +34,16 @@ struct Features {
   // Landlock-only run is ended by a /proc walk alone (src/supervise/).
   std::string run_cgroup;
 
+  // Where a run can make a cgroup of its own for the pids and memory
+  // limits (host/cgroups.cc; looked for only as root, "" = nowhere): a
+  // writable cgroup v2 directory and which of the two controllers it
+  // offers, else the cgroup v1 hierarchies of a hybrid host.
+  std::string cgroup2_dir;
+  bool cgroup2_pids = false;
+  bool cgroup2_memory = false;
+  std::string cgroup1_pids_dir;
+  std::string cgroup1_memory_dir;
+
   // A full-featured kernel, for tests and documentation.
   static Features full(int abi = 7) {
     Features f;

@@ -123,9 +123,19 @@ struct NamespacePlan {
   // planning saw it (as LandlockPlan::rule_seen).
   std::vector<PlannedId> mount_seen;
   std::string home;             // private HOME on the host, "" = none
+  bool home_shared = false;     // one HOME for every project (--home, `shared: true`)
+  // The stage opens every component of `home` below this one with
+  // O_NOFOLLOW and requires it to be the caller's and not group/world
+  // writable: the real HOME, or the parent of a HOME written outside it.
+  std::string home_checked_below;
+  std::string home_where;  // where it was named (file:line:col, --home), for messages
   // Features::mount_setattr: each bind flagged on its whole tree before it
   // is attached; false: all binds, then the mount table read and remounts.
   bool flag_detached = false;
+  // tmpfs size= of the private /tmp and /dev/shm (LimitsPlan), 0 = the
+  // kernel's default, half the RAM.
+  std::uint64_t tmp_size = 0;
+  std::uint64_t shm_size = 0;
 };
 
 struct SeccompPlan {
@@ -141,6 +151,29 @@ struct SeccompPlan {
   bool tty_guard = false;
   std::vector<std::string> deny;   // syscall names: groups expanded, `allow` removed
   std::vector<std::string> allow;  // as written (names or @groups), for the record
+};
+
+// `limits:` resolved: values (0 = unlimited) and what enforces each.
+struct LimitLine {
+  std::string name;   // pids, memory, tmp_size, shm_size, nofile, cpu_seconds
+  std::string value;  // `4096`, `1G`, `unlimited`
+  std::string by;     // what enforces it, or "not enforced: why"
+  bool enforced = true;
+};
+
+struct LimitsPlan {
+  std::uint64_t pids = 0, memory = 0, tmp_size = 0, shm_size = 0, nofile = 0, cpu_seconds = 0;
+  // Rlimits the target sets on itself before exec (inside the user
+  // namespace, where RLIMIT_NPROC counts the sandbox's processes only).
+  bool rlimit_nproc = false;
+  // The run's own cgroup, made by the host process around the sandbox's
+  // init: a v2 directory to make it in, or v1 hierarchies.
+  std::string cgroup2_dir;
+  std::string cgroup1_pids_dir;
+  std::string cgroup1_memory_dir;
+  bool cgroup_pids = false;
+  bool cgroup_memory = false;
+  std::vector<LimitLine> lines;  // in limit_keys() order, for --dry-run
 };
 
 struct ExecPlan {
@@ -188,6 +221,7 @@ struct Plan {
   NamespacePlan ns;
   LandlockPlan landlock;
   SeccompPlan seccomp;
+  LimitsPlan limits;
   ExecPlan exec;
   ProcessPlan processes;
 
@@ -220,6 +254,10 @@ struct Inputs {
 };
 
 Expected<Plan> resolve(const Inputs& in);
+
+// 16 hex digits naming a project's private HOME (FNV-1a 64 of its
+// canonical path): stable across runs and builds.
+std::string home_hash(const std::string& text);
 
 // What to print: the whole Plan (--dry-run) or the Landlock ruleset and
 // the status lines (--print-ruleset).

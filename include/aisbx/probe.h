@@ -113,4 +113,7 @@ ProbeReadings read_probe(ProbeScope scope = ProbeScope::all);
 // What the launcher uses: read_probe(), the test hooks, features_from().
 Features probe_features(ProbeScope scope = ProbeScope::all);
 
+// Features::cgroup*: where a run can make its own cgroup (host/cgroups.cc).
+void probe_cgroups(Features& f);
+
 }  // namespace aisbx

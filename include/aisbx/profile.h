@@ -93,6 +93,30 @@ struct EnvPolicy {
   std::optional<std::vector<std::string>> keep;  // glob patterns
 };
 
+// `limits:` as written. 0 = unlimited; `limits: off` sets every one to 0.
+// Sizes in bytes.
+struct Limits {
+  std::optional<Located<std::uint64_t>> pids;         // processes and threads
+  std::optional<Located<std::uint64_t>> memory;       // bytes, cgroup only
+  std::optional<Located<std::uint64_t>> tmp_size;     // private /tmp
+  std::optional<Located<std::uint64_t>> shm_size;     // private /dev/shm
+  std::optional<Located<std::uint64_t>> nofile;       // open files per process
+  std::optional<Located<std::uint64_t>> cpu_seconds;  // CPU time per process
+};
+
+struct LimitKey {
+  const char* name;
+  bool size;  // `1G`, `512M` (else a plain count)
+  std::optional<Located<std::uint64_t>> Limits::*field;
+};
+// Every key of `limits:`, in the order --dry-run shows them (limits.cc).
+const std::vector<LimitKey>& limit_keys();
+// `1024`, `64K`, `512M`, `1G`, `2T` (binary units; `k` and `KiB`-style
+// spellings too): bytes, or nullopt with `why` set.
+std::optional<std::uint64_t> parse_size(const std::string& text, std::string& why);
+// The text of a size for messages and --dry-run: `1G`, `512M`, `1000`.
+std::string size_text(std::uint64_t bytes);
+
 enum class LogLevel { error, warn, info, debug };
 enum class GitMode { off, worktree };
 
@@ -107,7 +131,12 @@ struct Profile {
                                         // a parent's group of the same name
   RightMap control_access;
   Command command;
+  // `home: DIR` (or command.env.HOME): DIR holds one HOME per project,
+  // DIR/<profile>-<hash of the project>. `home: {path: DIR, shared: true}`:
+  // DIR itself, for every project.
   std::optional<Located<std::string>> home;
+  std::optional<bool> home_shared;
+  Limits limits;
   Network network;
   Scope scope;
   Seccomp seccomp;

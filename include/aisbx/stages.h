@@ -17,9 +17,11 @@ namespace aisbx::stage {
 void test_pause_after_planning();
 
 // Creates the private HOME (and missing parents) 0700, as the calling user,
-// on the host; refuses a HOME that exists but is not a directory of ours.
-// `tmpdir`, if not empty, is made inside it 0700 too (ExecPlan::tmpdir).
-Expected<void> prepare_home(const std::string& home, const std::string& tmpdir = {});
+// on the host, walking it with O_NOFOLLOW: refuses a link on the way, and a
+// part below ns.home_checked_below that is not a directory of ours or is
+// writable by others. `tmpdir`, if not empty, is made inside it 0700 too
+// (ExecPlan::tmpdir).
+Expected<void> prepare_home(const plan::NamespacePlan& ns, const std::string& tmpdir = {});
 
 // PR_SET_NO_NEW_PRIVS, then the ruleset: every rule's path opened O_PATH
 // (inside the final tree), added, restrict_self, ruleset fd closed.

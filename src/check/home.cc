@@ -13,8 +13,8 @@ void check_home(const plan::Plan& p, const plan::Oracle& oracle, const Fs& fs,
   if (!private_home)
     for (const auto& [k, v] : p.exec.env)
       if (k == "HOME") home = v;
-  const std::string set_private = "set `home: ~/.ai-sandbox/" + p.profile +
-                                  "-home` in the profile (a private HOME, created 0700)";
+  const std::string set_private =
+      "set `home: ~/.ai-sandbox/homes` in the profile (a private HOME per project, created 0700)";
   if (home.empty()) {
     report.findings.push_back({"home", "", "HOME is not set in the sandbox's environment",
                                set_private + ", or --env HOME=DIR"});

@@ -178,7 +178,9 @@ Features probe_features(ProbeScope scope) {
   r.fake_landlock_abi = env("AISBX_FAKE_LANDLOCK_ABI");
   r.fake_no_userns = env("AISBX_FAKE_NO_USERNS");
   r.fake_no_mount_setattr = env("AISBX_FAKE_NO_MOUNT_SETATTR");
-  return features_from(r);
+  Features f = features_from(r);
+  probe_cgroups(f);
+  return f;
 }
 
 }  // namespace aisbx

@@ -44,39 +44,15 @@ void add_implicit_rule(LandlockPlan& l, const std::string& path, AccessMask righ
 
 }  // namespace
 
-Expected<void> plan_home_and_net(Context& cx) {
-  const auto& p = cx.in.profile;
+Expected<void> plan_net(Context& cx) {
   const auto& o = cx.in.options;
   NamespacePlan& ns = cx.plan.ns;
-
-  ns.net = p.network.mode.value_or(profile::NetMode::host);
+  ns.net = cx.in.profile.network.mode.value_or(profile::NetMode::host);
   if (o.net) {
     auto m = profile::net_mode_by_name(*o.net);
     if (!m) return fail("--net `" + *o.net + "`: expected host, none or loopback");
     ns.net = *m;
   }
-
-  // The private HOME: --home, else `home`, else command.env.HOME.
-  std::optional<profile::Located<std::string>> raw;
-  if (o.home)
-    raw = profile::Located<std::string>{absolute(*o.home, cx.in.host.cwd), {"--home", 0, 0}};
-  else if (p.home)
-    raw = *p.home;
-  else
-    for (const auto& [k, v] : p.command.env)
-      if (k == "HOME") raw = v;
-  if (!raw) return {};
-  AISBX_ASSIGN(home, expand_path(*raw, cx.vars));
-  // It may not exist yet (created 0700 at launch); resolve what exists, and
-  // compare real paths: a link to the real home is the real home.
-  if (auto real = cx.in.fs.realpath(home)) home = *real;
-  const std::string real_home =
-      cx.in.fs.realpath(cx.in.host.home).value_or(normalize(cx.in.host.home));
-  if (is_within(real_home, home))
-    return fail(raw->where.str() + ": the private HOME `" + home +
-                    "` is the real home `" + real_home + "` or one of its parents",
-                "use a dedicated directory such as ~/.ai-sandbox/NAME-home");
-  ns.home = home;
   return {};
 }
 

@@ -55,9 +55,14 @@ struct GitLink {
 GitLink check_git_link(const Fs& fs, const std::string& project, const std::string& gitdir,
                        const GitGuards& guards);
 
-// Sets plan.ns.net and plan.ns.home, which every wall reads.
-Expected<void> plan_home_and_net(Context& cx);
+// Sets plan.ns.net, which every wall reads.
+Expected<void> plan_net(Context& cx);
 Expected<std::vector<Root>> collect_roots(Context& cx);
+// Sets plan.ns.home (home_plan.cc): before the roots (git: worktree keeps
+// it out of them) and the walls, which grant it.
+Expected<void> plan_home(Context& cx);
+// Refuses a private HOME inside a writable root, once the roots are known.
+Expected<void> check_home_outside_roots(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_landlock(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots);
 // Built-in masks (src/plan/masks.cc) beneath the roots, appended to `out`.
@@ -83,6 +88,8 @@ void add_protected(Context& cx, const std::vector<Root>& roots,
 // After the namespace and Landlock parts: masks or splits around them.
 Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_seccomp(Context& cx);
+// After plan_namespace: which wall exists decides what enforces a limit.
+Expected<void> plan_limits(Context& cx);
 // `roots` as the profile grants them (before any split around protected
 // paths): in landlock mode, where the command may start.
 Expected<void> plan_exec(Context& cx, const std::vector<Root>& roots);

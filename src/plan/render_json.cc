@@ -77,6 +77,7 @@ std::string render_json(const Plan& p, Section section) {
     j.key("net").value(profile::to_string(p.ns.net));
     j.key("home");
     if (p.ns.home.empty()) j.null(); else j.value(p.ns.home);
+    j.key("home_shared").value(p.ns.home_shared);
     j.key("mounts").begin_array();
     for (const auto& m : p.ns.mounts) {
       j.begin_object();
@@ -126,6 +127,16 @@ std::string render_json(const Plan& p, Section section) {
     j.key("deny").strings(p.seccomp.deny);
     j.key("allow").strings(p.seccomp.allow);
     j.end_object();
+    j.key("limits").begin_array();
+    for (const auto& l : p.limits.lines) {
+      j.begin_object();
+      j.key("name").value(l.name);
+      j.key("value").value(l.value);
+      j.key("enforced_by").value(l.by);
+      j.key("enforced").value(l.enforced);
+      j.end_object();
+    }
+    j.end_array();
     j.key("exec").begin_object();
     j.key("argv").strings(p.exec.argv);
     j.key("cwd").value(p.exec.cwd);

@@ -148,6 +148,9 @@ std::string render_text(const Plan& p, Section section) {
       for (const auto& n : sc.deny) o << " " << n;
       o << "\n";
     }
+    if (!p.limits.lines.empty()) o << "limits:\n";
+    for (const auto& l : p.limits.lines)
+      o << "  " << l.name << ": " << l.value << (l.by.empty() ? "" : "  # " + l.by) << "\n";
     o << "exec:\n";
     o << "  argv:";
     for (const auto& a : p.exec.argv) o << " " << a;
@@ -155,7 +158,10 @@ std::string render_text(const Plan& p, Section section) {
     if (p.exec.cwd_source == "working_dir") o << "  # command.working_dir";
     else if (p.exec.cwd_source == "chdir") o << "  # --chdir";
     o << "\n";
-    if (!p.ns.home.empty()) o << "  home: " << p.ns.home << " (private, created 0700)\n";
+    if (!p.ns.home.empty())
+      o << "  home: " << p.ns.home
+        << (p.ns.home_shared ? " (private, shared by every project, created 0700)\n"
+                             : " (private to this profile and project, created 0700)\n");
     o << "  env: " << p.exec.env.size() << " variables\n";
     if (!p.exec.env_dropped.empty()) {
       o << "  env dropped:";

@@ -58,12 +58,15 @@ Expected<Plan> resolve(const Inputs& in) {
   Context cx{in, make_vars(in, project.path), plan};
 
   const auto walls = [&]() -> Expected<void> {
-    AISBX_TRY(plan_home_and_net(cx));
+    AISBX_TRY(plan_net(cx));
+    AISBX_TRY(plan_home(cx));
     AISBX_ASSIGN(roots, collect_roots(cx));
+    AISBX_TRY(check_home_outside_roots(cx, roots));
     AISBX_TRY(plan_landlock(cx, roots));
     AISBX_TRY(plan_namespace(cx, roots));
     AISBX_TRY(plan_protected(cx, roots));
     AISBX_TRY(plan_seccomp(cx));
+    AISBX_TRY(plan_limits(cx));
     AISBX_TRY(plan_exec(cx, roots));
     return {};
   };

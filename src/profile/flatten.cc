@@ -76,7 +76,12 @@ void merge(Profile& base, const Profile& top) {
   take(base.command.args, top.command.args);
   take(base.command.working_dir, top.command.working_dir);
   merge_env(base.command.env, top.command.env);
-  take(base.home, top.home);
+  // A child's `home` replaces the parent's whole: a path written without
+  // `shared` is per project even if the parent's was shared.
+  if (top.home) {
+    base.home = top.home;
+    base.home_shared = top.home_shared;
+  }
 
   Network& n = base.network;
   take(n.mode, top.network.mode);
@@ -107,6 +112,7 @@ void merge(Profile& base, const Profile& top) {
     if (std::none_of(base.unmask.begin(), base.unmask.end(),
                      [&](const auto& b) { return b.value == u.value; }))
       base.unmask.push_back(u);
+  for (const auto& k : limit_keys()) take(base.limits.*k.field, top.limits.*k.field);
 }
 
 std::string join(const std::vector<std::string>& names) {

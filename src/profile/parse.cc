@@ -428,10 +428,11 @@ constexpr Choices<GitMode, 2> kGitModes{
 
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 2> kTopKeys{"version", "profiles"};
-constexpr std::array<std::string_view, 15> kProfileKeys{
+constexpr std::array<std::string_view, 16> kProfileKeys{
     "description", "extends", "access_roots", "control_access", "command",    "home",
     "network",     "scope",   "seccomp",      "landlock_abi",   "env_policy", "log_level",
-    "dry_run",     "git",     "unmask"};
+    "dry_run",     "git",     "unmask",
+    "limits"};
 constexpr std::array<std::string_view, 5> kGroupKeys{"paths", "permissions", "required",
                                                      "deny", "readonly"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
@@ -442,6 +443,7 @@ constexpr std::array<std::string_view, 2> kScopeKeys{"abstract_unix_socket", "si
 constexpr std::array<std::string_view, 4> kSeccompKeys{"preset", "deny", "allow",
                                                        "allow_nested_userns"};
 constexpr std::array<std::string_view, 2> kEnvPolicyKeys{"mode", "keep"};
+constexpr std::array<std::string_view, 2> kHomeKeys{"path", "shared"};
 
 class Reader {
  public:
@@ -912,6 +914,69 @@ class Reader {
     return names;
   }
 
+  // `limits: off`, or a map of limit_keys() (limits.cc); 0 = unlimited.
+  Expected<Limits> limits_of(const Item& it) const {
+    Limits l;
+    AISBX_TRY(check_tag(it));
+    if (it.node.IsScalar() && it.node.Tag() == kPlainTag &&
+        (it.node.Scalar() == "off" || it.node.Scalar() == "false")) {
+      for (const auto& k : limit_keys()) l.*k.field = Located<std::uint64_t>{0, it.where};
+      return l;
+    }
+    if (!it.node.IsMap() && !it.node.IsNull())
+      return error(it.where, it.path, "expected off or a map, found " + found(it.node));
+    std::vector<std::string_view> names;
+    for (const auto& k : limit_keys()) names.push_back(k.name);
+    AISBX_ASSIGN(es, entries(it));
+    for (const auto& e : es) {
+      const auto k = std::find_if(limit_keys().begin(), limit_keys().end(),
+                                  [&](const LimitKey& lk) { return e.key == lk.name; });
+      if (k == limit_keys().end()) return unknown_key(e, it.path, names);
+      std::uint64_t value = 0;
+      if (k->size) {
+        AISBX_TRY(check_tag(e.value));
+        if (!e.value.node.IsScalar() || e.value.node.Tag() != kPlainTag)
+          return error(e.value.where, e.value.path,
+                       "expected a size such as 512M or 1G, found " + found(e.value.node));
+        std::string why;
+        const auto bytes = parse_size(e.value.node.Scalar(), why);
+        if (!bytes)
+          return error(e.value.where, e.value.path, why + ", found " + found(e.value.node));
+        value = *bytes;
+      } else {
+        AISBX_ASSIGN(n, integer_of(e.value, 0, 1L << 40));
+        value = static_cast<std::uint64_t>(n);
+      }
+      l.*k->field = Located<std::uint64_t>{value, e.value.where};
+    }
+    return l;
+  }
+
+  // `home: DIR` or `home: {path: DIR, shared: BOOL}`.
+  Expected<void> home_of(const Item& it, Profile& p) const {
+    p.home_shared.reset();
+    if (!it.node.IsMap()) {
+      AISBX_ASSIGN(h, path_string(it));
+      p.home = std::move(h);
+      return {};
+    }
+    AISBX_ASSIGN(es, entries(it));
+    p.home.reset();
+    for (const auto& e : es) {
+      if (e.key == "path") {
+        AISBX_ASSIGN(h, path_string(e.value));
+        p.home = std::move(h);
+      } else if (e.key == "shared") {
+        AISBX_ASSIGN(b, bool_of(e.value));
+        p.home_shared = b;
+      } else {
+        return unknown_key(e, it.path, kHomeKeys);
+      }
+    }
+    if (!p.home) return error(it.where, it.path, "missing required key `path`");
+    return {};
+  }
+
   Expected<void> extends_of(const Item& it, Profile& p) const {
     std::vector<Located<std::string>> names;
     if (it.node.IsScalar()) {
@@ -953,8 +1018,7 @@ class Reader {
         AISBX_ASSIGN(c, command_of(v));
         p.command = std::move(c);
       } else if (e.key == "home") {
-        AISBX_ASSIGN(h, path_string(v));
-        p.home = std::move(h);
+        AISBX_TRY(home_of(v, p));
       } else if (e.key == "network") {
         AISBX_ASSIGN(n, network_of(v));
         p.network = std::move(n);
@@ -982,6 +1046,9 @@ class Reader {
       } else if (e.key == "unmask") {
         AISBX_ASSIGN(u, unmask_of(v));
         p.unmask = std::move(u);
+      } else if (e.key == "limits") {
+        AISBX_ASSIGN(l, limits_of(v));
+        p.limits = std::move(l);
       } else {
         return unknown_key(e, pe.value.path, kProfileKeys);
       }

@@ -10,6 +10,7 @@
 
 #include "aisbx/stages.h"
 #include "check/exec_diagnosis.h"
+#include "stages/limits.h"
 
 namespace aisbx::stage {
 namespace {
@@ -86,6 +87,7 @@ Expected<void> close_fds_on_exec(const std::vector<int>& keep) {
 }
 
 Expected<void> restrict_for_exec(const plan::Plan& p) {
+  AISBX_TRY(apply_rlimits(p.limits));
   AISBX_TRY(apply_landlock(p.landlock));
   AISBX_TRY(close_fds_on_exec(p.exec.keep_fds));
   AISBX_TRY(leave_session_keyring());

@@ -29,6 +29,7 @@ Expected<void> pivot_into_new_root();
 Expected<void> mount_proc(const std::string& at);
 // A minimal /dev: the harmless nodes bound from the host, a new devpts
 // instance, /dev/shm, and the fd links.
-Expected<void> mount_dev(const std::string& at);
+// `shm_size`: tmpfs size= of /dev/shm in bytes, 0 = the kernel's default.
+Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size);
 
 }  // namespace aisbx::stage

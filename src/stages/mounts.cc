@@ -238,7 +238,8 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::tmp:
         AISBX_TRY(dirs.make(in_new(op.target)));
         AISBX_TRY(sys::mount("tmpfs", in_new(op.target), "tmpfs",
-                             MS_NOSUID | MS_NODEV | (op.noexec ? MS_NOEXEC : 0), "mode=1777",
+                             MS_NOSUID | MS_NODEV | (op.noexec ? MS_NOEXEC : 0),
+                             "mode=1777" + (ns.tmp_size ? ",size=" + std::to_string(ns.tmp_size) : ""),
                              "tmpfs", op.target));
         dirs.mounted(in_new(op.target));
         own_mounts.push_back(in_new(op.target));
@@ -268,7 +269,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
         AISBX_TRY(mount_proc(in_new(op.target)));
         break;
       case MountKind::dev:
-        AISBX_TRY(mount_dev(in_new(op.target)));
+        AISBX_TRY(mount_dev(in_new(op.target), ns.shm_size));
         break;
       case MountKind::mask_dir:
       case MountKind::mask_file:

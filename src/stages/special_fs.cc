@@ -25,7 +25,7 @@ Expected<void> mount_proc(const std::string& at) {
   return {};
 }
 
-Expected<void> mount_dev(const std::string& at) {
+Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size) {
   AISBX_TRY(sys::mkdir_p(at, 0755));
   AISBX_TRY(sys::mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", "tmpfs", "/dev"));
   for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
@@ -42,7 +42,8 @@ Expected<void> mount_dev(const std::string& at) {
   AISBX_TRY(sys::mount("devpts", at + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                        "newinstance,ptmxmode=0666,mode=620", "devpts", "/dev/pts"));
   AISBX_TRY(sys::mkdir_p(at + "/shm", 01777));
-  AISBX_TRY(sys::mount("tmpfs", at + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", "tmpfs",
+  AISBX_TRY(sys::mount("tmpfs", at + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+                       "mode=1777" + (shm_size ? ",size=" + std::to_string(shm_size) : ""), "tmpfs",
                        "/dev/shm"));
   struct Link {
     const char* name;

@@ -118,7 +118,7 @@ const std::vector<BadCase> kBadCases = {
   {"unknown_profile_key", kHead + "    acess_roots: {}\n", "4:5",
    "profiles.p: unknown key `acess_roots` (known: description, extends, access_roots, "
    "control_access, command, home, network, scope, seccomp, landlock_abi, env_policy, "
-   "log_level, dry_run, git, unmask); did you mean `access_roots`?"},
+   "log_level, dry_run, git, unmask, limits); did you mean `access_roots`?"},
   {"description_sequence", kHead + "    description: [a]\n", "4:18",
    "profiles.p.description: expected a string, found a sequence"},
   {"description_null", kHead + "    description:\n", "4:5",
@@ -128,6 +128,30 @@ const std::vector<BadCase> kBadCases = {
   {"extends_empty", kHead + "    extends: \"\"\n", "4:14", "profiles.p.extends: must not be empty"},
   {"extends_twice", kHead + "    extends: [a, a]\n", "4:18", "profiles.p.extends: profile `a` is listed twice"},
   {"home_empty", kHead + "    home: \"\"\n", "4:11", "profiles.p.home: must not be empty"},
+  {"home_map_unknown_key", kHead + "    home: {path: /h, share: true}\n", "4:22",
+   "profiles.p.home: unknown key `share`"},
+  {"home_map_no_path", kHead + "    home: {shared: true}\n", "4:11",
+   "profiles.p.home: missing required key `path`"},
+  {"home_shared_not_bool", kHead + "    home: {path: /h, shared: yes}\n", "4:30",
+   "profiles.p.home.shared: expected a boolean"},
+  {"limits_unknown_key", kHead + "    limits: {pid: 10}\n", "4:14",
+   "profiles.p.limits: unknown key `pid` (known: pids, memory, tmp_size, shm_size, nofile, "
+   "cpu_seconds); did you mean `pids`?"},
+  {"limits_bad_unit", kHead + "    limits: {memory: 1X}\n", "4:22",
+   "profiles.p.limits.memory: unknown unit `X` (use K, M, G or T), found `1X`"},
+  {"limits_size_no_number", kHead + "    limits: {tmp_size: G}\n", "4:24",
+   "profiles.p.limits.tmp_size: expected a size such as 512M or 1G, found `G`"},
+  {"limits_size_too_large", kHead + "    limits: {shm_size: 99999999999T}\n", "4:24",
+   "the size is too large"},
+  {"limits_size_quoted", kHead + "    limits: {shm_size: \"1G\"}\n", "4:24",
+   "expected a size such as 512M or 1G, found the string `1G`"},
+  {"limits_count_size", kHead + "    limits: {pids: 1K}\n", "4:20",
+   "profiles.p.limits.pids: expected an integer, found `1K`"},
+  {"limits_negative", kHead + "    limits: {nofile: -1}\n", "4:22",
+   "profiles.p.limits.nofile: expected an integer"},
+  {"limits_scalar", kHead + "    limits: on\n", "4:13", "profiles.p.limits: expected off or a map"},
+  {"limits_sequence", kHead + "    limits: [pids]\n", "4:13", "expected off or a map, found a sequence"},
+  {"home_sequence", kHead + "    home: [/h]\n", "4:11", "profiles.p.home: expected a string"},
   {"message_escapes_control", kHead + "    dry_run: \"\\e[31m\"\n", "4:14",
    "profiles.p.dry_run: expected a boolean, found the string `\\x1B[31m`"},
   // access_roots.
@@ -773,4 +797,41 @@ TEST(ProfileNames, EnumNamesRoundTrip) {
 }
 
 }  // namespace
+TEST(ProfileParseLimits, SizesCountsAndOff) {
+  auto r = parse_profiles(kHead + "    limits: {pids: 64, memory: 512M, tmp_size: 16M, shm_size: 2G,"
+                                  " nofile: 1024, cpu_seconds: 0}\n"
+                                  "  q:\n    limits: off\n",
+                          "t.yaml");
+  ASSERT_TRUE(r.has_value()) << r.error().what;
+  const Limits& l = r->profiles.at("p").limits;
+  ASSERT_TRUE(l.pids && l.memory && l.tmp_size && l.shm_size && l.nofile && l.cpu_seconds);
+  EXPECT_EQ(l.pids->value, 64U);
+  EXPECT_EQ(l.memory->value, 512ULL << 20);
+  EXPECT_EQ(l.tmp_size->value, 16ULL << 20);
+  EXPECT_EQ(l.shm_size->value, 2ULL << 30);
+  EXPECT_EQ(l.nofile->value, 1024U);
+  EXPECT_EQ(l.cpu_seconds->value, 0U);
+  EXPECT_EQ(l.memory->where.str(), "t.yaml:4:32");
+  const Limits& off = r->profiles.at("q").limits;
+  for (const auto& k : limit_keys()) {
+    ASSERT_TRUE(off.*k.field) << k.name;
+    EXPECT_EQ((off.*k.field)->value, 0U) << k.name;
+  }
+}
+
+TEST(ProfileParseLimits, SizeSpellings) {
+  std::string why;
+  EXPECT_EQ(parse_size("1024", why), 1024U);
+  EXPECT_EQ(parse_size("64k", why), 64U << 10);
+  EXPECT_EQ(parse_size("64KiB", why), 64U << 10);
+  EXPECT_EQ(parse_size("3MB", why), 3U << 20);
+  EXPECT_EQ(parse_size("1T", why), 1ULL << 40);
+  EXPECT_FALSE(parse_size("1.5G", why));
+  EXPECT_FALSE(parse_size("", why));
+  EXPECT_FALSE(parse_size("1g", why));
+  EXPECT_EQ(size_text(1ULL << 30), "1G");
+  EXPECT_EQ(size_text(1536ULL << 20), "1536M");
+  EXPECT_EQ(size_text(1000), "1000");
+}
+
 }  // namespace aisbx::profile

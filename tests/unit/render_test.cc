@@ -182,7 +182,7 @@ TEST(RenderText, LayeredPlanGolden) {
       "exec:",
       "  argv: sh -c true",
       "  cwd: /p",
-      "  home: /h (private, created 0700)",
+      "  home: /h (private to this profile and project, created 0700)",
       "  env: 2 variables",
       "  env dropped: GITHUB_TOKEN SSH_AUTH_SOCK",
       "  keep fd: 5",

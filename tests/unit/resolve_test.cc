@@ -177,6 +177,12 @@ int lines_with(const std::vector<std::string>& lines,
   return n;
 }
 
+// The private HOME `base` gives profile `p` for the World's project.
+std::string per_project(const std::string& base, const std::string& project = "/home/u/dev/myproj",
+                        const std::string& profile = "p") {
+  return base + "/" + profile + "-" + home_hash(project);
+}
+
 // How many run-time warnings contain every one of `parts`.
 int warnings_with(const Plan& p, std::initializer_list<std::string_view> parts) {
   return lines_with(p.warnings, parts);
@@ -1339,13 +1345,14 @@ TEST(ResolveNamespace, PrivateHomeIsMountedBeforeRootsInsideIt) {
     control_access:
       read_file: true
       read_dir: true
-    home: ~/.sbx/home
+    home: {path: ~/.sbx/home, shared: true}
     command:
       binary: sh
 )"));
   ASSERT_TRUE(r2.has_value()) << err(r2);
   const int home = op_index(*r2, MountKind::home, "/home/u/.sbx/home");
   const int config = op_index(*r2, MountKind::bind, "/home/u/.sbx/home/.config");
+  EXPECT_TRUE(r2->ns.home_shared);
   ASSERT_GE(home, 0);
   ASSERT_GE(config, 0);
   EXPECT_LT(home, config);
@@ -1658,7 +1665,8 @@ TEST(ResolveHome, FromTheHomeKey) {
   auto r = w.run(
       doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n"));
   ASSERT_TRUE(r.has_value()) << err(r);
-  expect_private_home(*r, "/home/u/.sbx/home");
+  expect_private_home(*r, per_project("/home/u/.sbx/home"));
+  EXPECT_FALSE(r->ns.home_shared);
 }
 
 TEST(ResolveHome, FromCommandEnvHome) {
@@ -1667,7 +1675,7 @@ TEST(ResolveHome, FromCommandEnvHome) {
       doc(kHomeProfile +
           "    command:\n      binary: sh\n      env:\n        HOME: ~/.sbx/env-home\n"));
   ASSERT_TRUE(r.has_value()) << err(r);
-  expect_private_home(*r, "/home/u/.sbx/env-home");
+  expect_private_home(*r, per_project("/home/u/.sbx/env-home"));
 }
 
 TEST(ResolveHome, FromTheOptionOverridingTheProfile) {
@@ -1677,6 +1685,205 @@ TEST(ResolveHome, FromTheOptionOverridingTheProfile) {
       doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n"));
   ASSERT_TRUE(r.has_value()) << err(r);
   expect_private_home(*r, "/srv/home-u");
+}
+
+TEST(ResolveHome, HashIsStableFnv1a) {
+  // FNV-1a 64 reference values: written down, not computed by the code.
+  EXPECT_EQ(home_hash(""), "cbf29ce484222325");
+  EXPECT_EQ(home_hash("a"), "af63dc4c8601ec8c");
+  EXPECT_EQ(home_hash("foobar"), "85944171f73967e8");
+  EXPECT_NE(home_hash("/home/u/dev/a"), home_hash("/home/u/dev/b"));
+}
+
+// Two projects of one profile get two homes; the same project one home,
+// however it is named (a link to it, a trailing slash).
+TEST(ResolveHome, OnePerProjectNamedByTheCanonicalPath) {
+  World w;
+  w.fs.dir("/home/u/dev/other").symlink("/home/u/dev/alias", "/home/u/dev/myproj");
+  const std::string yaml =
+      doc(kHomeProfile + "    home: ~/.sbx/homes\n    command:\n      binary: sh\n");
+  auto a = w.run(yaml);
+  ASSERT_TRUE(a.has_value()) << err(a);
+  w.opt.project = "/home/u/dev/other";
+  w.host.cwd = "/home/u/dev/other";
+  auto b = w.run(yaml);
+  ASSERT_TRUE(b.has_value()) << err(b);
+  w.host.cwd = "/home/u/dev/myproj";
+  w.opt.project = "/home/u/dev/alias/";
+  auto c = w.run(yaml);
+  ASSERT_TRUE(c.has_value()) << err(c);
+  EXPECT_EQ(a->ns.home, per_project("/home/u/.sbx/homes"));
+  EXPECT_EQ(b->ns.home, per_project("/home/u/.sbx/homes", "/home/u/dev/other"));
+  EXPECT_NE(a->ns.home, b->ns.home);
+  EXPECT_EQ(c->ns.home, a->ns.home);
+  EXPECT_EQ(a->ns.home_checked_below, "/home/u");
+  // Another profile of the same project: another HOME.
+  w.opt.project.reset();
+  auto other = w.run(yaml, "p");
+  ASSERT_TRUE(other.has_value()) << err(other);
+  auto q = w.run("version: 1\nprofiles:\n  q:\n" +
+                     kHomeProfile.substr(1) + "    home: ~/.sbx/homes\n    command:\n      binary: sh\n",
+                 "q");
+  ASSERT_TRUE(q.has_value()) << err(q);
+  EXPECT_EQ(q->ns.home, per_project("/home/u/.sbx/homes", "/home/u/dev/myproj", "q"));
+  EXPECT_NE(q->ns.home, other->ns.home);
+}
+
+TEST(ResolveHome, SharedWhenTheProfileSaysSoOrWithTheOption) {
+  World w;
+  auto r = w.run(doc(kHomeProfile +
+                     "    home: {path: ~/.sbx/one, shared: true}\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  expect_private_home(*r, "/home/u/.sbx/one");
+  EXPECT_TRUE(r->ns.home_shared);
+  EXPECT_TRUE(has(render_text(*r), "home: /home/u/.sbx/one (private, shared by every project"));
+  auto per = w.run(doc(kHomeProfile +
+                       "    home: {path: ~/.sbx/one, shared: false}\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(per.has_value()) << err(per);
+  EXPECT_EQ(per->ns.home, per_project("/home/u/.sbx/one"));
+  EXPECT_TRUE(has(render_text(*per), "(private to this profile and project"));
+  EXPECT_TRUE(has(render_json(*per), "\"home_shared\":false"));
+  w.opt.home = "/srv/h";
+  auto opt = w.run(doc(kHomeProfile + "    home: ~/.sbx/one\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(opt.has_value()) << err(opt);
+  EXPECT_EQ(opt->ns.home, "/srv/h");
+  EXPECT_TRUE(opt->ns.home_shared);
+  EXPECT_EQ(opt->ns.home_checked_below, "/srv");
+}
+
+// A link anywhere below the real HOME on the way to the private HOME: the
+// next run would use whatever it points at (~/.ssh) as HOME.
+TEST(ResolveHome, ALinkOnTheWayIsRefused) {
+  const std::string yaml =
+      doc(kHomeProfile + "    home: ~/.sbx/homes\n    command:\n      binary: sh\n");
+  for (const std::string& link :
+       {std::string("/home/u/.sbx"), std::string("/home/u/.sbx/homes"), per_project("/home/u/.sbx/homes")}) {
+    World w;
+    w.fs.dir("/home/u/.ssh");
+    if (link != "/home/u/.sbx") w.fs.dir("/home/u/.sbx");
+    if (link == per_project("/home/u/.sbx/homes")) w.fs.dir("/home/u/.sbx/homes");
+    w.fs.symlink(link, "/home/u/.ssh");
+    auto r = w.run(yaml);
+    ASSERT_FALSE(r.has_value()) << link << ": " << r->ns.home;
+    EXPECT_EQ(r.error().exit_code, 125);
+    EXPECT_TRUE(has(r.error().what, "`" + link + "`, which is a symbolic link")) << r.error().what;
+  }
+}
+
+TEST(ResolveHome, InsideAWritableRootIsRefused) {
+  World w;
+  // Read-only: the bind of the HOME makes it writable, nothing else can.
+  auto ro = w.run(doc(kHomeProfile + "    home: ${PROJECT}/.h\n    command:\n      binary: sh\n"));
+  ASSERT_TRUE(ro.has_value()) << err(ro);
+  w.opt.rw = {"/home/u/dev"};
+  auto rw = w.run(doc(kHomeProfile + "    home: ${PROJECT}/.h\n    command:\n      binary: sh\n"));
+  ASSERT_FALSE(rw.has_value());
+  EXPECT_EQ(rw.error().exit_code, 125);
+  EXPECT_TRUE(has(rw.error().what, "lies inside `/home/u/dev`, which the sandbox may write"))
+      << rw.error().what;
+  w.opt.rw.clear();
+  w.opt.home = "/home/u/dev/myproj/.h";
+  w.opt.rw = {"/home/u/dev/myproj"};
+  EXPECT_FALSE(w.run(doc(kReadProject)).has_value());
+}
+
+// ---------------------------------------------------------------------------
+// Limits: what enforces each, per mode and caller.
+
+const LimitLine* limit_line(const Plan& p, const std::string& name) {
+  for (const auto& l : p.limits.lines)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+const std::string kLimits =
+    "    limits: {pids: 64, memory: 1G, tmp_size: 16M, shm_size: 8M, nofile: 512}\n";
+
+TEST(ResolveLimits, DefaultsAreTmpfsSizesOnly) {
+  World w;
+  auto r = w.run(doc(kReadProject));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->limits.pids, 0U);
+  EXPECT_FALSE(r->limits.rlimit_nproc);
+  EXPECT_EQ(r->ns.tmp_size, 1ULL << 30);
+  EXPECT_EQ(r->ns.shm_size, 1ULL << 30);
+  EXPECT_TRUE(has(render_text(*r), "tmp_size: 1G  # tmpfs size= of the private /tmp"));
+}
+
+TEST(ResolveLimits, AUserGetsRlimitsInItsNamespaceAndNoCgroup) {
+  World w;
+  auto r = w.run(doc(kReadProject + kLimits));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->limits.rlimit_nproc);
+  EXPECT_EQ(r->limits.pids, 64U);
+  EXPECT_EQ(r->limits.nofile, 512U);
+  EXPECT_EQ(r->ns.tmp_size, 16ULL << 20);
+  EXPECT_EQ(r->ns.shm_size, 8ULL << 20);
+  EXPECT_FALSE(r->limits.cgroup_pids || r->limits.cgroup_memory);
+  EXPECT_TRUE(has(limit_line(*r, "pids")->by, "inside the sandbox's user namespace"));
+  EXPECT_FALSE(limit_line(*r, "memory")->enforced);
+  EXPECT_TRUE(has(render_text(*r), "memory: 1G  # not enforced: no writable cgroup"));
+  EXPECT_TRUE(has(render_json(*r), "\"name\":\"pids\",\"value\":\"64\""));
+}
+
+TEST(ResolveLimits, RootNeedsACgroupForPids) {
+  World w;
+  w.host.uid = 0;
+  auto none = w.run(doc(kReadProject + kLimits));
+  ASSERT_TRUE(none.has_value()) << err(none);
+  EXPECT_FALSE(none->limits.rlimit_nproc);
+  EXPECT_FALSE(limit_line(*none, "pids")->enforced);
+  EXPECT_EQ(warnings_with(*none, {"pids 64", "RLIMIT_NPROC to uid 0"}), 1) << all_warnings(*none);
+
+  w.feat.cgroup2_dir = "/sys/fs/cgroup/unified";  // hybrid: no controllers in v2
+  w.feat.cgroup1_pids_dir = "/sys/fs/cgroup/pids";
+  w.feat.cgroup1_memory_dir = "/sys/fs/cgroup/memory";
+  auto v1 = w.run(doc(kReadProject + kLimits));
+  ASSERT_TRUE(v1.has_value()) << err(v1);
+  EXPECT_TRUE(v1->limits.cgroup_pids && v1->limits.cgroup_memory);
+  EXPECT_EQ(v1->limits.cgroup1_pids_dir, "/sys/fs/cgroup/pids");
+  EXPECT_EQ(v1->limits.cgroup2_dir, "");
+  EXPECT_TRUE(has(limit_line(*v1, "pids")->by, "v1 pids"));
+
+  w.feat.cgroup2_dir = "/sys/fs/cgroup";
+  w.feat.cgroup2_pids = w.feat.cgroup2_memory = true;
+  auto v2 = w.run(doc(kReadProject + kLimits));
+  ASSERT_TRUE(v2.has_value()) << err(v2);
+  EXPECT_EQ(v2->limits.cgroup2_dir, "/sys/fs/cgroup");
+  EXPECT_EQ(v2->limits.cgroup1_pids_dir, "");
+  EXPECT_TRUE(has(limit_line(*v2, "memory")->by, "memory.max"));
+}
+
+TEST(ResolveLimits, LandlockModeSaysWhatItCannotDo) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc(kReadProject + kLimits));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->limits.rlimit_nproc);
+  EXPECT_TRUE(has(limit_line(*r, "pids")->by, "counts every process of uid 1000"));
+  EXPECT_FALSE(limit_line(*r, "tmp_size")->enforced);
+  EXPECT_FALSE(limit_line(*r, "memory")->enforced);
+  EXPECT_EQ(r->ns.tmp_size, 0U);
+}
+
+TEST(ResolveLimits, OffAndExtends) {
+  World w;
+  auto r = w.run("version: 1\nprofiles:\n  base:\n" + kReadProject.substr(1) + kLimits +
+                     "  p:\n    extends: base\n    limits: {pids: 0, tmp_size: 32M}\n"
+                     "  q:\n    extends: base\n    limits: off\n",
+                 "p");
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->limits.pids, 0U);
+  EXPECT_EQ(r->limits.nofile, 512U);  // from base
+  EXPECT_EQ(r->ns.tmp_size, 32ULL << 20);
+  EXPECT_EQ(r->ns.shm_size, 8ULL << 20);
+  auto q = w.run("version: 1\nprofiles:\n  base:\n" + kReadProject.substr(1) + kLimits +
+                     "  q:\n    extends: base\n    limits: off\n",
+                 "q");
+  ASSERT_TRUE(q.has_value()) << err(q);
+  EXPECT_EQ(q->ns.tmp_size, 0U);
+  EXPECT_EQ(q->limits.pids, 0U);
+  EXPECT_TRUE(has(render_text(*q), "tmp_size: unlimited  # the kernel's default"));
 }
 
 // Without the namespace wall /tmp is the host's, shared and not granted:
@@ -1689,8 +1896,8 @@ TEST(ResolveHome, InLandlockModeTmpdirLivesInThePrivateHome) {
   w.opt.mode = Mode::landlock;
   auto r = w.run(yaml);
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(r->exec.tmpdir, "/home/u/.sbx/home/.tmp");
-  EXPECT_EQ(env_value(*r, "TMPDIR"), "/home/u/.sbx/home/.tmp");
+  EXPECT_EQ(r->exec.tmpdir, per_project("/home/u/.sbx/home") + "/.tmp");
+  EXPECT_EQ(env_value(*r, "TMPDIR"), per_project("/home/u/.sbx/home") + "/.tmp");
 
   w.opt.env = {{"TMPDIR", "/srv/data"}};
   auto own = w.run(yaml);
@@ -1721,11 +1928,12 @@ TEST(ResolveHome, InLandlockModeRuleAndEnvButNoMount) {
   auto r = w.run(
       doc(kHomeProfile + "    home: ~/.sbx/home\n    command:\n      binary: sh\n"));
   ASSERT_TRUE(r.has_value()) << err(r);
-  EXPECT_EQ(r->ns.home, "/home/u/.sbx/home");
-  const LandlockRule* rule = rule_at(*r, "/home/u/.sbx/home");
+  const std::string home = per_project("/home/u/.sbx/home");
+  EXPECT_EQ(r->ns.home, home);
+  const LandlockRule* rule = rule_at(*r, home);
   ASSERT_NE(rule, nullptr);
   EXPECT_TRUE(rule->implicit);
-  EXPECT_EQ(env_value(*r, "HOME"), "/home/u/.sbx/home");
+  EXPECT_EQ(env_value(*r, "HOME"), home);
   EXPECT_TRUE(r->ns.mounts.empty());
 }
 
@@ -2073,8 +2281,11 @@ TEST(ResolveSpecProfiles, VscodeCopilotAtAbi2IgnoresTruncate) {
   EXPECT_EQ(l.enforcement, Enforcement::partial);
   EXPECT_EQ(r->exec.argv, (Strings{"code", "."}));
   EXPECT_EQ(r->exec.cwd, "/home/u/dev/myproj");
-  EXPECT_EQ(r->ns.home, "/home/u/.ai-sandbox/vscode-home");
-  EXPECT_EQ(env_value(*r, "HOME"), "/home/u/.ai-sandbox/vscode-home");
+  // command.env.HOME of the spec's file is the base of per-project homes.
+  const std::string home = per_project("/home/u/.ai-sandbox/vscode-home",
+                                       "/home/u/dev/test-project", "vscode-copilot");
+  EXPECT_EQ(r->ns.home, home);
+  EXPECT_EQ(env_value(*r, "HOME"), home);
   EXPECT_EQ(r->log_level, profile::LogLevel::info);
   const LandlockRule* proj = rule_at(*r, "/home/u/dev/myproj");
   ASSERT_NE(proj, nullptr);

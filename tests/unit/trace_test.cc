@@ -301,7 +301,7 @@ TEST(TraceClassify, SecretStoresAreFlagged) {
 
 TEST(TraceClassify, APrivateHomeLackingWhatTheRealOneHas) {
   World w;
-  const auto p = w.plan(kBase + "    home: ~/.ai-sandbox/p-home\n");
+  const auto p = w.plan(kBase + "    home: {path: ~/.ai-sandbox/p-home, shared: true}\n");
   ASSERT_TRUE(p);
   const auto d = w.classify(*p, ev("openat", ENOENT, "/home/u/.ai-sandbox/p-home/.gitconfig"));
   ASSERT_TRUE(d);
