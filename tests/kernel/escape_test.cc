@@ -351,7 +351,7 @@ TEST_P(Escape, RenameOutOfTheProject) {
   contained("rename a project file beside the project", control(outside_ + "/moved"),
             boxed("agent", probe({"rename", data, outside_ + "/moved"})), ENOENT);
   // The host HOME's path exists inside only as the way to the private HOME
-  // (~/.ai-sandbox/agent-home), directories of the sandbox's own root.
+  // (~/.ai-sandbox/homes/agent-HASH), directories of the sandbox's own root.
   contained("rename a project file into the host HOME", control(home_ + "/moved"),
             boxed("agent", probe({"rename", data, home_ + "/moved"})), EXDEV);
   EXPECT_FALSE(exists(home_ + "/moved"));

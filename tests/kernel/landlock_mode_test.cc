@@ -685,7 +685,8 @@ TEST_P(LandlockSpecProfiles, CopilotBackendReadsTheProjectNotTheKey) {
 
 TEST_P(LandlockSpecProfiles, VscodeCopilotReadsTheProjectNotTheKey) {
   // Its ~/.ai-sandbox/cache root does not exist here: skipped with a warning.
-  // command.env.HOME names a private HOME (~/.ai-sandbox/vscode-home),
+  // command.env.HOME names the base of a private HOME per project
+  // (~/.ai-sandbox/vscode-home/vscode-copilot-HASH),
   // which the launcher creates if missing (DESIGN.md `home`).
   cat_works_directly();
   const Result key = cat("vscode-copilot", key_);

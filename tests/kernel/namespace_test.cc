@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "aisbx/plan.h"
 #include "kernel_gap.h"
 #include "paths.h"
 #include "profile_yaml.h"
@@ -586,9 +587,11 @@ TEST_P(NamespaceWall, PrivateHomeFromTheCommandLine) {
 }
 
 TEST_P(NamespaceWall, PrivateHomeFromTheProfile) {
-  const std::string home = tree_->at("profile-home");
-  ASSERT_FALSE(exists(home));
-  write_config({{"homed", {{"project", {project_}, kRead}}, kControlAll, home}});
+  // `home:` names the base of one HOME per profile and project.
+  const std::string base = tree_->at("profile-home");
+  const std::string home = base + "/homed-" + plan::home_hash(project_);
+  ASSERT_FALSE(exists(base));
+  write_config({{"homed", {{"project", {project_}, kRead}}, kControlAll, base}});
   const Result r = run(
       launcher("homed", {},
                {"/bin/sh", "-c", "printf '%s\\n' \"$HOME\"; echo kept > \"$HOME/p\""}));
@@ -596,6 +599,8 @@ TEST_P(NamespaceWall, PrivateHomeFromTheProfile) {
   EXPECT_EQ(r.out, home + "\n");
   struct stat st {};
   ASSERT_EQ(::stat(home.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat(base.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
   EXPECT_EQ(runner::read_text(home + "/p"), "kept\n");
   const Result again = run(launcher("homed", {}, {"/bin/cat", home + "/p"}));

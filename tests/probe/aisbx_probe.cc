@@ -12,8 +12,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -36,6 +39,7 @@ int usage() {
       "  mkfifo PATH | symlink TARGET LINK | link OLD NEW | rename OLD NEW\n"
       "  readfd N | kill PID SIG | stat PATH | connect-tcp HOST PORT | bind-tcp PORT\n"
       "  sleep SECONDS | exit N | signal-self SIG\n"
+      "  fill PATH MIB | forks N MARKER RELEASE\n"
       "exit status: 0 on success, the errno on failure (at most 254), 255 on usage "
       "errors\n",
       stderr);
@@ -132,6 +136,50 @@ int do_bind_tcp(const char* port_arg) {
   return 0;
 }
 
+// Writes up to `mib` MiB of zeros to a new file: a size limit shows as
+// ENOSPC before the end.
+int do_fill(const char* path, long mib) {
+  const int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return failed("fill: open", path);
+  static char block[1 << 20];
+  for (long i = 0; i < mib; ++i)
+    for (std::size_t done = 0; done < sizeof block;) {
+      const ssize_t w = ::write(fd, block + done, sizeof block - done);
+      if (w < 0) return failed("fill: write", path);
+      done += static_cast<std::size_t>(w);
+    }
+  ::close(fd);
+  return 0;
+}
+
+// A bounded fork bomb: forks up to `n` children that wait to be killed,
+// prints how many it made, creates MARKER, waits (without forking) until
+// RELEASE exists, kills them. Exits with the errno of the first failed fork.
+int do_forks(long n, const char* marker, const char* release) {
+  std::vector<pid_t> kids;
+  int err = 0;
+  for (long i = 0; i < n; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      for (;;) ::pause();
+    }
+    if (pid < 0) {
+      err = errno;
+      break;
+    }
+    kids.push_back(pid);
+  }
+  std::printf("%zu\n", kids.size());
+  std::fflush(stdout);
+  const int m = ::open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (m >= 0) ::close(m);
+  for (int i = 0; i < 3000 && ::access(release, F_OK) != 0; ++i) ::usleep(20000);
+  for (const pid_t k : kids) ::kill(k, SIGKILL);
+  for (const pid_t k : kids) ::waitpid(k, nullptr, 0);
+  return err;
+}
+
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -201,6 +249,16 @@ int main(int argc, char** argv) {
     if (!to_int(a[0], s) || s < 0) return usage();
     ::sleep(static_cast<unsigned>(s));
     return 0;
+  }
+  if (op == "fill" && n == 2) {
+    long mib;
+    if (!to_int(a[1], mib) || mib < 0) return usage();
+    return do_fill(a[0], mib);
+  }
+  if (op == "forks" && n == 3) {
+    long count;
+    if (!to_int(a[0], count) || count < 0) return usage();
+    return do_forks(count, a[1], a[2]);
   }
   if (op == "exit" && n == 1) {
     long code;
