@@ -57,6 +57,7 @@ std::vector<std::string> entries(const std::string& dir) {
 
 // A tree in /var/tmp (not beneath the sandbox's private /tmp), owned by the
 // user under test:
+//   tools/aisbx_probe  a copy of the probe
 //   home/.ssh/id_rsa   the real HOME the launcher is given
 //   proj-a, proj-b     two projects
 //   homes/             the base of the test profile's private homes
@@ -71,8 +72,11 @@ class HomeLimits : public ::testing::TestWithParam<As> {
     proj_b_ = tree_->dir("proj-b");
     xdg_ = tree_->dir("xdg");
     config_ = tree_->at("profiles.yaml");
+    // A copy of the probe beside the projects: where the unprivileged pass
+    // keeps it (beneath /tmp) a root would narrow the private /tmp's rights.
+    probe_ = tree_->file("tools/aisbx_probe", runner::read_text(probe_path()), 0755);
     const std::string system = groups_yaml(
-        {{"system", {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", dir_of(probe_path())},
+        {{"system", {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", dir_of(probe_)},
           kReadExec}});
     const std::string project = groups_yaml({{"project", {"${PROJECT}"}, kWrite}});
     tree_->file("profiles.yaml",
@@ -106,7 +110,7 @@ class HomeLimits : public ::testing::TestWithParam<As> {
   }
 
   std::unique_ptr<TempTree> tree_;
-  std::string home_, ssh_key_, proj_a_, proj_b_, xdg_, config_;
+  std::string home_, ssh_key_, proj_a_, proj_b_, xdg_, config_, probe_;
 };
 
 TEST_P(HomeLimits, TwoProjectsOfOneProfileSeeDifferentHomes) {
@@ -169,7 +173,7 @@ TEST_P(HomeLimits, AForkBombStopsInsideWhileTheHostCanFork) {
   const std::string full = proj_a_ + "/full";
   const std::string release = proj_a_ + "/release";
   Result r;
-  RunSpec s = spec("homed", proj_a_, {probe_path(), "forks", "160", full, release});
+  RunSpec s = spec("homed", proj_a_, {probe_, "forks", "160", full, release});
   s.timeout_seconds = 90;
   std::thread bomb([&] { r = runner::run(s); });
   const bool filled = runner::eventually(60, [&] { return exists(full); });
@@ -191,19 +195,19 @@ TEST_P(HomeLimits, AForkBombStopsInsideWhileTheHostCanFork) {
 }
 
 TEST_P(HomeLimits, WritesBeyondTheTmpfsSizesFailWithEnospc) {
-  const Result tmp = runner::run(spec("homed", proj_a_, {probe_path(), "fill", "/tmp/big", "64"}));
+  const Result tmp = runner::run(spec("homed", proj_a_, {probe_, "fill", "/tmp/big", "64"}));
   EXPECT_EQ(tmp.status, ENOSPC) << tmp.describe();
   const Result shm =
-      runner::run(spec("homed", proj_a_, {probe_path(), "fill", "/dev/shm/big", "32"}));
+      runner::run(spec("homed", proj_a_, {probe_, "fill", "/dev/shm/big", "32"}));
   EXPECT_EQ(shm.status, ENOSPC) << shm.describe();
   // Below the size: fine.
-  const Result small = runner::run(spec("homed", proj_a_, {probe_path(), "fill", "/tmp/small", "8"}));
+  const Result small = runner::run(spec("homed", proj_a_, {probe_, "fill", "/tmp/small", "8"}));
   EXPECT_EQ(small.status, 0) << small.describe();
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, HomeLimits, ::testing::ValuesIn(runner::users_to_test()),
-                         [](const ::testing::TestParamInfo<As>& info) {
-                           return runner::name_of(info.param);
+                         [](const ::testing::TestParamInfo<As>& p) {
+                           return runner::name_of(p.param);
                          });
 
 }  // namespace
