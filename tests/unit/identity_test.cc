@@ -113,7 +113,8 @@ TEST(IdentityPlan, LandlockModeComparesEverySplitRule) {
 
 TEST(IdentityPlan, PrivateHomeMadeAtLaunchIsNotCompared) {
   Host h;
-  const std::string extra = "    home: /home/u/.ai-sandbox/p-home\n";
+  // Shared: the HOME is the path as written, not a per-project subdirectory.
+  const std::string extra = "    home: {path: /home/u/.ai-sandbox/p-home, shared: true}\n";
   const Plan missing = h.plan(doc("", extra), Mode::landlock);
   const PlannedId* r = rule(missing, "/home/u/.ai-sandbox/p-home");
   ASSERT_NE(r, nullptr);
