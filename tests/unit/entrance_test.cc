@@ -354,7 +354,7 @@ TEST(EntranceCwd, LandlockModeAsksTheRules) {
   w.opt.project = "/home/u/dev/myproj";
   w.opt.command = {"pwd"};
   w.host.cwd = "/home/u/.ai-sandbox/h";
-  auto r = w.run(profile_yaml("    command: {binary: sh}\n    home: ~/.ai-sandbox/h\n"));
+  auto r = w.run(profile_yaml("    command: {binary: sh}\n    home: {path: ~/.ai-sandbox/h, shared: true}\n"));
   ASSERT_TRUE(r.has_value()) << err(r);
   EXPECT_FALSE(r->refusal.has_value());
   EXPECT_EQ(r->exec.cwd, "/home/u/.ai-sandbox/h");
