@@ -8,6 +8,7 @@
 #include <array>
 #include <string_view>
 
+#include "plan/masks.h"
 #include "plan/parts.h"
 
 namespace aisbx::plan {
@@ -27,15 +28,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Where credentials live under a home directory. The built-in secret-store
-// masks (src/plan/masks*.cc) are the full table; this is the part a gitdir
-// must never reach, kept here so validation does not depend on a profile.
-constexpr std::array<std::string_view, 14> kSecretStores = {
-    ".ssh",         ".gnupg",        ".aws",          ".azure",
-    ".config/gh",   ".config/gcloud", ".kube",        ".docker",
-    ".netrc",       ".git-credentials", ".local/share/keyrings", ".password-store",
-    ".pki",         ".config/git/credentials",
-};
 
 // `[core] worktree = PATH` of a submodule's config, "" if none. Enough of
 // git-config(1) for what `git submodule` writes: sections, `key = value`,
@@ -71,8 +63,9 @@ std::string forbidden(const std::string& dir, const GitGuards& g) {
     if (is_within(h, dir)) return "is or contains the home directory `" + h + "`";
   }
   if (!g.real_home.empty())
-    for (auto s : kSecretStores) {
-      const std::string store = g.real_home + "/" + std::string(s);
+    for (const auto& m : builtin_masks()) {
+      if (m.kind != MaskKind::secret) continue;
+      const std::string store = g.real_home + "/" + std::string(m.path);
       if (is_within(dir, store) || is_within(store, dir))
         return "is or holds the secret store `" + store + "`";
     }

@@ -6,9 +6,7 @@
 // a repository's own `.git` (git_meta_plan.cc) in case this one could not
 // run (the launcher killed).
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,27 +16,19 @@
 #include "aisbx/plan.h"
 #include "aisbx/stages.h"
 #include "aisbx/sys/fd.h"
+#include "aisbx/sys/open.h"
 
 namespace aisbx::stage {
-namespace {
-
-// The directory itself, with no symlink anywhere on the way: a run may have
-// swapped a parent for a link to somewhere else.
-sys::UniqueFd open_dir_no_symlinks(const std::string& path) {
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  return sys::UniqueFd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how)));
-}
-
-}  // namespace
 
 void quarantine_planted_git_files(const plan::Plan& p) {
   const auto& prot = p.protected_paths;
   for (const auto& g : prot) {
     if (!g.pin) continue;
-    const sys::UniqueFd dir = open_dir_no_symlinks(g.path);
-    if (dir.get() < 0) continue;
+    // No symlink anywhere on the way: a run may have swapped a parent for a
+    // link to somewhere else.
+    const sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, g.path));
+    struct stat d{};
+    if (dir.get() < 0 || ::fstat(dir.get(), &d) != 0 || !S_ISDIR(d.st_mode)) continue;
     for (const char* name : {"commondir", "hooks", "config.worktree"}) {
       const std::string path = g.path + "/" + name;
       const bool planned = std::any_of(prot.begin(), prot.end(), [&](const plan::ProtectedPath& x) {
