@@ -49,12 +49,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string real(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr),
                                                 &std::free);
@@ -625,7 +619,6 @@ TEST_P(CheckConverges, NoSystemDirectoryAtAll) {
 
 INSTANTIATE_TEST_SUITE_P(Users, CheckConverges, ::testing::ValuesIn(mode_cases()),
                          lib_case_name);
-
 
 // ---------------------------------------------------------------------------
 // Exit status: 0 clean, 1 findings, 125 for a profile that does not load.

@@ -36,15 +36,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-const std::string kSpecFile =
-    std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string real(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr), &std::free);
   return r ? std::string(r.get()) : path;

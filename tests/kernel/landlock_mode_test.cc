@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "kernel_gap.h"
+#include "paths.h"
 #include "profile_yaml.h"
 #include "run_helpers.h"
 
@@ -41,8 +42,6 @@ using runner::TempTree;
 
 const std::string kBinary = AISBX_BINARY;
 const std::string kProbe = AISBX_PROBE;
-const std::string kSpecFile =
-    std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
 
 // ---------------------------------------------------------------------------
 // Profiles, written as YAML text the way a user would write them.
@@ -60,12 +59,6 @@ struct ProfileSpec {
 // (126, 127) would exit 1 instead. It reads ASAN_OPTIONS before it restricts
 // itself, so the environment can switch the check off. (The probe, which
 // starts inside the domain, switches it off itself: aisbx_probe.cc.)
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string asan_options_without_leak_check() {
   const char* v = std::getenv("ASAN_OPTIONS");
   return std::string(v != nullptr && *v != '\0' ? std::string(v) + ":" : "") +

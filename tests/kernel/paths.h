@@ -26,4 +26,15 @@ inline std::string probe_path() {
   return paths_detail::env_or("AISBX_PROBE", AISBX_PROBE);
 }
 
+// The spec's own profile file, as shipped in profiles/.
+inline const std::string kSpecFile =
+    std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
+
+// Built with AddressSanitizer: its programs need more than libc.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 }  // namespace aisbx::test

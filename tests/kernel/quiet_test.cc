@@ -26,15 +26,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-const std::string kSpecFile =
-    std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 class QuietRun : public ::testing::TestWithParam<As> {
  protected:
   void SetUp() override {

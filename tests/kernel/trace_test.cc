@@ -40,12 +40,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 std::string real(const std::string& path) {
   char buf[4096];
