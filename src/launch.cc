@@ -258,9 +258,18 @@ Expected<int> run(const Options& o) {
     p = std::move(probed);
   }
   if (p.refusal) return std::unexpected(*p.refusal);
+  if (!p.git_planted.empty()) {
+    // Moved aside first, then planned again: the rules and mounts are made
+    // for the tree as the command will find it.
+    AISBX_TRY(stage::quarantine_git_planted_at_launch(p));
+    AISBX_ASSIGN(again, make_plan(features));
+    p = std::move(again);
+    if (p.refusal) return std::unexpected(*p.refusal);
+  }
   std::fflush(stdout);
   trace::Batch batch;
   trace::Batch* const traced = p.trace ? &batch : nullptr;
+  stage::GitSnapshot git_before = stage::snapshot_git_metadata(p);
   Expected<int> status = run_plan(p, traced);
   if (!status && features.userns_assumed && userns_refused(status.error())) {
     // The assumption was wrong and nothing has changed yet: plan with what
@@ -269,8 +278,10 @@ Expected<int> run(const Options& o) {
     AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);
     if (p.refusal) return std::unexpected(*p.refusal);
+    git_before = stage::snapshot_git_metadata(p);
     status = run_plan(p, traced);
   }
+  stage::restore_git_metadata(git_before);
   stage::quarantine_planted_git_files(p);
   if (!p.trace) {
     // The command has ended: what is left is freeing memory the kernel

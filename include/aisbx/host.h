@@ -29,6 +29,12 @@ struct FileId {
   bool operator==(const FileId&) const = default;
 };
 
+// A directory entry and its kind, lstat-like (a symlink is a symlink).
+struct DirEntry {
+  std::string name;
+  FileKind kind = FileKind::missing;
+};
+
 // Read-only view of the host filesystem used while planning.
 class Fs {
  public:
@@ -41,6 +47,17 @@ class Fs {
   virtual std::optional<std::string> readlink(const std::string& path) const = 0;
   // Entries of a directory (names only), for glob expansion.
   virtual std::vector<std::string> list(const std::string& dir) const = 0;
+  // Entries with their kinds, for walks of whole trees: the real filesystem
+  // takes the kinds from the directory itself (d_type), so a walk costs one
+  // getdents per directory instead of one lstat per entry.
+  virtual std::vector<DirEntry> entries(const std::string& dir) const {
+    std::vector<DirEntry> out;
+    for (auto& n : list(dir)) {
+      const FileKind k = kind(dir == "/" ? "/" + n : dir + "/" + n);
+      out.push_back({std::move(n), k});
+    }
+    return out;
+  }
   // A small text file's content (at most 4 KiB read), for `.git` files;
   // nullopt if it cannot be read.
   virtual std::optional<std::string> read_small(const std::string&) const { return std::nullopt; }

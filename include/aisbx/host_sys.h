@@ -19,6 +19,7 @@ class RealFs final : public Fs {
   std::optional<std::string> realpath(const std::string& path) const override;
   std::optional<std::string> readlink(const std::string& path) const override;
   std::vector<std::string> list(const std::string& dir) const override;
+  std::vector<DirEntry> entries(const std::string& dir) const override;
   std::optional<std::string> read_small(const std::string& path) const override;
   std::string why_unresolved(const std::string& path) const override;
   std::optional<FileId> identity(const std::string& path) const override;

@@ -112,6 +112,9 @@ struct ProtectedPath {
   // Held by the namespace wall only: splitting Landlock rules around git
   // metadata would take from `.git` what git needs to write there.
   bool ns_only = false;
+  // ns_only without the namespace wall: read before the command and put
+  // back after it (src/stages/git_restore.cc); not held while it runs.
+  bool restored = false;
 };
 
 struct NamespacePlan {
@@ -230,6 +233,11 @@ struct Plan {
   std::vector<std::string> unmasked;
   // The search for nested git repositories stopped early: where and why.
   std::vector<std::string> git_scan_limits;
+  // Files found at launch that git never writes where they are and that
+  // make the host's git follow another directory (a `commondir` in a
+  // repository's own `.git`): a run planted them, so the launch moves them
+  // aside before the command starts (src/stages/git_guard.cc).
+  std::vector<std::string> git_planted;
 
   // Run-time warnings: a wall degraded, a request not honoured, something
   // the user must know on every run. A run prints them.

@@ -59,6 +59,34 @@ Expected<void> restrict_for_exec(const plan::Plan& p);
 // config.worktree) is moved aside and reported (src/stages/git_guard.cc).
 void quarantine_planted_git_files(const plan::Plan& p);
 
+// Git metadata the namespace wall does not hold (ProtectedPath::restored):
+// its content before the command, put back after it (git_restore.cc).
+struct GitSnapshot {
+  struct File {
+    std::string path;
+    std::string content;
+    mode_t mode = 0;
+  };
+  struct Dir {
+    std::string path;
+    std::vector<std::string> names;  // its entries before the command
+  };
+  struct Pin {
+    std::string path;  // a `.git` directory
+    FileId id;
+  };
+  std::vector<File> files;
+  std::vector<Dir> dirs;
+  std::vector<Pin> pins;
+};
+GitSnapshot snapshot_git_metadata(const plan::Plan& p);
+void restore_git_metadata(const GitSnapshot& s);
+
+// Before the command: what the plan found planted by an earlier run whose
+// launcher was killed (p.git_planted) is moved aside the same way; an
+// error when it cannot be, so the command never starts beside it.
+Expected<void> quarantine_git_planted_at_launch(const plan::Plan& p);
+
 // chdir, environment, execve of p.exec (PATH searched in the Plan's
 // environment). Returns only on failure, with exit code 126 or 127 in the
 // Error, whose hint names the path and the right the Plan lacks and the

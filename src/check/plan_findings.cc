@@ -82,6 +82,13 @@ void plan_findings(const plan::Plan& p, Report& report) {
     }
     report.findings.push_back({"warning", first_quoted(w), w, "", Severity::warning});
   }
+  for (const auto& g : p.git_planted)
+    report.findings.push_back(
+        {"git", g,
+         "`" + g + "`: git never writes a commondir in a repository's own `.git`; it makes git "
+         "on the host read another directory's config and hooks (a sandboxed run planted it)",
+         "look at it and remove it; the next run moves it aside to `commondir.aisbx-quarantine`",
+         Severity::error});
   // Advice about how the profile is written: the run is what it says.
   for (const auto& n : p.notes)
     report.findings.push_back({"note", first_quoted(n), n, "", Severity::info});

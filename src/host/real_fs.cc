@@ -111,6 +111,26 @@ std::vector<std::string> RealFs::list(const std::string& dir) const {
   return out;
 }
 
+std::vector<DirEntry> RealFs::entries(const std::string& dir) const {
+  std::vector<DirEntry> out;
+  std::unique_ptr<DIR, DirClose> d(::opendir(dir.c_str()));
+  if (!d) return out;
+  while (const dirent* e = ::readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    FileKind k = FileKind::other;
+    switch (e->d_type) {
+      case DT_DIR: k = FileKind::directory; break;
+      case DT_REG: k = FileKind::regular; break;
+      case DT_LNK: k = FileKind::symlink; break;
+      case DT_UNKNOWN: k = kind(dir == "/" ? "/" + n : dir + "/" + n); break;  // some filesystems
+      default: break;
+    }
+    out.push_back({std::move(n), k});
+  }
+  return out;
+}
+
 }  // namespace aisbx
 
 namespace aisbx {

@@ -16,14 +16,20 @@
 // still split as written.
 //
 // Nested repositories (`vendor/x/.git`) are found by a breadth-first walk
-// of each writable root: no symlink followed, nothing inside a `.git`
-// visited, at most kMaxEntries entries and kMaxDepth levels; the plan
-// says when a limit cut the walk short.
+// of each writable root: no symlink followed, nothing inside a `.git` or a
+// `node_modules` visited, at most kMaxDirs directories and kMaxDepth
+// levels; the plan says when a limit cut the walk short. The walk reads
+// kinds from the directories (Fs::entries), so a file costs nothing: it
+// runs on every launch. A repository the run creates, or one beyond the
+// walk, is not protected: it matters on the host only when the user runs
+// git in it, and `--check` reads the configs of those it finds.
 //
 // A `commondir` in a repository's own `.git` (git writes one only in
 // `.git/worktrees/<name>/`) points git at another directory's config and
 // hooks: a run may have planted it where no mount could cover it (a
-// missing file), so the next launch refuses until it is removed.
+// missing file) and the launcher was killed before it could move it
+// aside. The plan lists it; the next launch moves it aside before the
+// command starts, and says so (a refusal would lock the user out).
 #include <algorithm>
 #include <deque>
 
@@ -32,8 +38,13 @@
 namespace aisbx::plan {
 namespace {
 
-constexpr std::size_t kMaxEntries = 20000;
+constexpr std::size_t kMaxDirs = 20000;
 constexpr std::size_t kMaxDepth = 6;
+
+// Installed dependencies: thousands of directories that are no checkout of
+// the user's, so git on the host never runs there unless the user cds in;
+// a repository in one is as untrusted as one the run creates (see above).
+bool is_dependency_tree(const std::string& name) { return name == "node_modules"; }
 
 struct Collector {
   Context& cx;
@@ -54,14 +65,11 @@ struct Collector {
   // `g` is a git directory: a repository's `.git`, or a common dir.
   Expected<void> gitdir(const std::string& g, bool own) {
     const Fs& fs = cx.in.fs;
-    if (own && fs.kind(g + "/commondir") != FileKind::missing)
-      return fail("`" + g + "/commondir` exists: git writes a commondir only in "
-                      "`.git/worktrees/<name>/`; here it would make git on the host read "
-                      "another directory's config and hooks (a sandboxed run may have planted it)",
-                  "look at it and remove it (`rm " + g + "/commondir`), then run again");
+    const bool planted = own && fs.kind(g + "/commondir") != FileKind::missing;
+    if (planted) cx.plan.git_planted.push_back(g + "/commondir");
     add(g + "/config", "git config (core.fsmonitor, core.hooksPath, aliases run code)");
     add(g + "/config.worktree", "git per-worktree config");
-    add(g + "/commondir", "where git finds the repository's config");
+    if (!planted) add(g + "/commondir", "where git finds the repository's config");
     add(g + "/hooks", "git hooks: run by git on the host");
     add(g + "/info", "git attributes and excludes");
     for (const auto& m : fs.list(g + "/modules")) {
@@ -93,35 +101,44 @@ struct Collector {
   Expected<void> walk(const Root& r) {
     const Fs& fs = cx.in.fs;
     std::deque<std::pair<std::string, std::size_t>> todo{{r.path, 0}};
-    std::size_t seen = 0;
+    std::size_t dirs = 0;
     bool deep = false;
+    std::vector<std::string> skipped;
     while (!todo.empty()) {
       auto [dir, depth] = todo.front();
       todo.pop_front();
-      const auto names = fs.list(dir);
-      if (std::find(names.begin(), names.end(), ".git") != names.end()) AISBX_TRY(repo(dir));
-      for (const auto& name : names) {
-        if (name == ".git") continue;
-        if (++seen > kMaxEntries) {
-          cx.plan.git_scan_limits.push_back("`" + r.path + "`: stopped after " +
-                                            std::to_string(kMaxEntries) + " entries");
-          cx.warn("git metadata: the search for nested repositories in `" + r.path +
-                  "` stopped after " + std::to_string(kMaxEntries) +
-                  " entries; repositories beyond are not protected");
-          return {};
+      const auto found = fs.entries(dir);
+      const bool has_git = std::any_of(found.begin(), found.end(),
+                                       [](const DirEntry& e) { return e.name == ".git"; });
+      if (has_git) AISBX_TRY(repo(dir));
+      for (const auto& e : found) {
+        if (e.kind != FileKind::directory || e.name == ".git") continue;
+        if (is_dependency_tree(e.name)) {
+          if (std::find(skipped.begin(), skipped.end(), e.name) == skipped.end())
+            skipped.push_back(e.name);
+          continue;
         }
-        const std::string child = dir == "/" ? "/" + name : dir + "/" + name;
-        if (fs.kind(child) != FileKind::directory) continue;
         if (depth + 1 > kMaxDepth) {
           deep = true;
           continue;
         }
-        todo.emplace_back(child, depth + 1);
+        if (++dirs > kMaxDirs) {
+          cx.plan.git_scan_limits.push_back("`" + r.path + "`: stopped after " +
+                                            std::to_string(kMaxDirs) + " directories");
+          cx.warn("git metadata: the search for nested repositories in `" + r.path +
+                  "` stopped after " + std::to_string(kMaxDirs) +
+                  " directories; repositories beyond are not protected");
+          return {};
+        }
+        todo.emplace_back(dir == "/" ? "/" + e.name : dir + "/" + e.name, depth + 1);
       }
     }
     if (deep)
       cx.plan.git_scan_limits.push_back("`" + r.path + "`: not deeper than " +
                                         std::to_string(kMaxDepth) + " levels");
+    for (const auto& name : skipped)
+      cx.plan.git_scan_limits.push_back("`" + r.path + "`: `" + name +
+                                        "` directories not searched (installed dependencies)");
     return {};
   }
 };

@@ -39,11 +39,14 @@ struct Walker {
     }
     const std::string& c = comps[i];
     if (c == "**") {
-      if (!walk(at, i + 1)) return false;  // zero directories
-      for (const auto& name : fs.list(at)) {
+      // One listing serves both the match of what follows `**` here (zero
+      // directories) and the descent: a `**` costs one getdents per
+      // directory, not two.
+      const auto es = fs.entries(at);
+      if (!match(at, i + 1, es)) return false;
+      for (const auto& e : es) {
         if (++visited > kMaxGlobScan) return false;
-        const std::string child = join(at, name);
-        if (fs.kind(child) == FileKind::directory && !walk(child, i)) return false;
+        if (e.kind == FileKind::directory && !walk(join(at, e.name), i)) return false;
       }
       return true;
     }
@@ -52,12 +55,17 @@ struct Walker {
       if (fs.kind(child) != FileKind::missing) return walk(child, i + 1);
       return true;
     }
-    for (const auto& name : fs.list(at)) {
+    return match(at, i, fs.entries(at));
+  }
+
+  // Component i at `at`, whose entries are `es`.
+  bool match(const std::string& at, std::size_t i, const std::vector<DirEntry>& es) {
+    if (i == comps.size() || comps[i] == "**" || !has_glob(comps[i])) return walk(at, i);
+    for (const auto& e : es) {
       if (++visited > kMaxGlobScan) return false;
-      if (::fnmatch(c.c_str(), name.c_str(), 0) != 0) continue;
-      const std::string child = join(at, name);
-      if (i + 1 < comps.size() && fs.kind(child) != FileKind::directory) continue;
-      if (!walk(child, i + 1)) return false;
+      if (::fnmatch(comps[i].c_str(), e.name.c_str(), 0) != 0) continue;
+      if (i + 1 < comps.size() && e.kind != FileKind::directory) continue;
+      if (!walk(join(at, e.name), i + 1)) return false;
     }
     return true;
   }

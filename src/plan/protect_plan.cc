@@ -14,6 +14,7 @@
 // made: it would take make_reg from `.git` to protect `.git/hooks` and so
 // break git, while the mount already holds.
 #include <algorithm>
+#include <set>
 
 #include "plan/glob.h"
 #include "plan/parts.h"
@@ -64,15 +65,15 @@ struct Splitter {
     AccessMask strip = 0;
     for (const auto* p : ps) strip |= strip_for(*p, a);
     add(dir, true, a & ~strip);
-    for (const auto& name : fs.list(dir)) {
-      const std::string child = join(dir, name);
+    for (const auto& e : fs.entries(dir)) {
+      const std::string child = join(dir, e.name);
       std::vector<const ProtectedPath*> under;
       const ProtectedPath* exact = nullptr;
       for (const auto* p : ps) {
         if (p->path == child) exact = p;
         else if (is_within(p->path, child)) under.push_back(p);
       }
-      const FileKind k = fs.kind(child);
+      const FileKind k = e.kind;
       if (k == FileKind::symlink) continue;  // its target has rules of its own
       if (exact) {
         const AccessMask there = a & allowed_at(*exact, a);
@@ -141,8 +142,14 @@ Expected<void> collect(Context& cx, const std::vector<Root>& roots) {
       }
       return {};
     };
-    for (const auto& d : g.deny) AISBX_TRY(add_matches(d, true));
-    for (const auto& r : g.readonly) AISBX_TRY(add_matches(r, false));
+    // A profile that extends another adds its lists up: the same pattern
+    // twice would walk the tree twice (a `**` costs a getdents per
+    // directory of the root).
+    std::set<std::pair<bool, std::string>> done;
+    for (const auto& d : g.deny)
+      if (done.emplace(true, d.value).second) AISBX_TRY(add_matches(d, true));
+    for (const auto& r : g.readonly)
+      if (done.emplace(false, r.value).second) AISBX_TRY(add_matches(r, false));
   }
   AISBX_TRY(collect_home_masks(cx, roots, out));
   AISBX_TRY(collect_git_meta(cx, roots, out));
@@ -299,13 +306,15 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
     AISBX_TRY(s.split(r.path, r.access, under));
   }
   l.rules = std::move(rules);
-  for (auto& p : prot) p.split = splits(p);
-  if (!ns.enabled && std::any_of(prot.begin(), prot.end(), [](const ProtectedPath& p) {
-        return p.ns_only && !uncoverable(p);
-      }))
+  for (auto& p : prot) {
+    p.split = splits(p);
+    p.restored = !ns.enabled && p.ns_only && !uncoverable(p);
+  }
+  if (std::any_of(prot.begin(), prot.end(), [](const ProtectedPath& p) { return p.restored; }))
     cx.warn("git metadata (`.git/config`, hooks, ...) is not read-only without the namespace "
-            "wall: Landlock would have to take from `.git` what git writes there (--mode layered "
-            "holds it)");
+            "wall (Landlock would have to take from `.git` what git writes there): what the run "
+            "changes there is restored when it ends, but git on the host may follow it while it "
+            "runs (--mode layered holds it)");
   return {};
 }
 

@@ -116,6 +116,9 @@ std::string render_json(const Plan& p, Section section) {
     j.key("git_scan_limits").begin_array();
     for (const auto& g : p.git_scan_limits) j.value(g);
     j.end_array();
+    j.key("git_planted").begin_array();
+    for (const auto& g : p.git_planted) j.value(g);
+    j.end_array();
   }
   landlock(j, p.landlock);
   if (section == Section::all) {

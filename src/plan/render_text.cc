@@ -124,6 +124,7 @@ std::string render_text(const Plan& p, Section section) {
         o << "does not exist now (if created later, unprotected)";
       else if (pp.masked) o << "namespace: " << (pp.pin ? "bound onto itself" : pp.deny ? "masked" : "read-only mount");
       else if (pp.split && !pp.creatable) o << "landlock: rules split around it";
+      else if (pp.restored) o << "NOT read-only without the namespace wall: restored after the command";
       else if (!pp.creatable && pp.ns_only) o << "NOT protected without the namespace wall";
       else if (!pp.creatable) o << "NOT protected";
       if (pp.creatable)
@@ -134,6 +135,7 @@ std::string render_text(const Plan& p, Section section) {
   }
   for (const auto& u : p.unmasked) o << "unmasked: " << u << "\n";
   for (const auto& g : p.git_scan_limits) o << "git repositories searched: " << g << "\n";
+  for (const auto& g : p.git_planted) o << "git: planted, moved aside before the command starts: " << g << "\n";
   ruleset(o, p);
   if (section == Section::all) {
     const auto& sc = p.seccomp;

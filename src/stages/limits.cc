@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "aisbx/sys/mount.h"
+#include "aisbx/sys/stale_cgroups.h"
 
 namespace aisbx::stage {
 namespace {
@@ -81,6 +82,7 @@ Expected<RunCgroup> make_run_cgroup(const plan::LimitsPlan& l) {
     d.shown = parent + "/" + name;
     d.parent.reset(::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (d.parent.get() < 0) return sys_fail("open " + q(parent));
+    sys::remove_stale_run_cgroups(d.parent.get());
     if (::mkdirat(d.parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
       return sys_fail("create the run's cgroup " + q(d.shown),
                       "limits: run as root, or set `limits: {pids: 0, memory: 0}`");

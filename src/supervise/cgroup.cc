@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "aisbx/sys/fd.h"
+#include "aisbx/sys/stale_cgroups.h"
 
 namespace aisbx::supervise {
 namespace {
@@ -65,6 +66,8 @@ std::string delegated_cgroup() {
 }
 
 std::optional<RunCgroup> RunCgroup::make(const std::string& parent) {
+  if (const sys::UniqueFd p(::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)); p.get() >= 0)
+    sys::remove_stale_run_cgroups(p.get());
   const std::string path = parent + "/aisbx-" + std::to_string(::getpid());
   if (::mkdir(path.c_str(), 0755) != 0) return std::nullopt;
   if (::access((path + "/cgroup.kill").c_str(), W_OK) != 0) {

@@ -130,9 +130,11 @@ class Masks : public ::testing::TestWithParam<Case> {
                home_);
   }
 
-  Result in_agent(const std::string& script) const {
+  Result in_agent(const std::string& script) const { return in_project("agent", script); }
+
+  Result in_project(const std::string& profile, const std::string& script) const {
     std::vector<std::string> v{binary_path(), "--mode",  mode(),   "--profile",
-                               "agent",       "--project", project_};
+                               profile,       "--project", project_};
     for (const auto& [k, val] : env())
       if (k.starts_with("GIT_")) v.insert(v.end(), {"--env", k + "=" + val});
     v.insert(v.end(), {"--", "/bin/sh", "-c", script});
@@ -245,14 +247,73 @@ TEST_P(Masks, GitAttacksFromInsideAgentRunNothingOnTheHost) {
   EXPECT_EQ(log.out, "host\ninside\n") << log.describe();
 }
 
-TEST_P(Masks, APlantedCommondirIsRefusedAtTheNextLaunch) {
+// `build` keeps the project (and so `.git`) writable in Landlock: without
+// the namespace wall the run can write git's config and hooks, and the
+// launcher puts them back when it ends. In every mode the host's git then
+// runs nothing the run planted.
+TEST_P(Masks, WhatARunWritesInGitMetadataNeverRunsOnTheHost) {
   AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
   ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_));
-  tree_->file("proj/.git/commondir", "../elsewhere\n");
-  const Result r = in_agent("echo RAN");
-  EXPECT_EQ(r.status, 125) << r.describe();
-  EXPECT_FALSE(contains(r.out, "RAN"));
-  EXPECT_TRUE(contains(r.err, project_ + "/.git/commondir"));
+  tree_->file("proj/vendor/x/a.txt", "a\n");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_ + "/vendor/x"));
+  const std::string config = read_text(project_ + "/.git/config");
+  const std::string nested_config = read_text(project_ + "/vendor/x/.git/config");
+  const std::string marker = tree_->at(kMarker);
+  const std::string evil = "[core]\n\tfsmonitor = \"touch " + marker + "; false\"\n";
+  const std::string hook = "#!/bin/sh\ntouch " + marker + "\n";
+  const std::string script =
+      "printf '%s' " + runner::shell_quote(evil) + " >> .git/config 2>/dev/null\n"
+      "printf '%s' " + runner::shell_quote(evil) + " >> vendor/x/.git/config 2>/dev/null\n"
+      "printf '%s' " + runner::shell_quote(hook) + " > .git/hooks/pre-commit 2>/dev/null\n"
+      "chmod +x .git/hooks/pre-commit 2>/dev/null\n"
+      "rm -f .git/hooks/pre-push.sample 2>/dev/null\n"
+      "echo RAN\n";
+  const Result r = in_project("build", script);
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "RAN")) << r.describe();
+  EXPECT_EQ(read_text(project_ + "/.git/config"), config) << r.describe();
+  EXPECT_EQ(read_text(project_ + "/vendor/x/.git/config"), nested_config) << r.describe();
+  EXPECT_FALSE(exists(project_ + "/.git/hooks/pre-commit")) << r.describe();
+  EXPECT_TRUE(exists(project_ + "/.git/hooks/pre-push.sample")) << r.describe();
+  if (mode() == "landlock") {
+    // The run's versions are kept for the user to look at, and it says so.
+    EXPECT_TRUE(contains(read_text(project_ + "/.git/config.aisbx-quarantine"), "fsmonitor"));
+    EXPECT_TRUE(contains(read_text(project_ + "/.git/hooks/pre-commit.aisbx-quarantine"), marker));
+    EXPECT_TRUE(contains(r.err, project_ + "/.git/config` (not read-only")) << r.describe();
+  }
+  for (const std::string& dir : {project_, project_ + "/vendor/x"}) {
+    const Result st = run({"/usr/bin/git", "status", "--porcelain"}, dir);
+    EXPECT_EQ(st.status, 0) << st.describe();
+  }
+  const Result c = run({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "host"}, project_);
+  EXPECT_EQ(c.status, 0) << c.describe();
+  EXPECT_FALSE(exists(marker)) << "planted code ran on the host";
+}
+
+// A run whose launcher was killed left a commondir behind: the next launch
+// moves it aside before the command starts (no lockout), and the user's
+// git on the host then reads its own config.
+TEST_P(Masks, APlantedCommondirIsMovedAsideAtTheNextLaunch) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_));
+  const std::string marker = tree_->at(kMarker);
+  tree_->file("evil-common/config",
+              "[core]\n\tfsmonitor = \"touch " + marker + "; false\"\n");
+  tree_->file("proj/.git/commondir", tree_->at("evil-common") + "\n");
+  // An earlier quarantined file is never overwritten.
+  tree_->file("proj/.git/commondir.aisbx-quarantine", "EARLIER\n");
+  const Result r = in_agent("test -e .git/commondir && echo STILL-THERE; echo RAN");
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "RAN")) << r.describe();
+  EXPECT_FALSE(contains(r.out, "STILL-THERE")) << r.describe();
+  EXPECT_TRUE(contains(r.err, project_ + "/.git/commondir")) << r.describe();
+  EXPECT_FALSE(exists(project_ + "/.git/commondir"));
+  EXPECT_EQ(read_text(project_ + "/.git/commondir.aisbx-quarantine"), "EARLIER\n");
+  EXPECT_EQ(read_text(project_ + "/.git/commondir.aisbx-quarantine.1"),
+            tree_->at("evil-common") + "\n");
+  const Result st = run({"/usr/bin/git", "status", "--porcelain"}, project_);
+  EXPECT_EQ(st.status, 0) << st.describe();
+  EXPECT_FALSE(exists(marker)) << "planted code ran on the host";
 }
 
 TEST_P(Masks, AHooksSymlinkIsSaidNotRefusedAndItsTargetStaysOutOfReach) {

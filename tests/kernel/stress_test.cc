@@ -114,6 +114,20 @@ std::vector<std::string> my_children() {
 
 std::size_t open_fds() { return entries("/proc/self/fd").size(); }
 
+// The run cgroups (`aisbx-<pid>`, made as root for the built-in limits)
+// of these launchers that still exist, in any hierarchy.
+std::vector<std::string> run_cgroups_of(const std::vector<pid_t>& pids) {
+  std::vector<std::string> found;
+  std::vector<std::string> parents{"/sys/fs/cgroup"};
+  for (const auto& h : entries("/sys/fs/cgroup")) parents.push_back("/sys/fs/cgroup/" + h);
+  for (const auto& parent : parents)
+    for (pid_t pid : pids) {
+      const std::string dir = parent + "/aisbx-" + std::to_string(pid);
+      if (runner::exists(dir)) found.push_back(dir);
+    }
+  return found;
+}
+
 // New /tmp entries the runs may have left: named aisbx-something but not a
 // test fixture's TempTree ("aisbx-<word>-XXXXXX", made by this or a
 // concurrently running test binary), or owned by `uid` when that is not
@@ -266,6 +280,7 @@ TEST_P(Stress, LauncherKilledAtRandomPointsOfSetUpLeavesNothing) {
   std::uniform_int_distribution<int> delay_us(0, 150'000);
   const Baseline base = baseline();
   int ran = 0, not_ran = 0;
+  std::vector<pid_t> killed;
   for (int i = 0; i < kRounds; ++i) {
     const std::string mark = marker("kill");
     const std::string result = out_ + "/r" + std::to_string(i);
@@ -286,7 +301,16 @@ TEST_P(Stress, LauncherKilledAtRandomPointsOfSetUpLeavesNothing) {
     const std::string got = runner::read_text(result);
     EXPECT_TRUE(got.empty() || got == "sandboxed\n") << "round " << i << ": " << got;
     (got.empty() ? not_ran : ran)++;
+    killed.push_back(pid);
   }
+  // A killed launcher cannot remove its run's cgroup; the next launch
+  // removes the empty ones whose launcher is gone.
+  std::vector<std::string> cgroups_left;
+  EXPECT_TRUE(eventually(10, [&] {
+    const Result next = runner::run(spec(launcher("layered", {}, {"/bin/true"})));
+    EXPECT_EQ(next.status, 0) << next.describe();
+    return (cgroups_left = run_cgroups_of(killed)).empty();
+  })) << cgroups_left.size() << " run cgroup(s) of killed launchers left, e.g. " << cgroups_left.front();
   std::printf("  killed %d launchers: %d targets had started (sandboxed), %d had not\n", kRounds,
               ran, not_ran);
 }
