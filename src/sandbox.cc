@@ -41,6 +41,7 @@
 #include "stages/limits.h"
 #include "stages/mount_paths.h"
 #include "supervise/descendants.h"
+#include "supervise/pty_relay.h"
 #include "supervise/supervise.h"
 #include "trace/tracer.h"
 
@@ -264,6 +265,10 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   sigset_t old_mask;
   if (::sigprocmask(SIG_BLOCK, &set, &old_mask) != 0) return sys_fail("sigprocmask");
 
+  // The command gets the user's terminal itself: what it does to its
+  // foreground group and modes is undone when it ends.
+  supervise::TerminalKeeper terminal;
+  terminal.save();
   // The run's cgroup (pids, memory) holds init before it forks the target.
   AISBX_ASSIGN(cgroup, stage::make_run_cgroup(p.limits));
   const pid_t init = ::fork();
@@ -296,6 +301,7 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
     // terminal sends reaches the target directly.
     if (si.si_code <= 0) ::kill(init, si.si_signo);
   }
+  terminal.restore();
   if (traced && trace_fd.get() >= 0) *traced = trace::parse(read_from_start(trace_fd.get()));
   if (auto e = receive_error(err_r.get())) return std::unexpected(*e);
   return status_to_exit(status);

@@ -1,7 +1,10 @@
 #include "supervise/pty_relay.h"
 
+#include <signal.h>
+
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -58,6 +61,34 @@ void RawMode::restore() {
   if (!active_) return;
   (void)::tcsetattr(0, TCSADRAIN, &saved_);
   active_ = false;
+}
+
+void TerminalKeeper::save() {
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::isatty(fd) != 1 || ::tcgetpgrp(fd) != ::getpgrp()) continue;
+    if (::tcgetattr(fd, &modes_) != 0) return;
+    fd_ = fd;
+    pgrp_ = ::getpgrp();
+    return;
+  }
+}
+
+void TerminalKeeper::restore() {
+  if (fd_ < 0) return;
+  // The run may have left the launcher in the background of its terminal,
+  // where tcsetpgrp and tcsetattr raise SIGTTOU unless it is blocked.
+  sigset_t ttou, old;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  ::sigprocmask(SIG_BLOCK, &ttou, &old);
+  if (::tcgetpgrp(fd_) != pgrp_) (void)::tcsetpgrp(fd_, pgrp_);
+  termios now{};
+  if (::tcgetattr(fd_, &now) == 0 &&
+      (now.c_lflag != modes_.c_lflag || now.c_iflag != modes_.c_iflag ||
+       now.c_oflag != modes_.c_oflag || now.c_cflag != modes_.c_cflag))
+    (void)::tcsetattr(fd_, TCSADRAIN, &modes_);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  fd_ = -1;
 }
 
 void copy_window_size(const Pty& pty) {

@@ -50,6 +50,26 @@ class RawMode {
   bool active_ = false;
 };
 
+// The user's terminal as the launcher found it, put back when the command
+// has ended: for runs that hand the command the user's terminal itself (the
+// namespace wall: its pid namespace ends every process of the run, but the
+// foreground group it took with tcsetpgrp and the modes it set would stay).
+// Only when the launcher holds the terminal's foreground at the start.
+class TerminalKeeper {
+ public:
+  TerminalKeeper() = default;
+  ~TerminalKeeper() { restore(); }
+  TerminalKeeper(const TerminalKeeper&) = delete;
+  TerminalKeeper& operator=(const TerminalKeeper&) = delete;
+  void save();
+  void restore();
+
+ private:
+  int fd_ = -1;
+  pid_t pgrp_ = -1;
+  termios modes_{};
+};
+
 // Copies the window size of the user's terminal to the pty (SIGWINCH).
 void copy_window_size(const Pty& pty);
 

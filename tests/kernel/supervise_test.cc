@@ -239,7 +239,8 @@ TEST_P(Supervise, CommandCannotTakeTheCallersTerminal) {
   // foreground and leaves a reader of that terminal behind; then the shell
   // says which group holds its terminal's foreground.
   const std::string captured = dir_ + "/captured";
-  const std::string inner = sh_quote_all({sysprobe(), "tty-grab", "0"}) + " && echo grabbed; " +
+  const std::string inner = "stty -echo -icanon 2>/dev/null; " +
+                            sh_quote_all({sysprobe(), "tty-grab", "0"}) + " && echo grabbed; " +
                             "setsid /bin/sh -c 'read line; echo \"$line\" > " +
                             runner::shell_quote(captured) + "' & sleep 0.2; exit 0";
   const std::string script = sh_quote_all(launcher({"/bin/sh", "-c", inner})) + "; echo launcher=$?; " +
@@ -260,12 +261,11 @@ TEST_P(Supervise, CommandCannotTakeTheCallersTerminal) {
   }
   EXPECT_FALSE(shell.empty()) << r.describe();
   // Layered mode with its namespaces gives the command the caller's
-  // terminal (its pid namespace ends every process with the run): only
-  // Landlock-only runs get a pty.
-  if (host_pids()) {
-    EXPECT_EQ(fg, shell) << "the caller's terminal's foreground is no longer the shell's group: "
-                         << r.describe();
-  }
+  // terminal (its pid namespace ends every process with the run), and the
+  // launcher gives the foreground back when it ends; Landlock-only runs get
+  // a pty. Either way the shell holds its terminal after the run.
+  EXPECT_EQ(fg, shell) << "the caller's terminal's foreground is no longer the shell's group: "
+                       << r.describe();
 
   // Typed after the run: it reaches the terminal's reader (here the test),
   // no process of the run.
@@ -275,7 +275,8 @@ TEST_P(Supervise, CommandCannotTakeTheCallersTerminal) {
   // (The reader may have seen its terminal close before it was killed.)
   EXPECT_EQ(runner::read_text(captured).find("typed-after"), std::string::npos);
 
-  // The terminal's modes are back as they were (raw while the run ran).
+  // The terminal's modes are back as they were (raw while the run ran in
+  // landlock mode; changed by the command itself in layered mode).
   termios after{};
   ASSERT_EQ(::tcgetattr(tty.slave(), &after), 0);
   EXPECT_EQ(after.c_lflag, tty.before().c_lflag);
