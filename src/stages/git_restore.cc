@@ -27,8 +27,11 @@
 namespace aisbx::stage {
 namespace {
 
-// git's config and hooks are small; a bigger file is reported, not copied.
+// git's config and hooks are small; a bigger file is not copied, and the
+// whole copy is bounded, so a tree the sandbox filled cannot make the
+// launcher read gigabytes.
 constexpr std::size_t kMaxFile = 4u << 20;
+constexpr std::size_t kMaxTotal = 32u << 20;
 
 std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
@@ -163,6 +166,11 @@ std::optional<FileId> id_of(const std::string& path) {
 
 GitSnapshot snapshot_git_metadata(const plan::Plan& p) {
   GitSnapshot s;
+  std::size_t total = 0;
+  const auto keep = [&](std::string path, Read r) {
+    total += r.content.size();
+    if (total <= kMaxTotal) s.files.push_back({std::move(path), std::move(r.content), r.mode});
+  };
   for (const auto& pp : p.protected_paths) {
     if (!pp.restored) continue;
     if (pp.pin) {
@@ -177,16 +185,14 @@ GitSnapshot snapshot_git_metadata(const plan::Plan& p) {
       for (const auto& n : *names) {
         d.names.push_back(n);
         if (dir.get() < 0) continue;
-        if (auto r = read_file_at(dir.get(), n))
-          s.files.push_back({pp.path + "/" + n, std::move(r->content), r->mode});
+        if (auto r = read_file_at(dir.get(), n)) keep(pp.path + "/" + n, std::move(*r));
       }
       s.dirs.push_back(std::move(d));
       continue;
     }
     const sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, parent_of(pp.path)));
     if (dir.get() < 0) continue;
-    if (auto r = read_file_at(dir.get(), name_of(pp.path)))
-      s.files.push_back({pp.path, std::move(r->content), r->mode});
+    if (auto r = read_file_at(dir.get(), name_of(pp.path))) keep(pp.path, std::move(*r));
   }
   return s;
 }

@@ -148,6 +148,19 @@ class Masks : public ::testing::TestWithParam<Case> {
     ASSERT_EQ(r.status, 0) << r.describe();
   }
 
+  // The user's own git on the host, in the project and in vendor/x: status
+  // and a commit work and run none of the code a run planted (which would
+  // create `marker`).
+  void expect_hosts_git_runs_nothing(const std::string& marker) const {
+    for (const std::string& dir : {project_, project_ + "/vendor/x"}) {
+      const Result st = run({"/usr/bin/git", "status", "--porcelain"}, dir);
+      EXPECT_EQ(st.status, 0) << st.describe();
+    }
+    const Result c = run({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "host"}, project_);
+    EXPECT_EQ(c.status, 0) << c.describe();
+    EXPECT_FALSE(exists(marker)) << "planted code ran on the host";
+  }
+
   std::unique_ptr<TempTree> tree_;
   std::string home_, project_, config_;
 };
@@ -236,13 +249,7 @@ TEST_P(Masks, GitAttacksFromInsideAgentRunNothingOnTheHost) {
   EXPECT_FALSE(contains(read_text(project_ + "/vendor/x/.git/config"), "fsmonitor"));
   EXPECT_FALSE(exists(project_ + "/.git/hooks/pre-commit"));
   // The user's own git on the host, in the project and the nested repo.
-  for (const std::string& dir : {project_, project_ + "/vendor/x"}) {
-    const Result st = run({"/usr/bin/git", "status", "--porcelain"}, dir);
-    EXPECT_EQ(st.status, 0) << st.describe();
-  }
-  const Result c = run({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "host"}, project_);
-  EXPECT_EQ(c.status, 0) << c.describe();
-  EXPECT_FALSE(exists(marker)) << "planted code ran on the host";
+  expect_hosts_git_runs_nothing(marker);
   const Result log = run({"/usr/bin/git", "log", "-2", "--format=%s"}, project_);
   EXPECT_EQ(log.out, "host\ninside\n") << log.describe();
 }
@@ -281,13 +288,7 @@ TEST_P(Masks, WhatARunWritesInGitMetadataNeverRunsOnTheHost) {
     EXPECT_TRUE(contains(read_text(project_ + "/.git/hooks/pre-commit.aisbx-quarantine"), marker));
     EXPECT_TRUE(contains(r.err, project_ + "/.git/config` (not read-only")) << r.describe();
   }
-  for (const std::string& dir : {project_, project_ + "/vendor/x"}) {
-    const Result st = run({"/usr/bin/git", "status", "--porcelain"}, dir);
-    EXPECT_EQ(st.status, 0) << st.describe();
-  }
-  const Result c = run({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "host"}, project_);
-  EXPECT_EQ(c.status, 0) << c.describe();
-  EXPECT_FALSE(exists(marker)) << "planted code ran on the host";
+  expect_hosts_git_runs_nothing(marker);
 }
 
 // A run whose launcher was killed left a commondir behind: the next launch
