@@ -124,8 +124,9 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
                  "directory, else the current directory; never /, HOME, an ancestor of HOME "
                  "or a system directory)");
   app.add_flag("--allow-wide-project", o.allow_wide_project,
-               "Let --project name /, HOME, an ancestor of HOME or a system directory "
-               "(the sandbox gets all of it; a warning says so)");
+               "Let --project name /, HOME, an ancestor of HOME or a system directory, and a "
+               "profile naming ${CWD} run from one (the sandbox gets all of it; a warning "
+               "says so)");
   app.add_option("--chdir", o.chdir,
                  "Start the command in DIR, which must be visible in the sandbox (default: "
                  "the current directory if visible, else command.working_dir)");

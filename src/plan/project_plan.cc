@@ -119,6 +119,27 @@ ProjectChoice choose_project(const Options& o, const HostFacts& host, const Fs& 
   return c;
 }
 
+void check_cwd_variable(const Options& o, const HostFacts& host, const Fs& fs, ProjectChoice& c) {
+  if (c.refusal) return;  // one refusal is enough to stop the run
+  const std::string real_home = host.home.empty() ? "" : real_or_normal(fs, host.home);
+  const std::string cwd = real_or_normal(fs, host.cwd);
+  const auto wide = too_wide_for_a_project(cwd, real_home);
+  if (!wide) return;
+  if (o.allow_wide_project) {
+    const std::string w = "the current directory " + q(cwd) + " is " + *wide +
+                          ": the profile's `${CWD}` hands all of it to the sandbox "
+                          "(--allow-wide-project)";
+    c.warning = c.warning ? *c.warning + "; " + w : w;
+    return;
+  }
+  c.refusal = Error{"the current directory " + q(cwd) + " is " + *wide +
+                        ", and the profile names `${CWD}`: the sandbox would get all of it",
+                    0,
+                    "cd into the directory meant, or write the profile with `${PROJECT}` and "
+                    "pass --project DIR (--allow-wide-project if the wide directory is really "
+                    "meant)"};
+}
+
 const char* to_string(ProjectSource s) {
   switch (s) {
     case ProjectSource::option: return "option";

@@ -44,6 +44,11 @@ std::optional<std::string> git_top(const std::string& real_dir, const Fs& fs);
 ProjectChoice choose_project(const Options& o, const HostFacts& host, const Fs& fs,
                              bool uses_project = true);
 
+// A profile that names `${CWD}` hands the launcher's working directory to
+// the sandbox as it is: refused (or, with --allow-wide-project, warned
+// about) in `c` when that directory is too wide, as an implicit project is.
+void check_cwd_variable(const Options& o, const HostFacts& host, const Fs& fs, ProjectChoice& c);
+
 // Whether any path or variable of the profile names `${NAME}`.
 bool profile_uses(const profile::Profile& p, const std::string& name);
 

@@ -51,6 +51,7 @@ Expected<Plan> resolve(const Inputs& in) {
   // what the run would have been handed.
   ProjectChoice project =
       choose_project(in.options, in.host, in.fs, profile_uses(p, "PROJECT"));
+  if (profile_uses(p, "CWD")) check_cwd_variable(in.options, in.host, in.fs, project);
   plan.project = project.path;
   plan.project_source = to_string(project.source);
   plan.refusal = std::move(project.refusal);

@@ -138,6 +138,34 @@ TEST_P(Entrance, BuiltinProfileRefusesHomeRootAndTmpAsTheProject) {
   EXPECT_TRUE(contains(r.err, "warning: --project `" + home_ + "` is your home directory"));
 }
 
+// A profile whose root is `${CWD}` run from HOME would hand over all of
+// HOME (~/.ssh stays masked, but every other file): refused like an
+// implicit project, with --project or not.
+TEST_P(Entrance, AProfileNamingTheCwdRefusesHome) {
+  tree_->file("home/.netrc-like", "HOME-FILE\n");
+  const std::string config = tree_->file(
+      "cwd.yaml",
+      "version: 1\nprofiles:\n  here:\n    access_roots:\n"
+      "      here: {paths: [\"${CWD}\"], permissions: {read_file: true, read_dir: true}}\n"
+      "      sys: {paths: [/usr, /bin, /lib, /lib64], permissions: {read_file: true, read_dir: "
+      "true, execute: true}}\n"
+      "    control_access: {read_file: true, read_dir: true, execute: true}\n");
+  const std::vector<std::string> cat{"/bin/cat", home_ + "/.netrc-like"};
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, std::vector<std::string>{"--project", project_}}) {
+    std::vector<std::string> opts{"--config", config, "--profile", "here"};
+    opts.insert(opts.end(), extra.begin(), extra.end());
+    const Result r = run(home_, opts, cat);
+    EXPECT_EQ(r.status, 125) << r.describe();
+    EXPECT_FALSE(contains(r.out, "HOME-FILE")) << r.describe();
+    EXPECT_TRUE(contains(r.err, "names `${CWD}`")) << r.describe();
+  }
+  // From the project it runs (and sees the project, not HOME).
+  const Result ok = run(project_, {"--config", config, "--profile", "here"}, {"/bin/cat", "README"});
+  EXPECT_EQ(ok.status, 0) << ok.describe();
+  EXPECT_EQ(ok.out, "inside\n");
+}
+
 // The cwd rule with a named project: HOME is not in the sandbox, and
 // `minimal` has no working_dir, so the run is refused unless --chdir says
 // where to start.

@@ -238,6 +238,41 @@ TEST(EntranceProject, OnlyAProfileThatUsesTheProjectIsRefused) {
   }
 }
 
+// `${CWD}` is the launcher's directory as it is: from HOME or `/` it would
+// hand all of it over, whatever the project is.
+TEST(EntranceProject, AProfileNamingTheCwdIsRefusedWhereItIsTooWide) {
+  const std::string yaml =
+      "version: 1\nprofiles:\n  p:\n    access_roots:\n      here:\n"
+      "        paths: [\"${CWD}\"]\n        permissions: {read_file: true, read_dir: true}\n"
+      "    control_access: {read_file: true, read_dir: true}\n    command: {binary: sh}\n";
+  for (const char* cwd : {"/home/u", "/", "/home", "/etc"}) {
+    World w;
+    w.host.cwd = cwd;
+    auto r = w.run(yaml);
+    ASSERT_TRUE(r.has_value()) << err(r);
+    ASSERT_TRUE(r->refusal.has_value()) << cwd;
+    EXPECT_TRUE(has(r->refusal->what, "names `${CWD}`")) << r->refusal->what;
+    EXPECT_TRUE(has(r->refusal->hint, "--project"));
+    // --project names another directory, but ${CWD} is still the cwd.
+    w.opt.project = "/home/u/dev/myproj";
+    auto p = w.run(yaml);
+    ASSERT_TRUE(p.has_value()) << err(p);
+    EXPECT_TRUE(p->refusal.has_value()) << cwd;
+    // Asked for by name: a warning, and the run goes on.
+    w.opt.allow_wide_project = true;
+    auto a = w.run(yaml);
+    ASSERT_TRUE(a.has_value()) << err(a);
+    EXPECT_FALSE(a->refusal.has_value()) << cwd;
+    bool warned = false;
+    for (const auto& x : a->warnings) warned |= x.find("`${CWD}` hands all of it") != std::string::npos;
+    EXPECT_TRUE(warned) << cwd;
+  }
+  World w;  // from the project itself: nothing to say
+  auto r = w.run(yaml);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->refusal.has_value());
+}
+
 // ------------------------------------------------- refusal in the plan
 
 TEST(EntranceRefusal, ARefusedProjectIsStillPlannedAndSaysSoLast) {
