@@ -1,9 +1,13 @@
 // The built-in masks (src/plan/masks.cc) applied beneath the roots.
 //
 // Homes: the caller's HOME always; when a root holds `/home` or `/root`
-// (a root at `/`, `/home`, ...), every home directory found there too, for
-// the entries that exist (the caller cannot create in another user's home
-// unless it is root, and listing them is bounded).
+// (a root at `/`, `/home`, ...), or reads are not controlled and the
+// namespace wall shows the host's tree, every home directory found there
+// too, for the entries that exist (the caller cannot create in another
+// user's home unless it is root, and listing them is bounded). In the
+// host's read-only view the secret stores are hidden as well; without the
+// namespace wall nothing can hide what Landlock does not control, and the
+// plan says so (protect_plan.cc).
 //
 // A root that is a secret store or lies inside one is refused unless the
 // profile unmasks it; a root inside a start-up directory (`~/.local/bin`)
@@ -34,6 +38,10 @@ std::string parent_of(const std::string& p) {
 // visible. The sockets of network.unix_sockets grant only connecting.
 bool counts(const Root& r) { return r.group != "network.unix_sockets" && !r.link_only; }
 
+// Reads not controlled: the namespace wall shows the host's whole tree
+// (read-only), so a secret store is reachable without any root holding it.
+bool host_view(const Context& cx) { return cx.plan.ns.enabled && !cx.plan.ns.empty_root; }
+
 std::vector<std::string> homes(const Context& cx, const std::vector<Root>& roots) {
   const Fs& fs = cx.in.fs;
   std::vector<std::string> out;
@@ -48,9 +56,9 @@ std::vector<std::string> homes(const Context& cx, const std::vector<Root>& roots
         std::find(out.begin(), out.end(), h) == out.end())
       out.push_back(h);
   };
-  if (held("/home"))
+  if (held("/home") || host_view(cx))
     for (const auto& name : fs.list("/home")) add("/home/" + name);
-  if (held("/root")) add("/root");
+  if (held("/root") || host_view(cx)) add("/root");
   return out;
 }
 
@@ -83,6 +91,22 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
             " is visible in the sandbox where a root holds it (" + why + ")");
   }
 
+  // Landlock alone, reads not controlled: a secret store is readable
+  // wherever it is, and no wall can say otherwise.
+  const bool reads_open =
+      !cx.plan.ns.enabled && (cx.in.profile.control_access.granted & fs::kReadFile) == 0;
+  if (reads_open && !home.empty()) {
+    std::string found;
+    for (const auto& m : builtin_masks())
+      if (m.kind == MaskKind::secret && !lifted(m.name) &&
+          fs.kind(home + "/" + std::string(m.path)) != FileKind::missing)
+        found += (found.empty() ? "`~/" : "`, `~/") + std::string(m.path);
+    if (!found.empty())
+      cx.warn("reads are not controlled (control_access has no read_file) and there is no "
+              "namespace wall: the secret stores " + found + "` are readable in the sandbox; "
+              "control read_file and read_dir, or run with the namespace wall (--mode layered)");
+  }
+
   for (std::size_t hi = 0; hi < hs.size(); ++hi) {
     const std::string& h = hs[hi];
     const bool real_home = hi == 0 && h == home;
@@ -106,7 +130,18 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
       for (const auto& r : roots)
         if (counts(r) && is_within(path, r.path) && (r.is_dir || r.path == path))
           if (!holder || r.path.size() > holder->path.size()) holder = &r;
-      if (!holder) continue;
+      if (!holder) {
+        // Only in the host's read-only view: hidden where it really is.
+        if (!secret || !host_view(cx)) continue;
+        const auto real = fs.realpath(path);
+        const FileKind rk = real ? fs.kind(*real) : FileKind::missing;
+        if (rk != FileKind::directory && rk != FileKind::regular) continue;
+        ProtectedPath p = protected_path(*real, true, rk, "built-in");
+        p.mask = m.name;
+        p.why = std::string(m.why) + " (in the host's read-only view: reads are not controlled)";
+        add_protected(cx, roots, out, std::move(p));
+        continue;
+      }
       const FileKind k = fs.kind(path);
       if (k == FileKind::missing && !real_home) continue;
       ProtectedPath p = protected_path(path, secret, k, "built-in");

@@ -78,6 +78,9 @@ std::string home_yaml() {
   y += "    control_access:\n";
   for (const auto& r : kAllRights) y += "      " + r + ": true\n";
   y += "  home-ssh:\n    extends: home\n    unmask: [ssh]\n";
+  // Reads not controlled: the namespace wall shows the host's tree.
+  y += "  open-reads:\n    access_roots:\n      work: {paths: [\"~/work\"], permissions: "
+       "{write_file: true}}\n    control_access: {write_file: true}\n";
   return y;
 }
 
@@ -190,6 +193,24 @@ TEST_P(Masks, SecretStoresReadAsNothingAndStartUpFilesDoNotChange) {
   EXPECT_FALSE(exists(h + "/.config/gone"));
   EXPECT_EQ(read_text(h + "/.ssh/id_rsa"), "SSH-SECRET\n");
   EXPECT_EQ(read_text(h + "/work/file"), "w\nmore\n");
+}
+
+// A profile that does not control reads sees the host's tree: the secret
+// stores are hidden in it by the namespace wall; Landlock alone cannot, and
+// the run says so before anything runs.
+TEST_P(Masks, SecretStoresAreHiddenWhereReadsAreNotControlled) {
+  const std::string h = home_;
+  const Result r = in_home("open-reads", "cat " + h + "/.ssh/id_rsa " + h +
+                                             "/.aws/credentials 2>/dev/null; echo more >> " + h +
+                                             "/work/file && echo WROTE");
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "WROTE")) << r.describe();
+  if (mode() == "landlock") {
+    EXPECT_TRUE(contains(r.err, "`~/.ssh`, `~/.aws")) << r.describe();
+    EXPECT_TRUE(contains(r.err, "are readable in the sandbox")) << r.describe();
+    return;
+  }
+  EXPECT_FALSE(contains(r.out, "SECRET")) << r.describe();
 }
 
 TEST_P(Masks, DryRunListsWhatIsMaskedAndWhy) {

@@ -325,6 +325,43 @@ TEST(HomeMasks, OtherHomesUnderARootGetTheirExistingEntries) {
   EXPECT_EQ(prot_at(*r, "/home/v/.zshrc"), nullptr);  // missing in another home: not listed
 }
 
+// Reads not controlled: the namespace wall shows the host's tree read-only,
+// where no root holds HOME. The secret stores are hidden there too, in
+// every home; Landlock alone cannot hide them and says so.
+std::string uncontrolled_reads() {
+  return "version: 1\nprofiles:\n  p:\n    access_roots:\n      g:\n        paths: "
+         "[\"${PROJECT}\"]\n        permissions: {write_file: true}\n"
+         "    control_access: {write_file: true}\n    command: {binary: sh}\n";
+}
+
+TEST(Masks, TheHostsReadOnlyViewHidesTheSecretStores) {
+  World w;
+  w.fs.file("/home/v/.ssh/id_ed25519").file("/root/.aws/credentials");
+  auto r = w.run(uncontrolled_reads());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  ASSERT_FALSE(r->ns.empty_root);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.ssh"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.aws"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/v/.ssh"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::mask_dir, "/root/.aws"), nullptr);
+  // Start-up files: the whole view is read-only already.
+  EXPECT_EQ(op_at(*r, MountKind::readonly, "/home/u/.bashrc"), nullptr);
+  EXPECT_NE(render_text(*r).find("deny /home/u/.ssh  # mask ssh"), std::string::npos);
+}
+
+TEST(Masks, LandlockAloneWithReadsNotControlledSaysTheStoresAreReadable) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(uncontrolled_reads());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(warnings_with(*r, "the secret stores `~/.ssh`, `~/.aws"), 1);
+  // Controlled reads: nothing to say.
+  w.fs.dir("/home/u/dev/p");
+  auto c = w.run(doc("[\"${PROJECT}\"]"));
+  ASSERT_TRUE(c.has_value()) << err(c);
+  EXPECT_EQ(warnings_with(*c, "secret stores"), 0);
+}
+
 // ===========================================================================
 // Git metadata
 
