@@ -53,6 +53,7 @@ Expected<Report> run(const plan::Plan& p, const Fs& fs, const Limits& limits) {
   Report report;
   plan_findings(p, report);
   check_landlock_proc(p, report);
+  check_landlock_ttys(p, report);
   scan_symlinks(p, oracle, fs, limits, report);
   AISBX_TRY(scan_mounts(p, "/proc/self/mountinfo", report));
   check_command(p, oracle, fs, report);

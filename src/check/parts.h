@@ -35,6 +35,10 @@ void plan_findings(const plan::Plan& plan, Report& report);
 // show (landlock_proc.cc).
 void check_landlock_proc(const plan::Plan& plan, Report& report);
 
+// Landlock mode with /dev/pts (or /dev, /) granted: the user's other
+// terminals can be opened (landlock_ttys.cc).
+void check_landlock_ttys(const plan::Plan& plan, Report& report);
+
 // Symlinks inside the directory roots whose target leaves every root.
 void scan_symlinks(const plan::Plan& plan, const plan::Oracle& oracle, const Fs& fs,
                    const Limits& limits, Report& report);

@@ -286,6 +286,35 @@ TEST_P(Check, TheHostsProcInLandlockModeIsAFinding) {
   }
 }
 
+// Landlock mode shares the host's /dev: a root at /dev (or /dev/pts) opens
+// the user's other terminals. An error of --check there (exit 1); the
+// namespace wall's /dev is its own, so nothing to report.
+TEST_P(Check, TheUsersTerminalsInLandlockModeAreAnError) {
+  TempTree outside(GetParam(), "aisbx-check", "/var/tmp");
+  const std::string project = outside.dir("project");
+  const std::string config = outside.file(
+      "dev.yaml",
+      "version: 1\nprofiles:\n  dev:\n    access_roots:\n"
+      "      devices: {paths: [/dev], permissions: {read_file: true, write_file: true, read_dir: "
+      "true}}\n"
+      "      sys: {paths: [/usr], permissions: {read_file: true, read_dir: true, execute: true}}\n"
+      "    control_access: {read_file: true, write_file: true, read_dir: true, execute: true}\n");
+  RunSpec s;
+  s.as = GetParam();
+  s.cwd = project;
+  s.env = {{"HOME", outside.dir("home")}};
+  for (const char* mode : {"landlock", "layered"}) {
+    const bool host_dev = std::string(mode) == "landlock";
+    s.argv = {binary_path(), "--config", config, "--profile", "dev", "--mode",
+              mode,          "--check",  "--",    "/usr/bin/true"};
+    const Result c = runner::run(s);
+    EXPECT_EQ(reports(c.out, "tty", "/dev"), host_dev) << mode << "\n" << c.describe();
+    if (host_dev) {
+      EXPECT_EQ(c.status, 1) << c.describe();
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Mount points: made in a private mount namespace, where the launcher's
 // --check runs too.
