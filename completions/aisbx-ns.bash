@@ -27,6 +27,26 @@ _aisbx_ns() {
         fi
     done
 
+    # Host commands about --overlay runs: run names, then diff's --stat or
+    # commit's project paths.
+    case ${words[1]} in
+        runs)
+            return 0
+            ;;
+        diff | commit | discard)
+            if ((cword == 2)); then
+                local runs=${HOME:-~}/.ai-sandbox/runs
+                [[ -d $runs ]] && COMPREPLY=($(compgen -W "$(ls -- "$runs" 2>/dev/null)" -- "$cur"))
+            elif [[ ${words[1]} == diff ]]; then
+                COMPREPLY=($(compgen -W "--stat --help" -- "$cur"))
+            elif [[ ${words[1]} == commit ]]; then
+                compopt -o filenames 2>/dev/null
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi
+            return 0
+            ;;
+    esac
+
     case $prev in
         --config | --trace-output | -o | --output)
             compopt -o filenames 2>/dev/null
@@ -74,20 +94,21 @@ _aisbx_ns() {
             [[ $prev == --ro || $prev == --rw ]] && COMPREPLY+=($(compgen -f -- "$cur"))
             return 0
             ;;
-        --env | --keep-fd)
+        --env | --keep-fd | --run)
             return 0
             ;;
     esac
 
     if ((cword == 1)) && [[ $cur != -* ]]; then
-        COMPREPLY=($(compgen -W "learn" -- "$cur"))
+        COMPREPLY=($(compgen -W "learn runs diff commit discard" -- "$cur"))
         return 0
     fi
     if [[ $cur == -* ]]; then
         local opts="--config --profile --mode --require-landlock --dry-run --print-ruleset
             --check --strict --format --features --list-profiles --project --allow-wide-project --chdir
             --ro --rw --net --home
-            --env --log-level --seccomp --keep-fd --trace --trace-output --version --help --"
+            --env --log-level --seccomp --keep-fd --trace --trace-output --overlay --run
+            --version --help --"
         [[ ${words[1]} == learn ]] && opts+=" --output"
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return 0

@@ -27,6 +27,9 @@ constexpr const char* kExamples = R"(Examples:
       what it needed, each line saying what used it; secret stores (~/.ssh,
       ~/.gnupg, ~/.aws, keyrings) only commented out, under a WARNING line;
       then: aisbx-ns --config learned.yaml --profile copilot-backend-learned -- make
+  aisbx-ns --overlay --run fix --profile agent -- sh
+      the project is writable inside, but its writes are kept in the run `fix`:
+      aisbx-ns diff fix, then aisbx-ns commit fix [PATH...] or discard fix
   ai-sandbox-landlock --profile copilot-backend -- cat README.md
       Landlock alone, supervised (the same as --mode landlock)
 
@@ -43,6 +46,47 @@ work from any directory: a run that would be refused ends the output with
 Exit status: the command's own; 128+N if it died of signal N; 125 if aisbx-ns
 itself failed (usage, profile, sandbox set-up); 126 command not executable;
 127 command not found.)";
+
+// `aisbx-ns runs|diff|commit|discard ...`: host commands about the runs
+// --overlay keeps (src/runs/). Their own small parsers, so that --help
+// shows only what applies.
+ParsedCli parse_runs_cli(int argc, const char* const* argv, const std::string& invoked_as) {
+  ParsedCli out;
+  RunsCommand c;
+  c.verb = argv[1];
+  CLI::App app{"", invoked_as + " " + c.verb};
+  if (c.verb == "runs") {
+    app.description("List the runs kept by --overlay: name, start, profile, size of the "
+                    "changes, project, command");
+  } else {
+    app.add_option("RUN", c.name, "The run (see `" + invoked_as + " runs`)")->required();
+    if (c.verb == "diff") {
+      app.description("Show what a run changed in its project: one line per path, then a "
+                      "unified diff of each text file");
+      app.add_flag("--stat", c.stat, "Only the list of changed paths");
+    } else if (c.verb == "commit") {
+      app.description("Apply a run's changes to the real project, atomically per file; a path "
+                      "changed on the host since the run started is refused");
+      app.add_option("PATH", c.paths, "Only these paths (and what lies below them)");
+    } else {
+      app.description("Remove a run and everything it kept");
+    }
+  }
+  std::vector<const char*> args{argv[0]};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::Success& e) {
+    out.exit_now = app.exit(e);
+    return out;
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);
+    out.exit_now = kExitLauncherFailure;
+    return out;
+  }
+  out.options.runs = std::move(c);
+  return out;
+}
 
 std::string basename_of(std::string_view p) {
   const auto slash = p.rfind('/');
@@ -65,6 +109,11 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
   ParsedCli out;
   Options& o = out.options;
   const std::string invoked_as = argc > 0 ? basename_of(argv[0]) : "aisbx-ns";
+  if (argc > 1) {
+    const std::string_view verb = argv[1];
+    if (verb == "runs" || verb == "diff" || verb == "commit" || verb == "discard")
+      return parse_runs_cli(argc, argv, invoked_as);
+  }
 
   // Split at the first `--`: what follows is the command, never options of
   // ours. `--require-landlock` alone means ABI 1 (the `=ABI` form is optional,
@@ -91,7 +140,9 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
       "a user+mount namespace and Landlock built from one YAML profile.\n"
       "  " + invoked_as + " [options] --profile NAME [-- CMD [ARGS...]]\n"
       "  " + invoked_as + " learn --profile NAME [--config FILE] [-o FILE] -- CMD: run CMD\n"
-      "      traced, write a profile extending NAME with what it needed",
+      "      traced, write a profile extending NAME with what it needed\n"
+      "  " + invoked_as + " runs | diff RUN | commit RUN [PATH...] | discard RUN:\n"
+      "      review what an --overlay run wrote, apply it to the project or drop it",
       invoked_as};
   app.footer(kExamples);
   app.set_version_flag("--version", std::string("aisbx-ns ") + AISBX_VERSION);
@@ -148,6 +199,11 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
                "allows it); summary on stderr when the command exits");
   app.add_option("--trace-output", o.trace_output,
                  "Write the --trace summary to FILE (--format json for tools)");
+  app.add_flag("--overlay", o.overlay,
+               "Writes to the project go to a run kept in ~/.ai-sandbox/runs/RUN for review "
+               "(diff, commit, discard); the project is unchanged until commit");
+  app.add_option("--run", o.run_name, "With --overlay: the run's name (default: the time and "
+                 "a random suffix, printed when the command ends)");
   app.add_option("-o,--output", o.learn_output,
                  "learn: write the proposed profile to FILE (default: stdout)");
 

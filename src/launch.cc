@@ -16,6 +16,8 @@
 #include "aisbx/sandbox.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/trace.h"
+#include "runs/commands.h"
+#include "runs/store.h"
 #include "supervise/supervise.h"
 
 namespace aisbx {
@@ -123,7 +125,24 @@ Expected<void> report_trace(const Options& o, const plan::Plan& p, const HostFac
   return {};
 }
 
-Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr) {
+Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced = nullptr);
+
+// --overlay: the run directory exists (and is locked) while the sandbox
+// runs; a sandbox that could not be built leaves none behind, one that ran
+// says how to review what it wrote.
+Expected<int> run_plan_kept(const plan::Plan& p, trace::Batch* traced) {
+  if (!p.run.enabled) return run_plan(p, traced);
+  AISBX_ASSIGN(run, runs::create_run(p, shell_words(p.exec.argv)));
+  Expected<int> status = run_plan(p, traced);
+  if (!status && status.error().exit_code == kExitLauncherFailure) {
+    runs::forget_failed_run(p);
+    return status;
+  }
+  runs::announce(p);
+  return status;
+}
+
+Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
   stage::test_pause_after_planning();
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns, p.exec.tmpdir));
   if (p.ns.enabled) {
@@ -189,7 +208,11 @@ Expected<std::pair<profile::Profile, std::string>> select_profile(const LoadedPr
   return std::pair{std::move(p), std::string("built-in")};
 }
 
-Expected<int> run(const Options& o) {
+Expected<int> run(const Options& given) {
+  // Host commands about overlay runs: no sandbox, no profile.
+  if (given.runs) return runs::command(*given.runs);
+  Options o = given;
+  if (o.overlay && !o.run_name) o.run_name = runs::generate_name();
   // The user namespace probe forks: landlock mode never uses its answer,
   // and a sandbox about to unshare anyway assumes it (and falls back below
   // if its unshare is refused). What is printed is always probed for real.
@@ -270,7 +293,7 @@ Expected<int> run(const Options& o) {
   trace::Batch batch;
   trace::Batch* const traced = p.trace ? &batch : nullptr;
   stage::GitSnapshot git_before = stage::snapshot_git_metadata(p);
-  Expected<int> status = run_plan(p, traced);
+  Expected<int> status = run_plan_kept(p, traced);
   if (!status && features.userns_assumed && userns_refused(status.error())) {
     // The assumption was wrong and nothing has changed yet: plan with what
     // the probe finds, so layered mode warns and goes on with Landlock
@@ -279,7 +302,7 @@ Expected<int> run(const Options& o) {
     p = std::move(probed);
     if (p.refusal) return std::unexpected(*p.refusal);
     git_before = stage::snapshot_git_metadata(p);
-    status = run_plan(p, traced);
+    status = run_plan_kept(p, traced);
   }
   stage::restore_git_metadata(git_before);
   stage::quarantine_planted_git_files(p);

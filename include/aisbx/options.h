@@ -13,6 +13,15 @@ namespace aisbx {
 enum class Mode { layered, strict, landlock, ns };
 enum class Format { text, json };
 
+// `aisbx-ns runs|diff|commit|discard`: commands on the host, outside any
+// sandbox, about the runs kept by --overlay (src/runs/).
+struct RunsCommand {
+  std::string verb;                // runs, diff, commit, discard
+  std::string name;                // the run (not for `runs`)
+  std::vector<std::string> paths;  // commit: only these (and what lies below)
+  bool stat = false;               // diff --stat
+};
+
 struct Options {
   std::optional<std::string> config;
   std::optional<std::string> profile;
@@ -50,6 +59,13 @@ struct Options {
   // `aisbx-ns learn`: run traced, then write a profile allowing it.
   bool learn = false;
   std::optional<std::string> learn_output;  // -o FILE (learn only)
+
+  // --overlay: the project is seen read-write, writes go to a run's upper
+  // directory (~/.ai-sandbox/runs/NAME/upper) for review; --run NAME names
+  // the run (default: generated at launch).
+  bool overlay = false;
+  std::optional<std::string> run_name;
+  std::optional<RunsCommand> runs;
 
   std::vector<std::string> command;  // after `--`
 };

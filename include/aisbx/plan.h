@@ -76,6 +76,8 @@ enum class MountKind {
   readonly,    // a `readonly` subpath bound onto itself, read-only
   mask_dir,    // a denied directory: an empty read-only tmpfs over it
   mask_file,   // a denied file: an empty read-only file bound over it
+  overlay,     // a root seen through overlayfs: `source` is the lower dir,
+               // writes go to NamespacePlan::overlay_upper (--overlay)
 };
 
 struct MountOp {
@@ -139,6 +141,21 @@ struct NamespacePlan {
   // kernel's default, half the RAM.
   std::uint64_t tmp_size = 0;
   std::uint64_t shm_size = 0;
+  // The MountKind::overlay op's upper and work directories on the host
+  // (RunPlan::dir/upper, /work), made by runs::create_run before the
+  // namespaces.
+  std::string overlay_upper;
+  std::string overlay_work;
+};
+
+// --overlay: the run that keeps the project's writes for review
+// (src/plan/run_plan.cc, src/runs/).
+struct RunPlan {
+  bool enabled = false;
+  std::string name;
+  std::string dir;            // <real HOME>/.ai-sandbox/runs/<name>
+  std::string checked_below;  // the real HOME: components below it are opened O_NOFOLLOW
+  std::string lower;          // the project, canonical
 };
 
 struct SeccompPlan {
@@ -227,6 +244,7 @@ struct Plan {
   LimitsPlan limits;
   ExecPlan exec;
   ProcessPlan processes;
+  RunPlan run;
 
   std::vector<ProtectedPath> protected_paths;
   // Built-in masks the profile lifted with `unmask:`: "ssh: ~/.ssh (why)".
@@ -266,6 +284,17 @@ Expected<Plan> resolve(const Inputs& in);
 // 16 hex digits naming a project's private HOME (FNV-1a 64 of its
 // canonical path): stable across runs and builds.
 std::string home_hash(const std::string& text);
+
+// Why `name` cannot name a run, or nullopt: 1-64 of [A-Za-z0-9._-], not
+// starting with `.` or `-` (it becomes a directory name and a CLI word).
+std::optional<std::string> run_name_problem(const std::string& name);
+// Where runs are kept: `real_home`/.ai-sandbox/runs.
+std::string runs_dir(const std::string& real_home);
+// The overlay mount a bind or readonly op at `i` takes its source from,
+// when its source lies in an overlaid root: the stage binds it from the
+// merged view (writes beneath it stay in the upper dir too), never from the
+// host. nullptr otherwise.
+const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i);
 
 // What to print: the whole Plan (--dry-run) or the Landlock ruleset and
 // the status lines (--print-ruleset).

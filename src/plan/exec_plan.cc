@@ -137,6 +137,7 @@ std::optional<std::string> not_visible(const Plan& plan, const std::vector<Root>
       case MountKind::host_root:
       case MountKind::home:
       case MountKind::readonly:
+      case MountKind::overlay:
         return std::nullopt;
       case MountKind::tmp:
         return "lies in /tmp, which is the sandbox's own empty one";

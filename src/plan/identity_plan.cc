@@ -35,6 +35,7 @@ int pass_of(MountKind k) {
     case MountKind::home:
     case MountKind::readonly:
     case MountKind::tmp:
+    case MountKind::overlay:
       return 0;
     default:
       return 1;
@@ -113,6 +114,11 @@ void plan_identities(Context& cx) {
         case MountKind::bind:
         case MountKind::readonly:
         case MountKind::host_root:
+          // Beneath an overlay the source is the merged view's: another
+          // device, nothing of the host's to compare.
+          if (!overlay_holding(ns, i)) seen = look(fs, op.source, false);
+          break;
+        case MountKind::overlay:  // the lower dir is opened on the host
           seen = look(fs, op.source, false);
           break;
         case MountKind::home:

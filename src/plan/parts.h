@@ -87,6 +87,10 @@ void add_protected(Context& cx, const std::vector<Root>& roots,
                    std::vector<ProtectedPath>& out, ProtectedPath p);
 // After the namespace and Landlock parts: masks or splits around them.
 Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots);
+// --overlay (run_plan.cc): the project's bind becomes an overlay whose
+// upper dir is a run's; after plan_protected, whose binds beneath it then
+// come from the merged view.
+Expected<void> plan_run(Context& cx, const std::vector<Root>& roots);
 Expected<void> plan_seccomp(Context& cx);
 // After plan_namespace: which wall exists decides what enforces a limit.
 Expected<void> plan_limits(Context& cx);

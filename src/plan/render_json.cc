@@ -91,6 +91,14 @@ std::string render_json(const Plan& p, Section section) {
       j.end_object();
     }
     j.end_array().end_object();
+    if (p.run.enabled) {  // --overlay
+      j.key("run").begin_object();
+      j.key("name").value(p.run.name);
+      j.key("dir").value(p.run.dir);
+      j.key("upper").value(p.ns.overlay_upper);
+      j.key("lower").value(p.run.lower);
+      j.end_object();
+    }
   }
   if (section == Section::all) {
     j.key("protected").begin_array();

@@ -35,6 +35,8 @@ std::string mount_line(const MountOp& op) {
       return "mask dir " + op.target + " (empty read-only tmpfs)  # deny in " + op.origin;
     case MountKind::mask_file:
       return "mask file " + op.target + " (empty read-only file)  # deny in " + op.origin;
+    case MountKind::overlay:
+      return "overlay " + flags + " " + op.target + " (writes kept for review)  # " + op.origin;
   }
   return "?";
 }
@@ -164,6 +166,9 @@ std::string render_text(const Plan& p, Section section) {
       o << "  home: " << p.ns.home
         << (p.ns.home_shared ? " (private, shared by every project, created 0700)\n"
                              : " (private to this profile and project, created 0700)\n");
+    if (p.run.enabled)
+      o << "  run: " << p.run.name << "  # writes to " << p.run.lower << " go to " << p.ns.overlay_upper
+        << " (created 0700); review: aisbx-ns diff " << p.run.name << "\n";
     o << "  env: " << p.exec.env.size() << " variables\n";
     if (!p.exec.env_dropped.empty()) {
       o << "  env dropped:";
@@ -200,6 +205,7 @@ const char* to_string(MountKind k) {
     case MountKind::readonly: return "readonly";
     case MountKind::mask_dir: return "mask_dir";
     case MountKind::mask_file: return "mask_file";
+    case MountKind::overlay: return "overlay";
   }
   return "?";
 }

@@ -66,6 +66,7 @@ Expected<Plan> resolve(const Inputs& in) {
     AISBX_TRY(plan_landlock(cx, roots));
     AISBX_TRY(plan_namespace(cx, roots));
     AISBX_TRY(plan_protected(cx, roots));
+    AISBX_TRY(plan_run(cx, roots));
     AISBX_TRY(plan_seccomp(cx));
     AISBX_TRY(plan_limits(cx));
     AISBX_TRY(plan_exec(cx, roots));

@@ -93,12 +93,15 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
 // before it is attached: no mount table to read, nothing ever visible with
 // the host's flags, and a root nested in it later keeps its own. Without it
 // (`flagged` false) the flags come after all binds (apply_flags).
-Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged, Dirs& dirs) {
+Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged, Dirs& dirs,
+                    bool from_merged = false) {
   // The source planning saw, through no symlink: what is checked is what
   // is bound (a `readonly` .git/hooks swapped for a link to ~/.ssh would
-  // otherwise bind ~/.ssh).
-  AISBX_ASSIGN(src_fd, open_as_planned(kOldRoot + (op.source == "/" ? "" : op.source), seen,
-                                       op.source));
+  // otherwise bind ~/.ssh). Beneath an overlay (plan::overlay_holding) the
+  // source is the merged view's, so that its writes stay in the upper dir.
+  AISBX_ASSIGN(src_fd, from_merged ? open_as_planned(in_new(op.source), {}, op.source)
+                                   : open_as_planned(kOldRoot + (op.source == "/" ? "" : op.source),
+                                                     seen, op.source));
   // A directory or a file to mount it on, as the source is (on the fd: what
   // is bound is what was looked at).
   struct stat st {};
@@ -120,6 +123,42 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
   return sys::mount(sys::fd_path(kHostProc, src_fd.get()),
                     sys::fd_path(kHostProc, dst_fd.get()), nullptr, MS_BIND | MS_REC, {},
                     op.source, op.target);
+}
+
+// --overlay: overlayfs at the root's place, the host directory as its
+// lower layer and the run's upper and work dirs (made on the host by
+// runs::create_run). Inside the user namespace overlayfs takes only
+// `userxattr` (user.overlay.* xattrs; Linux 5.11), which also turns
+// redirect_dir and metacopy off: a renamed directory is copied (EXDEV to
+// rename(2), which mv handles) and every changed file is whole in the upper
+// dir, which is what `aisbx-ns diff` and `commit` read. Every layer is
+// named by an fd opened without following symlinks.
+Expected<void> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
+                             const plan::NamespacePlan& ns, Dirs& dirs) {
+  AISBX_ASSIGN(lower, open_as_planned(kOldRoot + op.source, seen, op.source));
+  AISBX_ASSIGN(upper, sys::open_no_symlinks(kOldRoot + ns.overlay_upper));
+  AISBX_ASSIGN(work, sys::open_no_symlinks(kOldRoot + ns.overlay_work));
+  const std::string dst = in_new(op.target);
+  AISBX_TRY(dirs.make(dst));
+  dirs.mounted(dst);
+  AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
+  const std::string opts = "lowerdir=" + sys::fd_path(kHostProc, lower.get()) +
+                           ",upperdir=" + sys::fd_path(kHostProc, upper.get()) +
+                           ",workdir=" + sys::fd_path(kHostProc, work.get()) + ",userxattr";
+  const unsigned long flags = MS_NOSUID | MS_NODEV | (op.noexec ? MS_NOEXEC : 0);
+  if (::mount("overlay", sys::fd_path(kHostProc, dst_fd.get()).c_str(), "overlay", flags,
+              opts.c_str()) != 0) {
+    const int err = errno;
+    return errno_fail(err, "mount overlay " + q(op.target) + " (lower " + q(op.source) +
+                               ", upper " + q(ns.overlay_upper) + ")",
+                      err == ENODEV
+                          ? "this kernel has no overlayfs (modprobe overlay, or a kernel built "
+                            "with CONFIG_OVERLAY_FS); run without --overlay"
+                          : "overlayfs in a user namespace needs Linux 5.11 or newer and an upper "
+                            "directory on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs "
+                            "since 6.6), not on overlayfs itself; run without --overlay");
+  }
+  return {};
 }
 
 // Kernels before 5.12: reads the mount table once and remounts every mount beneath each bind
@@ -247,9 +286,16 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::host_root:
       case MountKind::bind:
       case MountKind::home:
-      case MountKind::readonly:
-        AISBX_TRY(bind(op, seen(op), flagged, dirs));
+      case MountKind::readonly: {
+        const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
+        AISBX_TRY(bind(op, seen(op), flagged, dirs, plan::overlay_holding(ns, i) != nullptr));
         binds.push_back(&op);
+        break;
+      }
+      case MountKind::overlay:
+        AISBX_TRY(mount_overlay(op, seen(op), ns, dirs));
+        // Its flags are its own: a bind it lies beneath must not re-flag it.
+        own_mounts.push_back(in_new(op.target));
         break;
       default:
         break;  // after the binds and their flags

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <sstream>
@@ -2386,6 +2387,95 @@ TEST(ResolveRoots, SymlinkedFileWhoseTargetARootCoversIsOnlyALink) {
 )"));
   ASSERT_TRUE(narrower.has_value()) << err(narrower);
   EXPECT_NE(rule_at(*narrower, "/usr/share/zoneinfo/UTC"), nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// --overlay (run_plan.cc): the project's bind becomes an overlay whose upper
+// dir is a run's, kept outside every writable root.
+
+TEST(ResolveRun, OverlayTurnsTheProjectBindIntoAnOverlayWithAnUpperDirInHome) {
+  World w;
+  w.opt.overlay = true;
+  w.opt.run_name = "fix-1";
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->run.enabled);
+  EXPECT_EQ(r->run.dir, "/home/u/.ai-sandbox/runs/fix-1");
+  EXPECT_EQ(r->ns.overlay_upper, "/home/u/.ai-sandbox/runs/fix-1/upper");
+  EXPECT_EQ(r->ns.overlay_work, "/home/u/.ai-sandbox/runs/fix-1/work");
+  EXPECT_EQ(r->run.lower, "/home/u/dev/myproj");
+  EXPECT_GE(op_index(*r, MountKind::overlay, "/home/u/dev/myproj"), 0);
+  EXPECT_EQ(op_index(*r, MountKind::bind, "/home/u/dev/myproj"), -1);
+  const std::string text = render_text(*r);
+  EXPECT_TRUE(has(text, "overlay rw")) << text;
+  EXPECT_TRUE(has(text, "run: fix-1  # writes to /home/u/dev/myproj go to "
+                        "/home/u/.ai-sandbox/runs/fix-1/upper"))
+      << text;
+}
+
+TEST(ResolveRun, BindsBeneathTheOverlayComeFromTheMergedViewAndAreNotCompared) {
+  World w;
+  w.fs.dir("/home/u/dev/myproj/.git/hooks").file("/home/u/dev/myproj/.git/config");
+  w.opt.overlay = true;
+  w.opt.run_name = "r";
+  auto r = w.run(everything());
+  ASSERT_TRUE(r.has_value()) << err(r);
+  bool beneath = false;
+  for (std::size_t i = 0; i < r->ns.mounts.size(); ++i) {
+    const MountOp& op = r->ns.mounts[i];
+    if (op.kind != MountKind::readonly && op.kind != MountKind::bind) continue;
+    if (!op.source.starts_with("/home/u/dev/myproj/")) continue;
+    beneath = true;
+    EXPECT_NE(overlay_holding(r->ns, i), nullptr) << op.target;
+    EXPECT_FALSE(r->ns.mount_seen[i].checked) << op.target;
+  }
+  EXPECT_TRUE(beneath) << "the test expects git metadata bound read-only beneath the project";
+}
+
+TEST(ResolveRun, OverlayIsRefusedWhereItCannotHold) {
+  struct Case {
+    std::string why;
+    std::function<void(World&)> set;
+    std::string yaml;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"landlock mode", [](World& w) { w.opt.mode = Mode::landlock; }, everything(),
+       "no mount namespace"},
+      {"no user namespace", [](World& w) { w.feat = no_userns(); }, everything(),
+       "needs the namespace wall"},
+      {"a read-only project", [](World&) {}, doc(kReadProject), "is not a writable root"},
+      {"a bad name", [](World& w) { w.opt.run_name = "../x"; }, everything(), "the name"},
+      {"a run dir in a writable root", [](World& w) { w.opt.rw = {"/home/u"}; }, everything(),
+       "which the sandbox may write"},
+      {"an existing run", [](World& w) { w.fs.dir("/home/u/.ai-sandbox/runs/r"); }, everything(),
+       "already exists"},
+      {"a link on the way", [](World& w) { w.fs.symlink("/home/u/.ai-sandbox", "/home/u/.ssh"); },
+       everything(), "symbolic link"},
+  };
+  for (const auto& c : cases) {
+    World w;
+    w.opt.overlay = true;
+    w.opt.run_name = "r";
+    c.set(w);
+    auto r = w.run(c.yaml);
+    ASSERT_FALSE(r.has_value()) << c.why;
+    EXPECT_EQ(r.error().exit_code, 125) << c.why;
+    EXPECT_TRUE(has(r.error().what, c.says)) << c.why << ": " << r.error().what;
+  }
+  World w;
+  w.opt.run_name = "r";  // --run without --overlay
+  auto r = w.run(everything());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(has(r.error().what, "needs --overlay"));
+}
+
+TEST(ResolveRun, RunNames) {
+  for (const std::string ok : {"a", "fix-tests", "2026-01-31a", "v1.2_b"})
+    EXPECT_FALSE(run_name_problem(ok)) << ok;
+  for (const std::string& bad : std::vector<std::string>{"", ".", "..", ".hidden", "-x", "a/b", "a b", "x\n",
+                                std::string(65, 'a')})
+    EXPECT_TRUE(run_name_problem(bad)) << bad;
 }
 
 }  // namespace

@@ -1,0 +1,277 @@
+#include "runs/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+
+namespace aisbx::runs {
+namespace {
+
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      ++i;
+      out += s[i] == 'n' ? '\n' : s[i];
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Ours and not writable by others: a directory someone else can write can
+// be made to hold their files as our run.
+Expected<void> check_owned(int fd, const std::string& shown) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return sys_fail("fstat " + q(shown));
+  if (!S_ISDIR(st.st_mode)) return fail("runs: " + q(shown) + " is not a directory");
+  if (st.st_uid != ::getuid())
+    return fail("runs: " + q(shown) + " belongs to uid " + std::to_string(st.st_uid) +
+                    ", not to you (uid " + std::to_string(::getuid()) + ")");
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return fail("runs: " + q(shown) + " is writable by its group or by others",
+                "chmod go-w " + shown);
+  return {};
+}
+
+// One component below `dir`, as a directory, never through a link.
+Expected<sys::UniqueFd> open_dir_at(int dir, const std::string& name, const std::string& shown) {
+  sys::UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() >= 0) return fd;
+  struct stat st {};
+  if ((errno == ELOOP || errno == ENOTDIR) &&
+      ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    return fail("runs: " + q(shown) + " is a symbolic link",
+                "a run directory is never entered through a link: remove it");
+  return sys_fail("open " + q(shown) + " (O_NOFOLLOW)");
+}
+
+// `path` (absolute, canonical) from `/`, each component O_NOFOLLOW.
+Expected<sys::UniqueFd> open_canonical(const std::string& path) {
+  sys::UniqueFd dir(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return sys_fail("open `/`");
+  std::size_t i = 1;
+  while (i <= path.size()) {
+    std::size_t end = path.find('/', i);
+    if (end == std::string::npos) end = path.size();
+    const std::string name = path.substr(i, end - i);
+    i = end + 1;
+    if (name.empty()) continue;
+    AISBX_ASSIGN(next, open_dir_at(dir.get(), name, path.substr(0, end)));
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+Expected<Meta> read_meta(int dir, const std::string& shown) {
+  sys::UniqueFd fd(::openat(dir, "meta", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) return sys_fail("open " + q(shown + "/meta"), "not a run of aisbx-ns?");
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0 && text.size() < (1 << 20);)
+    text.append(buf, static_cast<std::size_t>(n));
+  std::map<std::string, std::string> kv;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    const auto sp = line.find(' ');
+    if (sp != std::string::npos) kv[line.substr(0, sp)] = unescape(line.substr(sp + 1));
+  }
+  Meta m;
+  m.name = kv["name"];
+  m.project = kv["project"];
+  m.profile = kv["profile"];
+  m.mode = kv["mode"];
+  m.command = kv["command"];
+  m.started_utc = kv["started_utc"];
+  try {
+    m.started_sec = std::stoll(kv["started_sec"]);
+    m.started_nsec = std::stoll(kv["started_nsec"]);
+  } catch (...) {
+    return fail(q(shown + "/meta") + " has no start time", "the run is damaged: discard it");
+  }
+  if (m.project.empty() || m.project[0] != '/')
+    return fail(q(shown + "/meta") + " names no project", "the run is damaged: discard it");
+  return m;
+}
+
+}  // namespace
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+Expected<RunDir> create_run(const plan::Plan& p, const std::string& command) {
+  const plan::RunPlan& run = p.run;
+  AISBX_ASSIGN(dir, open_canonical(run.checked_below));
+  const std::string rest = run.dir.substr(run.checked_below == "/" ? 1 : run.checked_below.size() + 1);
+  std::size_t i = 0;
+  std::string part = run.checked_below == "/" ? "" : run.checked_below;
+  while (i <= rest.size()) {
+    std::size_t end = rest.find('/', i);
+    if (end == std::string::npos) end = rest.size();
+    const std::string name = rest.substr(i, end - i);
+    const bool last = end == rest.size();
+    i = end + 1;
+    part += "/" + name;
+    // Missing parts are made 0700 (the runs dir holds every run); the run's
+    // own directory must be new.
+    if (::mkdirat(dir.get(), name.c_str(), 0700) != 0 && (errno != EEXIST || last)) {
+      if (errno == EEXIST)
+        return fail("--run " + run.name + ": the run already exists (" + q(run.dir) + ")",
+                    "review it with `aisbx-ns diff " + run.name + "`, or choose another name");
+      return sys_fail("create the run directory " + q(part));
+    }
+    AISBX_ASSIGN(next, open_dir_at(dir.get(), name, part));
+    AISBX_TRY(check_owned(next.get(), part));
+    dir = std::move(next);
+  }
+  for (const char* sub : {"upper", "work"})
+    if (::mkdirat(dir.get(), sub, 0700) != 0)
+      return sys_fail("create " + q(run.dir + "/" + sub));
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  char utc[64] = "";
+  tm t{};
+  if (::gmtime_r(&now.tv_sec, &t)) std::strftime(utc, sizeof utc, "%Y-%m-%d %H:%M:%S UTC", &t);
+  Meta m{run.name, run.lower, p.profile, to_string(p.mode), command, now.tv_sec, now.tv_nsec, utc};
+  const std::string text = "name " + escape(m.name) + "\nproject " + escape(m.project) +
+                           "\nprofile " + escape(m.profile) + "\nmode " + m.mode + "\ncommand " +
+                           escape(m.command) + "\nstarted_sec " + std::to_string(m.started_sec) +
+                           "\nstarted_nsec " + std::to_string(m.started_nsec) + "\nstarted_utc " +
+                           m.started_utc + "\n";
+  sys::UniqueFd meta(
+      ::openat(dir.get(), "meta", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (meta.get() < 0 || !sys::write_all(meta.get(), text))
+    return sys_fail("write " + q(run.dir + "/meta"));
+  if (::flock(dir.get(), LOCK_EX | LOCK_NB) != 0) return sys_fail("lock " + q(run.dir));
+  return RunDir{std::move(dir), std::move(m)};
+}
+
+Expected<sys::UniqueFd> open_runs_dir(const std::string& real_home, bool must_exist) {
+  AISBX_ASSIGN(home, open_canonical(real_home));
+  sys::UniqueFd dir = std::move(home);
+  std::string shown = real_home == "/" ? "" : real_home;
+  for (const char* name : {".ai-sandbox", "runs"}) {
+    shown += std::string("/") + name;
+    struct stat st {};
+    if (!must_exist && ::fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno == ENOENT)
+      return sys::UniqueFd();
+    AISBX_ASSIGN(next, open_dir_at(dir.get(), name, shown));
+    dir = std::move(next);
+  }
+  AISBX_TRY(check_owned(dir.get(), shown));
+  return dir;
+}
+
+Expected<RunDir> open_run(const std::string& real_home, const std::string& name) {
+  if (auto why = plan::run_name_problem(name))
+    return fail("run `" + profile::escaped_path(name) + "`: the name " + *why,
+                "`aisbx-ns runs` lists the runs");
+  AISBX_ASSIGN(runs, open_runs_dir(real_home, false));
+  const std::string shown = plan::runs_dir(real_home) + "/" + name;
+  struct stat st {};
+  if (runs.get() < 0 || (::fstatat(runs.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+                         errno == ENOENT))
+    return fail("no run named " + q(name) + " in " + q(plan::runs_dir(real_home)),
+                "`aisbx-ns runs` lists the runs");
+  AISBX_ASSIGN(dir, open_dir_at(runs.get(), name, shown));
+  AISBX_TRY(check_owned(dir.get(), shown));
+  AISBX_ASSIGN(meta, read_meta(dir.get(), shown));
+  return RunDir{std::move(dir), std::move(meta)};
+}
+
+Expected<sys::UniqueFd> open_project(const Meta& m) {
+  auto fd = open_canonical(m.project);
+  if (!fd) return std::unexpected(with_context(fd.error(), "the project of run " + q(m.name)));
+  return fd;
+}
+
+Expected<sys::UniqueFd> open_upper(const RunDir& run) {
+  return open_dir_at(run.dir.get(), "upper", plan::runs_dir("~") + "/" + run.meta.name + "/upper");
+}
+
+Expected<void> lock_run(const RunDir& run) {
+  if (::flock(run.dir.get(), LOCK_EX | LOCK_NB) == 0) return {};
+  if (errno == EWOULDBLOCK)
+    return fail("run " + q(run.meta.name) + " is in use by a sandbox",
+                "wait until its command has ended");
+  return sys_fail("lock run " + q(run.meta.name));
+}
+
+Expected<std::vector<std::string>> run_names(const std::string& real_home) {
+  AISBX_ASSIGN(runs, open_runs_dir(real_home, false));
+  std::vector<std::string> names;
+  if (runs.get() < 0) return names;
+  const int fd = ::openat(runs.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return sys_fail("open " + q(plan::runs_dir(real_home)));
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return sys_fail("read " + q(plan::runs_dir(real_home)));
+  }
+  while (const dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (!plan::run_name_problem(n) && e->d_type == DT_DIR) names.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Expected<void> remove_tree(int dirfd, const std::string& name, const std::string& shown) {
+  struct stat st {};
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return {};
+    return sys_fail("stat " + q(shown));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
+      return sys_fail("unlink " + q(shown));
+    return {};
+  }
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES && st.st_uid == ::getuid()) {
+    // overlayfs leaves work/work mode 000; it is ours to open again.
+    if (::fchmodat(dirfd, name.c_str(), 0700, 0) != 0) return sys_fail("chmod " + q(shown));
+    fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) return sys_fail("open " + q(shown) + " (O_NOFOLLOW)");
+  sys::UniqueFd dir(fd);
+  std::vector<std::string> names;
+  {
+    const int listed = ::dup(dir.get());
+    DIR* d = listed < 0 ? nullptr : ::fdopendir(listed);
+    if (!d) {
+      if (listed >= 0) ::close(listed);
+      return sys_fail("read " + q(shown));
+    }
+    while (const dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+  }
+  for (const auto& n : names) AISBX_TRY(remove_tree(dir.get(), n, shown + "/" + n));
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) return sys_fail("rmdir " + q(shown));
+  return {};
+}
+
+}  // namespace aisbx::runs

@@ -1,0 +1,353 @@
+// Issue 21, replayed with the real binary: --overlay keeps what a run writes
+// to the project in ~/.ai-sandbox/runs/RUN/upper, and the host commands
+// review it (diff), apply it (commit) or drop it (discard).
+// - an agent-like script edits, creates, deletes, renames, chmods and
+//   symlinks files: the real project is unchanged until commit, and diff
+//   shows each change;
+// - commit PATH applies only what was named; a file the host changed since
+//   the run started is refused and named; a symlink to ~/.ssh is applied as
+//   a link node and never written through, and a project path through a
+//   link is refused;
+// - discard leaves no trace; git status inside and after commit agree;
+// - the Landlock wall holds on the merged view (EACCES as on the project);
+// - landlock mode, which has no mount namespace, refuses --overlay.
+// In layered and strict mode, as the caller and, when root, as uid 65534.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel_gap.h"
+#include "paths.h"
+#include "profile_yaml.h"
+#include "run_helpers.h"
+
+namespace aisbx::test {
+namespace {
+
+using runner::As;
+using runner::contains;
+using runner::exists;
+using runner::read_text;
+using runner::Result;
+using runner::RunSpec;
+using runner::TempTree;
+
+const std::vector<std::string> kReadExec = {"read_file", "read_dir", "execute"};
+const std::vector<std::string> kAll = {
+    "execute",   "write_file", "read_file", "read_dir",  "remove_dir", "remove_file",
+    "make_char", "make_dir",   "make_reg",  "make_sock", "make_fifo",  "make_block",
+    "make_sym",  "refer",      "truncate",  "ioctl_dev"};
+
+struct Param {
+  As as;
+  std::string mode;
+};
+
+std::string name_of(const ::testing::TestParamInfo<Param>& i) {
+  return runner::name_of(i.param.as) + "_" + i.param.mode;
+}
+
+std::vector<Param> params() {
+  std::vector<Param> out;
+  for (As as : runner::users_to_test())
+    for (const char* mode : {"layered", "strict"}) out.push_back({as, mode});
+  return out;
+}
+
+bool is_symlink(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+std::string link_text(const std::string& path) {
+  char buf[4096];
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n < 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+// A tree in /var/tmp (beneath no private /tmp), owned by the user under test:
+//   home/.ssh/id_rsa   the real HOME the launcher is given
+//   proj/              the project, a git repository with committed files
+//   tools/aisbx_probe  a copy of the probe
+class OverlayRuns : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock);
+    tree_ = std::make_unique<TempTree>(GetParam().as, "aisbx-ov", "/var/tmp");
+    home_ = tree_->dir("home");
+    tree_->file("home/.ssh/id_rsa", "PRIVATE KEY\n", 0600);
+    proj_ = tree_->dir("proj");
+    tree_->file("proj/a.txt", "line one\nline two\n");
+    tree_->file("proj/b.txt", "to be removed\n");
+    tree_->file("proj/c.txt", "to be renamed\n");
+    tree_->file("proj/script.sh", "#!/bin/sh\necho hi\n", 0644);
+    tree_->file("proj/keep/old.txt", "kept\n");
+    tree_->dir("proj/locked");  // the profile grants no remove_dir beneath it
+    probe_ = tree_->file("tools/aisbx_probe", read_text(probe_path()), 0755);
+    const std::string system = groups_yaml(
+        {{"system", {"/usr", "/bin", "/lib", "/lib64", "/etc", dir_of(probe_)}, kReadExec}});
+    std::vector<std::string> all_but_rmdir;
+    for (const auto& r : kAll)
+      if (r != "remove_dir") all_but_rmdir.push_back(r);
+    const std::string project = groups_yaml({{"project", {"${PROJECT}"}, all_but_rmdir}});
+    config_ = tree_->file("profiles.yaml", "version: 1\nprofiles:\n  agentish:\n    access_roots:\n" +
+                                               system + project + control_yaml(kAll));
+    git({"init", "-q"});
+    git({"add", "-A"});
+    git({"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init"});
+  }
+
+  std::vector<std::pair<std::string, std::string>> env() const {
+    return {{"HOME", home_}, {"XDG_CONFIG_HOME", tree_->at("xdg")},
+            {"GIT_CONFIG_NOSYSTEM", "1"}, {"LC_ALL", "C"}};
+  }
+
+  Result git(const std::vector<std::string>& args) const {
+    RunSpec s;
+    s.argv = {"/usr/bin/git", "-C", proj_};
+    s.argv.insert(s.argv.end(), args.begin(), args.end());
+    s.as = GetParam().as;
+    s.env = env();
+    return runner::run(s);
+  }
+
+  // `aisbx-ns ARGS` from the project, as the user under test.
+  Result aisbx(const std::vector<std::string>& args, const std::string& cwd = "") const {
+    RunSpec s;
+    s.argv = {binary_path()};
+    s.argv.insert(s.argv.end(), args.begin(), args.end());
+    s.as = GetParam().as;
+    s.cwd = cwd.empty() ? proj_ : cwd;
+    s.env = env();
+    return runner::run(s);
+  }
+
+  Result sandboxed(const std::string& run, const std::vector<std::string>& cmd,
+                   const std::string& cwd = "") const {
+    std::vector<std::string> args = {"--config", config_, "--profile", "agentish", "--mode",
+                                     GetParam().mode, "--overlay", "--run", run, "--"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    return aisbx(args, cwd);
+  }
+
+  std::string run_dir(const std::string& run) const {
+    return home_ + "/.ai-sandbox/runs/" + run;
+  }
+
+  // What an agent does: edit, create, delete, rename, chmod, symlink, mkdir.
+  Result agent(const std::string& run) const {
+    return sandboxed(run, {"/bin/sh", "-c",
+                           "set -e; echo 'line three' >> a.txt; echo fresh > new.txt; rm b.txt;"
+                           " mv c.txt renamed.txt; chmod 755 script.sh;"
+                           " ln -s \"$HOME/.ssh\" ssh-link; mkdir emptydir;"
+                           " cat a.txt new.txt renamed.txt"});
+  }
+
+  void expect_project_untouched() const {
+    EXPECT_EQ(read_text(proj_ + "/a.txt"), "line one\nline two\n");
+    EXPECT_TRUE(exists(proj_ + "/b.txt"));
+    EXPECT_TRUE(exists(proj_ + "/c.txt"));
+    EXPECT_FALSE(exists(proj_ + "/new.txt"));
+    EXPECT_FALSE(exists(proj_ + "/renamed.txt"));
+    EXPECT_FALSE(exists(proj_ + "/ssh-link"));
+    EXPECT_FALSE(exists(proj_ + "/emptydir"));
+    EXPECT_EQ(mode_of(proj_ + "/script.sh"), 0644u);
+  }
+
+  std::unique_ptr<TempTree> tree_;
+  std::string home_, proj_, probe_, config_;
+};
+
+TEST_P(OverlayRuns, TheProjectIsUnchangedUntilCommitAndDiffShowsEachChange) {
+  const Result r = agent("edits");
+  ASSERT_EQ(r.status, 0) << r.describe();
+  // Inside, the writes were there.
+  EXPECT_EQ(r.out, "line one\nline two\nline three\nfresh\nto be renamed\n");
+  EXPECT_TRUE(contains(r.err, "run edits")) << r.err;
+  EXPECT_TRUE(contains(r.err, "aisbx-ns diff edits")) << r.err;
+  expect_project_untouched();
+  struct stat st {};
+  ASSERT_EQ(::stat(run_dir("edits").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+
+  const Result stat = aisbx({"diff", "edits", "--stat"});
+  ASSERT_EQ(stat.status, 0) << stat.describe();
+  for (const char* line : {"M  a.txt", "A  new.txt", "D  b.txt", "D  c.txt", "A  renamed.txt",
+                           "M  script.sh  (mode 644 -> 755)", "L  ssh-link", "A  emptydir/"})
+    EXPECT_TRUE(contains(stat.out, line)) << line;
+  EXPECT_TRUE(contains(stat.out, "points outside the project"));
+  EXPECT_FALSE(contains(stat.out, "@@"));
+  const Result full = aisbx({"diff", "edits"});
+  ASSERT_EQ(full.status, 0) << full.describe();
+  EXPECT_TRUE(contains(full.out, "--- a/a.txt"));
+  EXPECT_TRUE(contains(full.out, "+line three"));
+  EXPECT_TRUE(contains(full.out, "-to be removed"));
+  EXPECT_TRUE(contains(full.out, "+fresh"));
+
+  const Result list = aisbx({"runs"}, home_);
+  ASSERT_EQ(list.status, 0) << list.describe();
+  EXPECT_TRUE(contains(list.out, "edits"));
+  EXPECT_TRUE(contains(list.out, "agentish"));
+  EXPECT_TRUE(contains(list.out, proj_));
+  expect_project_untouched();
+}
+
+TEST_P(OverlayRuns, CommitAppliesTheNamedPathsThenTheRest) {
+  ASSERT_EQ(agent("part").status, 0);
+  const Result some = aisbx({"commit", "part", "a.txt", proj_ + "/new.txt"}, home_);
+  ASSERT_EQ(some.status, 0) << some.describe();
+  EXPECT_EQ(read_text(proj_ + "/a.txt"), "line one\nline two\nline three\n");
+  EXPECT_EQ(read_text(proj_ + "/new.txt"), "fresh\n");
+  EXPECT_TRUE(exists(proj_ + "/b.txt"));
+  EXPECT_TRUE(exists(proj_ + "/c.txt"));
+  EXPECT_EQ(mode_of(proj_ + "/script.sh"), 0644u);
+  const Result left = aisbx({"diff", "part", "--stat"});
+  EXPECT_FALSE(contains(left.out, "a.txt"));
+  EXPECT_TRUE(contains(left.out, "D  b.txt"));
+
+  const Result rest = aisbx({"commit", "part"});
+  ASSERT_EQ(rest.status, 0) << rest.describe();
+  EXPECT_FALSE(exists(proj_ + "/b.txt"));
+  EXPECT_FALSE(exists(proj_ + "/c.txt"));
+  EXPECT_EQ(read_text(proj_ + "/renamed.txt"), "to be renamed\n");
+  EXPECT_EQ(mode_of(proj_ + "/script.sh"), 0755u);
+  EXPECT_TRUE(exists(proj_ + "/emptydir"));
+  // The link the run made is a link, never written through.
+  EXPECT_TRUE(is_symlink(proj_ + "/ssh-link"));
+  EXPECT_EQ(link_text(proj_ + "/ssh-link"), home_ + "/.ssh");
+  EXPECT_EQ(read_text(home_ + "/.ssh/id_rsa"), "PRIVATE KEY\n");
+  const Result none = aisbx({"diff", "part", "--stat"});
+  EXPECT_TRUE(contains(none.out, "no changes")) << none.out;
+}
+
+TEST_P(OverlayRuns, AFileTheHostChangedSinceTheRunIsRefusedAndNamed) {
+  ASSERT_EQ(agent("conflict").status, 0);
+  tree_->file("proj/a.txt", "the host's own edit\n");
+  const Result c = aisbx({"commit", "conflict"});
+  EXPECT_EQ(c.status, 1) << c.describe();
+  EXPECT_TRUE(contains(c.err, "`a.txt`: changed in the project since the run started")) << c.err;
+  EXPECT_EQ(read_text(proj_ + "/a.txt"), "the host's own edit\n");
+  // The rest was applied, and the run keeps the refused file.
+  EXPECT_EQ(read_text(proj_ + "/new.txt"), "fresh\n");
+  EXPECT_TRUE(contains(aisbx({"diff", "conflict", "--stat"}).out, "M  a.txt"));
+}
+
+TEST_P(OverlayRuns, APlantedSymlinkToSshIsAppliedAsALinkAndNeverFollowed) {
+  // The run leaves a directory where the project has a link to ~/.ssh
+  // (planted earlier, as a host tool might have left it): inside, the link
+  // leads nowhere visible, so the agent replaces it by a directory.
+  tree_->symlink("proj/out", home_ + "/.ssh");
+  const Result r = sandboxed("planted", {"/bin/sh", "-c",
+                                         "rm out && mkdir out && echo 'ssh-ed25519 AAAA evil' > "
+                                         "out/authorized_keys && ln -s \"$HOME/.ssh\" keys"});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  // In the upper dir itself, what a hostile run could leave: a link to the
+  // real ~/.ssh.
+  ASSERT_EQ(::symlink((home_ + "/.ssh").c_str(), (run_dir("planted") + "/upper/keys2").c_str()), 0);
+  if (GetParam().as == As::nobody) {
+    ASSERT_EQ(::lchown((run_dir("planted") + "/upper/keys2").c_str(), runner::kNobodyUid,
+                       runner::kNobodyGid), 0);
+  }
+  const Result d = aisbx({"diff", "planted", "--stat"});
+  EXPECT_TRUE(contains(d.out, "L  keys2")) << d.out;
+  EXPECT_TRUE(contains(d.out, "points outside the project"));
+  // Only the file below the link: the project's `out` is still a link, and
+  // nothing is written through it.
+  const Result through = aisbx({"commit", "planted", "out/authorized_keys"});
+  EXPECT_EQ(through.status, 1) << through.describe();
+  EXPECT_TRUE(contains(through.err, "is a symbolic link")) << through.err;
+  EXPECT_FALSE(exists(home_ + "/.ssh/authorized_keys"));
+  // All of it: the link is replaced by the run's directory, the new links
+  // are links.
+  const Result all = aisbx({"commit", "planted"});
+  EXPECT_EQ(all.status, 0) << all.describe();
+  EXPECT_FALSE(exists(home_ + "/.ssh/authorized_keys"));
+  EXPECT_FALSE(is_symlink(proj_ + "/out"));
+  EXPECT_EQ(read_text(proj_ + "/out/authorized_keys"), "ssh-ed25519 AAAA evil\n");
+  EXPECT_TRUE(is_symlink(proj_ + "/keys"));
+  EXPECT_TRUE(is_symlink(proj_ + "/keys2"));
+  EXPECT_EQ(read_text(home_ + "/.ssh/id_rsa"), "PRIVATE KEY\n");
+}
+
+TEST_P(OverlayRuns, DiscardLeavesNoTrace) {
+  ASSERT_EQ(agent("drop").status, 0);
+  const Result d = aisbx({"discard", "drop"});
+  ASSERT_EQ(d.status, 0) << d.describe();
+  EXPECT_FALSE(exists(run_dir("drop")));
+  EXPECT_FALSE(contains(aisbx({"runs"}).out, "drop"));
+  expect_project_untouched();
+  const Result again = aisbx({"diff", "drop"});
+  EXPECT_EQ(again.status, 125);
+  EXPECT_TRUE(contains(again.err, "no run named `drop`"));
+}
+
+TEST_P(OverlayRuns, GitStatusInsideAndAfterCommitAgree) {
+  const Result r = sandboxed("gitrun", {"/bin/sh", "-c",
+                                        "echo more >> a.txt && rm b.txt && echo n > new.txt && "
+                                        "git status --porcelain"});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, " M a.txt"));
+  EXPECT_EQ(git({"status", "--porcelain"}).out, "");  // the host's project: untouched
+  const Result c = aisbx({"commit", "gitrun"});
+  ASSERT_EQ(c.status, 0) << c.describe();
+  EXPECT_EQ(git({"status", "--porcelain"}).out, r.out);
+}
+
+TEST_P(OverlayRuns, TheLandlockWallHoldsOnTheMergedView) {
+  // The project group grants no remove_dir: refused by Landlock (EACCES) in
+  // the merged view, as in the project itself.
+  const Result r = sandboxed("walls", {probe_, "rmdir", proj_ + "/locked"});
+  EXPECT_EQ(r.status, EACCES) << r.describe();
+  EXPECT_TRUE(exists(proj_ + "/locked"));
+}
+
+TEST_P(OverlayRuns, DryRunShowsTheUpperDirAndLandlockModeRefuses) {
+  const Result d = aisbx({"--config", config_, "--profile", "agentish", "--overlay", "--run",
+                          "shown", "--dry-run", "--", "/bin/true"});
+  ASSERT_EQ(d.status, 0) << d.describe();
+  EXPECT_TRUE(contains(d.out, "overlay rw"));
+  EXPECT_TRUE(contains(d.out, run_dir("shown") + "/upper"));
+  EXPECT_FALSE(exists(run_dir("shown")));
+  const Result l = aisbx({"--config", config_, "--profile", "agentish", "--mode", "landlock",
+                          "--overlay", "--", "/bin/true"});
+  EXPECT_EQ(l.status, 125) << l.describe();
+  EXPECT_TRUE(contains(l.err, "no mount namespace"));
+  const Result bad = aisbx({"--config", config_, "--profile", "agentish", "--overlay", "--run",
+                            "../x", "--", "/bin/true"});
+  EXPECT_EQ(bad.status, 125) << bad.describe();
+  // A run name is taken once.
+  ASSERT_EQ(sandboxed("once", {"/bin/true"}).status, 0);
+  const Result twice = sandboxed("once", {"/bin/true"});
+  EXPECT_EQ(twice.status, 125) << twice.describe();
+  EXPECT_TRUE(contains(twice.err, "already exists"));
+}
+
+TEST_P(OverlayRuns, ARunDirectoryInsideAWritableRootRefuses) {
+  // HOME in a root the sandbox may write: so would be the run directory,
+  // which commit reads.
+  const std::string writable_home = tree_->dir("rwhome");
+  RunSpec s;
+  s.argv = {binary_path(), "--config", config_, "--profile", "agentish", "--mode",
+            GetParam().mode, "--rw", writable_home, "--overlay", "--", "/bin/true"};
+  s.as = GetParam().as;
+  s.cwd = proj_;
+  s.env = {{"HOME", writable_home}, {"XDG_CONFIG_HOME", tree_->at("xdg")}};
+  const Result r = runner::run(s);
+  EXPECT_EQ(r.status, 125) << r.describe();
+  EXPECT_TRUE(contains(r.err, "which the sandbox may write")) << r.err;
+  EXPECT_FALSE(exists(writable_home + "/.ai-sandbox"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, OverlayRuns, ::testing::ValuesIn(params()), name_of);
+
+}  // namespace
+}  // namespace aisbx::test
