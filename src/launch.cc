@@ -212,7 +212,6 @@ Expected<int> run(const Options& given) {
   // Host commands about overlay runs: no sandbox, no profile.
   if (given.runs) return runs::command(*given.runs);
   Options o = given;
-  if (o.overlay && !o.run_name) o.run_name = runs::generate_name();
   // The user namespace probe forks: landlock mode never uses its answer,
   // and a sandbox about to unshare anyway assumes it (and falls back below
   // if its unshare is refused). What is printed is always probed for real.
@@ -230,6 +229,8 @@ Expected<int> run(const Options& given) {
   if (!o.profile)
     return fail("no profile given", "pass --profile NAME; --list-profiles shows the choices");
   AISBX_ASSIGN(selected, select_profile(profiles, *o.profile));
+  if (!o.run_name && (o.overlay || plan::profile_wants_overlay(selected.first)))
+    o.run_name = runs::generate_name();
   RealFs fs;
   const auto make_plan = [&](const Features& f) -> Expected<plan::Plan> {
     AISBX_ASSIGN(made, plan::resolve({selected.first, selected.second, o, f, host, fs}));

@@ -288,6 +288,9 @@ std::string home_hash(const std::string& text);
 // Why `name` cannot name a run, or nullopt: 1-64 of [A-Za-z0-9._-], not
 // starting with `.` or `-` (it becomes a directory name and a CLI word).
 std::optional<std::string> run_name_problem(const std::string& name);
+// A group of the profile says `overlay: true` (the launcher then names a
+// run, as for --overlay).
+bool profile_wants_overlay(const profile::Profile& p);
 // Where runs are kept: `real_home`/.ai-sandbox/runs.
 std::string runs_dir(const std::string& real_home);
 // The overlay mount a bind or readonly op at `i` takes its source from,

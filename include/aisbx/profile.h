@@ -48,6 +48,9 @@ struct RootGroup {
   bool required = false;
   std::vector<Located<std::string>> deny;      // hidden subpaths / globs
   std::vector<Located<std::string>> readonly;  // read-only subpaths / globs
+  // `overlay: true`: writes kept in a run for review, as --overlay
+  // (src/plan/run_plan.cc; the project is the one root that may have it).
+  std::optional<Located<bool>> overlay;
   Where where;
 };
 

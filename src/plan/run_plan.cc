@@ -26,6 +26,12 @@ std::string runs_dir(const std::string& real_home) {
   return (real_home == "/" ? "" : real_home) + "/.ai-sandbox/runs";
 }
 
+bool profile_wants_overlay(const profile::Profile& p) {
+  for (const auto& g : p.access_roots)
+    if (g.overlay && g.overlay->value) return true;
+  return false;
+}
+
 const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i) {
   if (i >= ns.mounts.size()) return nullptr;
   const MountOp& op = ns.mounts[i];
@@ -38,13 +44,31 @@ const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i) {
 
 Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
   const Options& o = cx.in.options;
-  if (!o.overlay) {
+  const Fs& fs = cx.in.fs;
+  Plan& p = cx.plan;
+  const std::string project = fs.realpath(p.project).value_or(normalize(p.project));
+  // `overlay: true` in a group: for now only the project itself can be
+  // overlaid (one upper dir, one project for diff and commit); any other
+  // path is refused rather than bound writable without review.
+  for (const auto& g : cx.in.profile.access_roots) {
+    if (!g.overlay || !g.overlay->value) continue;
+    for (const auto& raw : g.paths) {
+      AISBX_ASSIGN(path, expand_path(raw, cx.vars));
+      const std::string real = fs.realpath(path).value_or(normalize(path));
+      if (real != project)
+        return fail(g.overlay->where.str() + ": `overlay: true` in group " + q(g.name) + ": " +
+                        q(real) + " is not the project " + q(project) +
+                        "; only the project can be overlaid",
+                    "move " + q(raw.value) + " to a group without `overlay`, or run from that "
+                    "project");
+    }
+  }
+  if (!o.overlay && !profile_wants_overlay(cx.in.profile)) {
     if (o.run_name)
       return fail("--run names an overlay run: it needs --overlay",
                   "add --overlay, or drop --run");
     return {};
   }
-  Plan& p = cx.plan;
   if (p.mode == Mode::landlock)
     return fail("--overlay needs the namespace wall: landlock mode has no mount namespace to "
                 "mount the overlay in",
@@ -58,8 +82,6 @@ Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
     return fail("--run `" + *o.run_name + "`: the name " + *why,
                 "use a short name such as `fix-tests` or `2026-01-31a`");
 
-  const Fs& fs = cx.in.fs;
-  const std::string project = fs.realpath(p.project).value_or(normalize(p.project));
   MountOp* overlay = nullptr;
   for (MountOp& op : p.ns.mounts)
     if (op.kind == MountKind::bind && op.target == project) overlay = &op;

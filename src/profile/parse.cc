@@ -433,8 +433,8 @@ constexpr std::array<std::string_view, 16> kProfileKeys{
     "network",     "scope",   "seccomp",      "landlock_abi",   "env_policy", "log_level",
     "dry_run",     "git",     "unmask",
     "limits"};
-constexpr std::array<std::string_view, 5> kGroupKeys{"paths", "permissions", "required",
-                                                     "deny", "readonly"};
+constexpr std::array<std::string_view, 6> kGroupKeys{"paths", "permissions", "required",
+                                                     "deny", "readonly", "overlay"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
                                                        "env"};
 constexpr std::array<std::string_view, 6> kNetworkKeys{
@@ -693,6 +693,9 @@ class Reader {
       } else if (e.key == "readonly") {
         AISBX_ASSIGN(v, paths_of(e.value));
         g.readonly = std::move(v);
+      } else if (e.key == "overlay") {
+        AISBX_ASSIGN(v, bool_of(e.value));
+        g.overlay = Located<bool>{v, e.key_where};
       } else {
         return unknown_key(e, ge.value.path, kGroupKeys);
       }

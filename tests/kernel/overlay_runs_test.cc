@@ -100,7 +100,9 @@ class OverlayRuns : public ::testing::TestWithParam<Param> {
       if (r != "remove_dir") all_but_rmdir.push_back(r);
     const std::string project = groups_yaml({{"project", {"${PROJECT}"}, all_but_rmdir}});
     config_ = tree_->file("profiles.yaml", "version: 1\nprofiles:\n  agentish:\n    access_roots:\n" +
-                                               system + project + control_yaml(kAll));
+                                               system + project + control_yaml(kAll) +
+                                               "  kept:\n    extends: agentish\n    access_roots:\n" +
+                                               project + "        overlay: true\n");
     git({"init", "-q"});
     git({"add", "-A"});
     git({"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init"});
@@ -345,6 +347,20 @@ TEST_P(OverlayRuns, ARunDirectoryInsideAWritableRootRefuses) {
   EXPECT_EQ(r.status, 125) << r.describe();
   EXPECT_TRUE(contains(r.err, "which the sandbox may write")) << r.err;
   EXPECT_FALSE(exists(writable_home + "/.ai-sandbox"));
+}
+
+TEST_P(OverlayRuns, OverlayTrueInTheProfileKeepsWritesInARunNamedAtLaunch) {
+  const Result r = aisbx({"--config", config_, "--profile", "kept", "--mode", GetParam().mode,
+                          "--", "/bin/sh", "-c", "echo kept > new.txt"});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_FALSE(exists(proj_ + "/new.txt"));
+  const auto at = r.err.find("aisbx-ns: run ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::string name = r.err.substr(at + 14, r.err.find(' ', at + 14) - at - 14);
+  EXPECT_EQ(read_text(run_dir(name) + "/upper/new.txt"), "kept\n");
+  const Result c = aisbx({"commit", name});
+  ASSERT_EQ(c.status, 0) << c.describe();
+  EXPECT_EQ(read_text(proj_ + "/new.txt"), "kept\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRuns, ::testing::ValuesIn(params()), name_of);

@@ -162,7 +162,7 @@ const std::vector<BadCase> kBadCases = {
   {"group_missing_paths", kHead + "    access_roots:\n      g:\n        required: true\n", "5:7",
    "profiles.p.access_roots.g: missing required key `paths`"},
   {"group_unknown_key", kHead + "    access_roots:\n      g:\n        paths: [/a]\n        path: [/b]\n",
-   "7:9", "profiles.p.access_roots.g: unknown key `path` (known: paths, permissions, required, deny, readonly)"},
+   "7:9", "profiles.p.access_roots.g: unknown key `path` (known: paths, permissions, required, deny, readonly, overlay)"},
   {"group_duplicate", kHead + "    access_roots:\n      g: {paths: [/a]}\n      g: {paths: [/b]}\n", "6:7",
    "profiles.p.access_roots: duplicate key `g` (first at line 5, column 7)"},
   {"paths_scalar", kHead + "    access_roots:\n      g:\n        paths: /a\n", "6:16",

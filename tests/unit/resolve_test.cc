@@ -2470,6 +2470,39 @@ TEST(ResolveRun, OverlayIsRefusedWhereItCannotHold) {
   EXPECT_TRUE(has(r.error().what, "needs --overlay"));
 }
 
+TEST(ResolveRun, OverlayTrueInAGroupOverlaysTheProjectAndRefusesAnyOtherPath) {
+  const std::string group = R"(
+    access_roots:
+      proj:
+        paths: ["${PROJECT}"]
+        permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true}
+        overlay: true
+    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true}
+    command: {binary: sh}
+)";
+  World w;
+  w.opt.run_name = "from-profile";
+  auto r = w.run(doc(group));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->run.enabled);
+  EXPECT_GE(op_index(*r, MountKind::overlay, "/home/u/dev/myproj"), 0);
+
+  std::string other = group;
+  other.replace(other.find("${PROJECT}"), 10, "/srv/data");
+  World w2;
+  w2.opt.run_name = "x";
+  auto refused = w2.run(doc(other));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().exit_code, 125);
+  EXPECT_TRUE(has(refused.error().what, "test.yaml:8:9: `overlay: true` in group `proj`: "
+                                        "`/srv/data` is not the project"))
+      << refused.error().what;
+  World w3;
+  auto unnamed = w3.run(doc(group));  // the launcher names the run; a plan without one refuses
+  ASSERT_FALSE(unnamed.has_value());
+  EXPECT_TRUE(has(unnamed.error().what, "no run name"));
+}
+
 TEST(ResolveRun, RunNames) {
   for (const std::string ok : {"a", "fix-tests", "2026-01-31a", "v1.2_b"})
     EXPECT_FALSE(run_name_problem(ok)) << ok;
