@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,13 @@ std::string link_text(const std::string& path) {
   char buf[4096];
   const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
   return n < 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+// A file written straight into a run's upper dir, as a hostile run could
+// leave it.
+void put(const std::string& path, const std::string& text, mode_t mode) {
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
 }
 
 mode_t mode_of(const std::string& path) {
@@ -361,6 +369,39 @@ TEST_P(OverlayRuns, OverlayTrueInTheProfileKeepsWritesInARunNamedAtLaunch) {
   const Result c = aisbx({"commit", name});
   ASSERT_EQ(c.status, 0) << c.describe();
   EXPECT_EQ(read_text(proj_ + "/new.txt"), "kept\n");
+}
+
+TEST_P(OverlayRuns, AGitHookPlantedInTheUpperDirIsNeverApplied) {
+  // Inside, .git/hooks is read-only (EROFS), in the merged view too.
+  const Result r = sandboxed("hooks", {probe_, "create", proj_ + "/.git/hooks/pre-commit"});
+  EXPECT_EQ(r.status, EROFS) << r.describe();
+  // What a hostile upper dir could hold all the same: a hook and a config.
+  const std::string upper = run_dir("hooks") + "/upper";
+  ASSERT_EQ(::mkdir((upper + "/.git").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((upper + "/.git/hooks").c_str(), 0755), 0);
+  put(upper + "/.git/hooks/pre-commit", "#!/bin/sh\necho pwned\n", 0755);
+  put(upper + "/.git/config", "[core]\n\tfsmonitor = evil\n", 0644);
+  if (GetParam().as == As::nobody) {
+    for (const char* rel : {"/.git", "/.git/hooks", "/.git/hooks/pre-commit", "/.git/config"})
+      ASSERT_EQ(::lchown((upper + rel).c_str(), runner::kNobodyUid, runner::kNobodyGid), 0);
+  }
+  const Result c = aisbx({"commit", "hooks"}, "/");
+  EXPECT_EQ(c.status, 1) << c.describe();
+  EXPECT_TRUE(contains(c.err, "`.git/hooks/pre-commit`: git metadata that runs code on the host"));
+  EXPECT_TRUE(contains(c.err, "`.git/config`: git metadata"));
+  EXPECT_FALSE(exists(proj_ + "/.git/hooks/pre-commit"));
+  EXPECT_FALSE(contains(read_text(proj_ + "/.git/config"), "evil"));
+}
+
+TEST_P(OverlayRuns, FromASubdirectoryTheWholeProjectIsOverlaid) {
+  const Result r = sandboxed("sub", {"/bin/sh", "-c", "echo up > ../top.txt && echo here > here.txt"},
+                             proj_ + "/keep");
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_FALSE(exists(proj_ + "/top.txt"));
+  EXPECT_FALSE(exists(proj_ + "/keep/here.txt"));
+  const Result d = aisbx({"diff", "sub", "--stat"}, "/");
+  EXPECT_TRUE(contains(d.out, "A  top.txt"));
+  EXPECT_TRUE(contains(d.out, "A  keep/here.txt"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRuns, ::testing::ValuesIn(params()), name_of);
