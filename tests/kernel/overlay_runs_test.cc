@@ -12,6 +12,7 @@
 // - the Landlock wall holds on the merged view (EACCES as on the project);
 // - landlock mode, which has no mount namespace, refuses --overlay.
 // In layered and strict mode, as the caller and, when root, as uid 65534.
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,6 +115,18 @@ class OverlayRuns : public ::testing::TestWithParam<Param> {
     git({"init", "-q"});
     git({"add", "-A"});
     git({"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init"});
+  }
+
+  // overlayfs leaves each run's work/work mode 000: opened up, so that the
+  // tree can be removed by its unprivileged owner too.
+  void TearDown() override {
+    if (!tree_) return;
+    const std::string runs = home_ + "/.ai-sandbox/runs";
+    if (DIR* d = ::opendir(runs.c_str())) {
+      while (const dirent* e = ::readdir(d))
+        ::chmod((runs + "/" + e->d_name + "/work/work").c_str(), 0700);
+      ::closedir(d);
+    }
   }
 
   std::vector<std::pair<std::string, std::string>> env() const {
