@@ -16,6 +16,13 @@
 //                                the files, bytes and its own time
 //   timer exec CMD ARGS...       only execs CMD: built static, the
 //                                cheapest possible launcher (the floor)
+//   timer phases RUNS WARMUP SPEC  runs each command with
+//                                AISBX_PHASE_TIMES=1 and reads the marks
+//                                aisbx-ns writes to stderr (one clock for
+//                                every process): prints per command the
+//                                median ms of each phase, from the fork to
+//                                the first mark, mark to mark, and from
+//                                the last mark to the end of the wait
 //
 // SPEC: one command per line, `label<TAB>argv0<TAB>argv1...`.
 // Output: label, median ms, min ms, p90 ms, median max RSS KiB (the
@@ -66,12 +73,50 @@ double reported_ms(const std::string& out) {
 // Runs one command with stdin and stderr on /dev/null, stdout on /dev/null
 // or, for a self-timed command, on a pipe; returns false on a non-zero exit
 // (or a self-timed command that reported no time).
+struct Phases {
+  std::vector<std::string> names;                // in the order first seen
+  std::vector<std::vector<double>> ms;           // per name, one per run
+};
+Phases* g_phases = nullptr;
+const Command* g_first_command = nullptr;  // set by `timer phases`: stderr is read for marks
+
+// "aisbx-ns: phase NAME SECONDS" lines -> (name, ms on CLOCK_MONOTONIC).
+std::vector<std::pair<std::string, double>> marks_of(const std::string& err) {
+  std::vector<std::pair<std::string, double>> out;
+  std::size_t start = 0;
+  while (start < err.size()) {
+    auto nl = err.find('\n', start);
+    if (nl == std::string::npos) nl = err.size();
+    const std::string line = err.substr(start, nl - start);
+    start = nl + 1;
+    const std::string tag = "aisbx-ns: phase ";
+    if (line.rfind(tag, 0) != 0) continue;
+    const auto sp = line.find(' ', tag.size());
+    if (sp == std::string::npos) continue;
+    out.emplace_back(line.substr(tag.size(), sp - tag.size()), std::atof(line.c_str() + sp + 1) * 1e3);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
+}
+
+void add_phase(Phases& ph, const std::string& name, double ms) {
+  auto it = std::find(ph.names.begin(), ph.names.end(), name);
+  if (it == ph.names.end()) {
+    ph.names.push_back(name);
+    ph.ms.emplace_back();
+    it = ph.names.end() - 1;
+  }
+  ph.ms[static_cast<std::size_t>(it - ph.names.begin())].push_back(ms);
+}
+
 bool run_once(Command& c, bool record, bool self_timed) {
   std::vector<char*> argv;
   for (auto& a : c.argv) argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2] = {-1, -1};
-  if (self_timed && pipe2(out, O_CLOEXEC) != 0) {
+  const bool phased = g_phases != nullptr;
+  if ((self_timed || phased) && pipe2(out, O_CLOEXEC) != 0) {
     std::perror("pipe2");
     std::exit(2);
   }
@@ -85,12 +130,13 @@ bool run_once(Command& c, bool record, bool self_timed) {
     const int null = open("/dev/null", O_RDWR);
     dup2(null, 0);
     dup2(self_timed ? out[1] : null, 1);
-    dup2(null, 2);
+    dup2(phased ? out[1] : null, 2);
+    if (phased) setenv("AISBX_PHASE_TIMES", "1", 1);
     execv(argv[0], argv.data());
     _exit(127);
   }
   std::string text;
-  if (self_timed) {
+  if (self_timed || phased) {
     close(out[1]);
     char buf[4096];
     for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;)
@@ -106,6 +152,17 @@ bool run_once(Command& c, bool record, bool self_timed) {
   const double ms = self_timed ? reported_ms(text) : t1 - t0;
   const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && ms >= 0;
   c.last_status = status;
+  if (record && ok && phased) {
+    Phases& ph = g_phases[&c - g_first_command];
+    double prev = t0;
+    std::string prev_name = "start";
+    for (const auto& [name, at] : marks_of(text)) {
+      add_phase(ph, prev_name + ">" + name, at - prev);
+      prev = at;
+      prev_name = name;
+    }
+    add_phase(ph, prev_name + ">end", t1 - prev);
+  }
   if (record) {
     if (ok) {
       c.ms.push_back(ms);
@@ -126,7 +183,7 @@ T quantile(std::vector<T> v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
-int cmd_run(int runs, int warmup, const char* spec, bool self_timed) {
+int cmd_run(int runs, int warmup, const char* spec, bool self_timed, bool phased) {
   std::ifstream in(spec);
   if (!in) {
     std::fprintf(stderr, "timer: cannot read %s\n", spec);
@@ -152,6 +209,11 @@ int cmd_run(int runs, int warmup, const char* spec, bool self_timed) {
     }
     cmds.push_back(std::move(c));
   }
+  std::vector<Phases> phases(cmds.size());
+  if (phased) {
+    g_phases = phases.data();
+    g_first_command = cmds.data();
+  }
   std::vector<std::size_t> order(cmds.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::mt19937 rng(12345);
@@ -160,6 +222,16 @@ int cmd_run(int runs, int warmup, const char* spec, bool self_timed) {
     // always the one that runs right after another.
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t i : order) run_once(cmds[i], round >= warmup, self_timed);
+  }
+  if (phased) {
+    // label, then pairs: "from>to" and its median ms, in the order seen.
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      std::printf("%s", cmds[i].label.c_str());
+      for (std::size_t k = 0; k < phases[i].names.size(); ++k)
+        std::printf("\t%s\t%.3f", phases[i].names[k].c_str(), quantile(phases[i].ms[k], 0.5));
+      std::printf("\ttotal\t%.3f\n", quantile(cmds[i].ms, 0.5));
+    }
+    return 0;
   }
   for (const auto& c : cmds) {
     std::printf("%s\t%.3f\t%.3f\t%.3f\t%ld\t%zu\t%d\n", c.label.c_str(), quantile(c.ms, 0.5),
@@ -203,9 +275,10 @@ int cmd_walk(const char* dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 5 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "inner") == 0))
+  if (argc == 5 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "inner") == 0 ||
+                    std::strcmp(argv[1], "phases") == 0))
     return cmd_run(std::atoi(argv[2]), std::atoi(argv[3]), argv[4],
-                   std::strcmp(argv[1], "inner") == 0);
+                   std::strcmp(argv[1], "inner") == 0, std::strcmp(argv[1], "phases") == 0);
   if (argc == 3 && std::strcmp(argv[1], "walk") == 0) return cmd_walk(argv[2]);
   if (argc >= 3 && std::strcmp(argv[1], "exec") == 0) {
     execv(argv[2], argv + 2);
@@ -213,6 +286,6 @@ int main(int argc, char** argv) {
     return 127;
   }
   std::fprintf(stderr,
-               "usage: timer run|inner RUNS WARMUP SPEC | timer walk DIR | timer exec CMD...\n");
+               "usage: timer run|inner|phases RUNS WARMUP SPEC | timer walk DIR | timer exec CMD...\n");
   return 2;
 }

@@ -15,6 +15,7 @@
 #include "aisbx/stages.h"
 #include "aisbx/sandbox.h"
 #include "aisbx/sys/fd.h"
+#include "aisbx/sys/phase.h"
 #include "aisbx/trace.h"
 #include "runs/commands.h"
 #include "runs/store.h"
@@ -149,6 +150,7 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
     // Reported once the namespaces exist: a plan that assumed they would
     // is not reported when it is replaced.
     AISBX_TRY(enter_namespaces(p));
+    sys::phase_mark("namespaces");
     report(p);
     return run_sandboxed(p, traced);
   }
@@ -225,6 +227,7 @@ Expected<int> run(const Options& given) {
   }
   AISBX_ASSIGN(host, read_host_facts());
   AISBX_ASSIGN(profiles, load_profiles(o, host));
+  sys::phase_mark("profile");
   if (o.list_profiles) return list_profiles(profiles);
   if (!o.profile)
     return fail("no profile given", "pass --profile NAME; --list-profiles shows the choices");
@@ -243,6 +246,7 @@ Expected<int> run(const Options& given) {
     return make_plan(features);
   };
   AISBX_ASSIGN(p, make_plan(features));
+  sys::phase_mark("plan");
   if (features.userns_assumed && p.dry_run) {  // the profile's own dry_run prints too
     AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);

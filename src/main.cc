@@ -2,10 +2,12 @@
 #include <cstdio>
 
 #include "aisbx/launch.h"
+#include "aisbx/sys/phase.h"
 
 int main(int argc, char** argv) {
   const aisbx::ParsedCli cli = aisbx::parse_cli(argc, argv);
   if (cli.exit_now) return *cli.exit_now;
+  aisbx::sys::phase_mark("options");
   const auto status = aisbx::run(cli.options);
   if (status) return *status;
   const aisbx::Error& e = status.error();

@@ -38,6 +38,7 @@
 #include "aisbx/sys/error_pipe.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/mount.h"
+#include "aisbx/sys/phase.h"
 #include "stages/limits.h"
 #include "stages/mount_paths.h"
 #include "supervise/descendants.h"
@@ -188,6 +189,7 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
   if (auto r = stage::enter_staging(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::build_root(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
+  sys::phase_mark("mounts");
   if (p.ns.net == profile::NetMode::loopback)
     if (auto r = bring_up_loopback(); !r) fail_out(with_context(r.error(), "namespace"));
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "aisbx/stages.h"
+#include "aisbx/sys/phase.h"
 #include "check/exec_diagnosis.h"
 #include "stages/limits.h"
 
@@ -89,10 +90,13 @@ Expected<void> close_fds_on_exec(const std::vector<int>& keep) {
 Expected<void> restrict_for_exec(const plan::Plan& p) {
   AISBX_TRY(apply_rlimits(p.limits));
   AISBX_TRY(apply_landlock(p.landlock));
+  sys::phase_mark("landlock");
   AISBX_TRY(close_fds_on_exec(p.exec.keep_fds));
   AISBX_TRY(leave_session_keyring());
   if (p.trace) AISBX_TRY(apply_trace_filter(p.seccomp));
-  return apply_seccomp(p.seccomp);
+  AISBX_TRY(apply_seccomp(p.seccomp));
+  sys::phase_mark("seccomp");
+  return {};
 }
 
 Error exec(const plan::Plan& p) {
@@ -113,6 +117,7 @@ Error exec(const plan::Plan& p) {
   argv.push_back(nullptr);
 
   const std::string& cmd = e.argv.front();
+  sys::phase_mark("exec");
   if (cmd.find('/') != std::string::npos) {
     ::execve(cmd.c_str(), argv.data(), envp.data());
     return exec_error(p, errno, cmd, false);
