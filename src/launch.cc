@@ -17,6 +17,7 @@
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/phase.h"
 #include "aisbx/trace.h"
+#include "host/profile_cache.h"
 #include "runs/commands.h"
 #include "runs/store.h"
 #include "supervise/supervise.h"
@@ -165,28 +166,62 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
 }  // namespace
 
 Expected<LoadedProfiles> load_profiles(const Options& o, const HostFacts& h) {
-  LoadedProfiles lp;
-  lp.builtin.source = "built-in";
+  // Parsed trees are kept in the profile cache (host/profile_cache.h).
+  const auto off = h.env.find("AISBX_PROFILE_CACHE");
+  const std::optional<std::string> salt = DiskTreeStore::parser_salt();
+  DiskTreeStore cache(h.home, salt && (off == h.env.end() || off->second != "off"));
+  const auto debug_notes = [&] {
+    if (o.log_level == "debug")
+      for (const auto& n : cache.notes()) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
+  };
   AISBX_ASSIGN(path, find_config(o, h));
+  std::string text;
   if (path) {
-    AISBX_ASSIGN(text, read_profile_file(*path));
-    AISBX_ASSIGN(set, profile::parse_profiles(text, *path));
-    lp.user = std::move(set);
+    AISBX_ASSIGN(read, read_profile_file(*path));
+    text = std::move(read);
   }
-  // Parsing YAML is most of the launcher's own start-up: the built-in
-  // profiles are skipped when the user's profile extends none of them
-  // (learn needs their names).
-  if (lp.user && o.profile && !o.list_profiles && !o.learn &&
-      profile::self_contained(*lp.user, *o.profile))
-    return lp;
-  for (const auto& f : builtin_profile_files()) {
-    AISBX_ASSIGN(set, profile::parse_profiles(std::string(f.text), "built-in:" + std::string(f.name)));
-    for (const auto& name : set.order) {
-      lp.builtin.order.push_back(name);
-      lp.builtin.profiles.emplace(name, set.profiles.at(name));
+
+  // A run of one profile reads only it and its parents from a cache hit;
+  // --list-profiles and learn read every name.
+  const bool one = o.profile && !o.list_profiles && !o.learn;
+  // nullopt: pruned entries lacked what the run needs; read everything.
+  const auto load = [&](bool prune) -> Expected<std::optional<LoadedProfiles>> {
+    LoadedProfiles lp;
+    lp.builtin.source = "built-in";
+    bool partial = false;
+    if (path) {
+      AISBX_ASSIGN(set, profile::parse_profiles_cached(text, *path, cache, salt.value_or(""),
+                                                       prune ? o.profile : std::nullopt, &partial));
+      lp.user = std::move(set);
     }
-  }
-  return lp;
+    // Parsing YAML is most of the launcher's own start-up: the built-in
+    // profiles are skipped when the user's profile extends none of them
+    // (learn needs their names).
+    if (lp.user && one && profile::self_contained(*lp.user, *o.profile)) return lp;
+    // The built-in set, pruned to the profile run when it is one of them.
+    const bool builtin_run = prune && !(lp.user && lp.user->profiles.contains(*o.profile));
+    for (const auto& f : builtin_profile_files()) {
+      bool part = false;
+      AISBX_ASSIGN(set, profile::parse_profiles_cached(
+                            std::string(f.text), "built-in:" + std::string(f.name), cache,
+                            salt.value_or(""), builtin_run ? o.profile : std::nullopt, &part));
+      partial = partial || part;
+      for (const auto& name : set.order) {
+        lp.builtin.order.push_back(name);
+        lp.builtin.profiles.emplace(name, set.profiles.at(name));
+      }
+    }
+    // No such profile anywhere: the error lists every name, so read all.
+    if (partial && !lp.builtin.profiles.contains(*o.profile) &&
+        !(lp.user && lp.user->profiles.contains(*o.profile)))
+      return std::nullopt;
+    return lp;
+  };
+  auto lp = load(one);
+  if (lp && !*lp) lp = load(false);
+  debug_notes();
+  if (!lp) return std::unexpected(lp.error());
+  return std::move(**lp);
 }
 
 Expected<std::pair<profile::Profile, std::string>> select_profile(const LoadedProfiles& lp,

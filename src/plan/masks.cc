@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 
+#include "aisbx/profile_cache.h"
+
 namespace aisbx::plan {
 namespace {
 
@@ -42,6 +44,10 @@ constexpr std::array kMasks{
     BuiltinMask{"mozilla", ".mozilla", secret, "Firefox profiles: cookies, saved passwords"},
     BuiltinMask{"chrome", ".config/google-chrome", secret, "Chrome profiles: cookies, saved passwords"},
     BuiltinMask{"chromium", ".config/chromium", secret, "Chromium profiles: cookies, saved passwords"},
+    // aisbx-ns's own: an entry written here would change what later
+    // launches enforce (include/aisbx/profile_cache.h). Never unmasked.
+    BuiltinMask{kAisbxCacheMask, profile::kProfileCacheDir, secret,
+                "aisbx-ns's profile cache: what later launches enforce"},
     // Start-up files: read-only.
     BuiltinMask{"bashrc", ".bashrc", startup, "run by every interactive bash"},
     BuiltinMask{"bash_profile", ".bash_profile", startup, "run by a login bash"},

@@ -22,6 +22,9 @@ struct BuiltinMask {
   std::string_view why;
 };
 
+// The mask over the profile cache: `unmask:` may not name it.
+inline constexpr std::string_view kAisbxCacheMask = "aisbx-cache";
+
 std::span<const BuiltinMask> builtin_masks();
 bool is_mask_name(std::string_view name);
 // Every name once, in table order, for messages.

@@ -34,41 +34,10 @@
 
 #include "aisbx/profile.h"
 #include "plan/masks.h"
+#include "profile/node.h"
 
 namespace aisbx::profile {
 namespace {
-
-// The part of a YAML node the schema reads, built from the parser's events
-// (what YAML::LoadAll's node builder does, minus anchors, which pass 2
-// refuses). A cheap handle: copies share the node.
-class Node {
- public:
-  struct Data {
-    YAML::NodeType::value type = YAML::NodeType::Null;
-    YAML::Mark mark = YAML::Mark::null_mark();
-    std::string tag;
-    std::string scalar;
-    std::vector<Node> elements;              // a sequence
-    std::vector<std::pair<Node, Node>> map;  // a map, in file order, duplicates kept
-  };
-
-  Node() : d_(std::make_shared<Data>()) {}
-  explicit Node(std::shared_ptr<Data> d) : d_(std::move(d)) {}
-
-  YAML::NodeType::value Type() const { return d_->type; }
-  bool IsNull() const { return d_->type == YAML::NodeType::Null; }
-  bool IsScalar() const { return d_->type == YAML::NodeType::Scalar; }
-  bool IsSequence() const { return d_->type == YAML::NodeType::Sequence; }
-  bool IsMap() const { return d_->type == YAML::NodeType::Map; }
-  const std::string& Tag() const { return d_->tag; }
-  const std::string& Scalar() const { return d_->scalar; }
-  YAML::Mark Mark() const { return d_->mark; }
-  const std::vector<Node>& elements() const { return d_->elements; }
-  const std::vector<std::pair<Node, Node>>& pairs() const { return d_->map; }
-
- private:
-  std::shared_ptr<Data> d_;
-};
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
@@ -907,6 +876,10 @@ class Reader {
     AISBX_ASSIGN(names, strings_of(it));
     const auto known = plan::mask_names();
     for (const auto& n : names) {
+      if (n.value == plan::kAisbxCacheMask)
+        return error(n.where, it.path,
+                     quoted(n.value) + " cannot be unmasked: a sandbox that could write the "
+                     "profile cache would choose what later launches enforce");
       if (plan::is_mask_name(n.value)) continue;
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
@@ -1137,7 +1110,7 @@ std::string tab_hint(std::string_view text, int line0) {
 
 }  // namespace
 
-Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& file) {
+Expected<Node> parse_tree(const std::string& text, const std::string& file) {
   const Where start{file, 1, 1};
   if (text.size() > kMaxProfileBytes) {
     return fail(start.str() + ": the file is " + std::to_string(text.size()) +
@@ -1183,13 +1156,22 @@ Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& 
           where_of(second).str() +
           ": a second YAML document starts here; a profile file holds exactly one");
     }
-    return Reader(file).set_of(pre.root);
+    return pre.root;
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp 0.7 gives this one the message "bad file".
     return fail(where_of(e.mark).str() + ": YAML nesting is too deep");
   } catch (const YAML::Exception& e) {
     return fail(where_of(e.mark).str() + ": " + e.msg + tab_hint(yaml, e.mark.line));
   }
+}
+
+Expected<ProfileSet> profiles_of(const Node& root, const std::string& file) {
+  return Reader(file).set_of(root);
+}
+
+Expected<ProfileSet> parse_profiles(const std::string& text, const std::string& file) {
+  AISBX_ASSIGN(tree, parse_tree(text, file));
+  return profiles_of(tree, file);
 }
 
 }  // namespace aisbx::profile
