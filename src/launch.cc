@@ -271,6 +271,7 @@ Expected<int> run(const Options& given) {
     o.run_name = runs::generate_name();
   RealFs fs;
   const auto make_plan = [&](const Features& f) -> Expected<plan::Plan> {
+    fs = RealFs();  // each plan sees the host as it is now (RealFs caches lstat)
     AISBX_ASSIGN(made, plan::resolve({selected.first, selected.second, o, f, host, fs}));
     AISBX_TRY(stage::check_seccomp(made.seccomp));
     return made;

@@ -2,7 +2,10 @@
 // the profile files. These read the host; they never change it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -29,6 +32,16 @@ class RealFs final : public Fs {
   // realpath(3) reads every component's link again (5000 readlink() calls
   // for 1000 roots beneath /home/u/src).
   mutable std::map<std::string, std::optional<std::string>> real_dirs_;
+  // lstat() of each path asked about, once: planning resolves a root,
+  // asks its kind and records its identity, three lstats of the same path
+  // (3000 system calls for 1000 roots). A plan is one snapshot of the
+  // host; a new plan takes a new RealFs (launch.cc).
+  struct Seen {
+    mode_t mode;
+    FileId id;
+  };
+  const Seen* seen(const std::string& path) const;
+  mutable std::unordered_map<std::string, std::optional<Seen>> seen_;
 };
 
 // uid, gid, HOME (falling back to the passwd entry), cwd, environment.

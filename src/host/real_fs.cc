@@ -14,19 +14,32 @@
 
 namespace aisbx {
 
+const RealFs::Seen* RealFs::seen(const std::string& path) const {
+  auto it = seen_.find(path);
+  if (it == seen_.end()) {
+    struct stat st {};
+    std::optional<Seen> s;
+    if (::lstat(path.c_str(), &st) == 0)
+      s = Seen{st.st_mode, FileId{static_cast<std::uint64_t>(st.st_dev),
+                                  static_cast<std::uint64_t>(st.st_ino)}};
+    it = seen_.emplace(path, s).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 FileKind RealFs::kind(const std::string& path) const {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return FileKind::missing;
-  if (S_ISLNK(st.st_mode)) return FileKind::symlink;
-  if (S_ISDIR(st.st_mode)) return FileKind::directory;
-  if (S_ISREG(st.st_mode)) return FileKind::regular;
+  const Seen* s = seen(path);
+  if (!s) return FileKind::missing;
+  if (S_ISLNK(s->mode)) return FileKind::symlink;
+  if (S_ISDIR(s->mode)) return FileKind::directory;
+  if (S_ISREG(s->mode)) return FileKind::regular;
   return FileKind::other;
 }
 
 std::optional<FileId> RealFs::identity(const std::string& path) const {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
-  return FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  const Seen* s = seen(path);
+  if (!s) return std::nullopt;
+  return s->id;
 }
 
 namespace {
@@ -63,9 +76,9 @@ std::optional<std::string> RealFs::realpath(const std::string& path) const {
   if (!at->second) return std::nullopt;
   const std::string joined = (*at->second == "/" ? "" : *at->second) + path.substr(slash);
   // The last component: one lstat, unless it is a link to follow.
-  struct stat st {};
-  if (::lstat(joined.c_str(), &st) != 0) return std::nullopt;
-  if (S_ISLNK(st.st_mode)) return system_realpath(joined);
+  const Seen* s = seen(joined);
+  if (!s) return std::nullopt;
+  if (S_ISLNK(s->mode)) return system_realpath(joined);
   return joined;
 }
 
