@@ -255,6 +255,8 @@ echo "bench: file-heavy workload ($walk_runs runs each, with and without the lau
 "$timer" inner "$walk_runs" 2 "$walk" >"$tmp/walk-inner.tsv"
 
 # ---- 4. start-up profile: instructions (callgrind) and the loader ----
+# Best effort: a profiler that fails leaves its numbers out, not the report.
+set +e +o pipefail
 ir_total=""
 if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
   # The launcher's data is lost when it execs, and valgrind does not know
@@ -278,7 +280,7 @@ ir_of() {
   command -v valgrind >/dev/null || return 0
   valgrind --tool=callgrind --callgrind-out-file="$tmp/ir.%p" "$@" >/dev/null 2>&1 || true
   local f
-  f=$(ls -S "$tmp"/ir.[0-9]* 2>/dev/null | sed -n 1p)
+  f=$(ls -S "$tmp"/ir.[0-9]* 2>/dev/null | sed -n 1p || true)
   [ -n "$f" ] || return 0
   callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {print $1; exit}'
   rm -f "$tmp"/ir.[0-9]*
@@ -312,6 +314,7 @@ fi
 ld_stats=$(LD_DEBUG=statistics "$bin" --version 2>&1 >/dev/null |
   sed -n 's/^ *[0-9]*: *//p' | grep -E 'total startup time|relocations' | sed -n 1,4p || true)
 libs=$(ldd "$bin" | awk '/=>/ {print $1}' | tr '\n' ' ')
+set -e -o pipefail
 
 # ---- the report ----
 get() {  # get TSV LABEL COLUMN (2 median, 3 min, 4 p90, 5 rss KiB)
