@@ -476,9 +476,9 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   fi
   cg_of() {  # inclusive instructions of the first function matching $1
     [ -s "$tmp/cg.txt" ] || return 0
-    grep -F -- "$1" "$tmp/cg.txt" | sed -n 1p | awk '{gsub(",", "", $1); print $1}'
+    grep -F -- "$1" "$tmp/cg.txt" | sed -n 1p | awk '{gsub(",", "", $1); print $1}' || true
   }
-  ir_yaml=$(cg_of "profile/parse.cc:aisbx::profile::parse_profiles")
+  ir_yaml=$(cg_of "profile/parse.cc:aisbx::profile::parse_tree")
   v=$(get "$tmp/launch.tsv" "phase: --version" 2)
   lp=$(get "$tmp/launch.tsv" "phase: --list-profiles" 2)
   dr=$(get "$tmp/launch.tsv" "phase: --dry-run" 2)
