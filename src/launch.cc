@@ -18,6 +18,7 @@
 #include "aisbx/sys/phase.h"
 #include "aisbx/trace.h"
 #include "host/profile_cache.h"
+#include "net/proxy.h"
 #include "runs/commands.h"
 #include "runs/store.h"
 #include "supervise/supervise.h"
@@ -148,10 +149,19 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
   stage::test_pause_after_planning();
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns, p.exec.tmpdir));
   if (p.ns.enabled) {
+    // network.allow: the proxy is forked while the launcher is still in
+    // the host's namespaces, and gets its sockets once the new network
+    // namespace exists (net/proxy.h). It dies with this scope.
+    std::optional<net::Proxy> proxy;
+    if (p.net.enabled) {
+      AISBX_ASSIGN(started, net::start_proxy(p.net));
+      proxy.emplace(std::move(started));
+    }
     // Reported once the namespaces exist: a plan that assumed they would
     // is not reported when it is replaced.
     AISBX_TRY(enter_namespaces(p));
     sys::phase_mark("namespaces");
+    if (proxy) AISBX_TRY(proxy->hand_over(p.net));
     report(p);
     return run_sandboxed(p, traced);
   }

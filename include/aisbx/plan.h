@@ -11,6 +11,7 @@
 #include "aisbx/error.h"
 #include "aisbx/features.h"
 #include "aisbx/host.h"
+#include "aisbx/net_rules.h"
 #include "aisbx/options.h"
 #include "aisbx/profile.h"
 #include "aisbx/rights.h"
@@ -169,6 +170,10 @@ struct SeccompPlan {
   // TIOCSTI there would type commands into the caller's shell once the
   // sandbox exits (CVE-2017-5226). On whenever the kernel has seccomp.
   bool tty_guard = false;
+  // network.allow: sockets that would go round the allowlist's relays or
+  // reach the kernel's network configuration are refused (AF_PACKET, raw
+  // IP, SCTP, MPTCP, netlink other than route; io_uring_setup is in `deny`).
+  bool net_guard = false;
   std::vector<std::string> deny;   // syscall names: groups expanded, `allow` removed
   std::vector<std::string> allow;  // as written (names or @groups), for the record
 };
@@ -211,6 +216,26 @@ struct ExecPlan {
   std::string tmpdir;
 };
 
+// The egress allowlist (network.allow, host_ports; net_plan.cc). The
+// sandbox gets its own network namespace in which every address is local:
+// the launcher makes the listening sockets there and hands them to the
+// proxy, a child it forks outside the sandbox before entering the
+// namespaces (src/net/). The proxy is the only enforcement point.
+struct NetAllowPlan {
+  bool enabled = false;
+  std::vector<net::AllowEntry> allow;
+  std::vector<std::uint16_t> host_ports;  // 127.0.0.1:PORT inside -> the host's
+  std::vector<net::Cidr> deny_resolved;
+  // TCP ports listened on at every address inside (the entries' ports, the
+  // default ports, host_ports, the proxy's and 53): a connection to any
+  // other port finds nothing.
+  std::vector<std::uint16_t> relay_ports;
+  std::uint16_t proxy_port = 0;  // the HTTP proxy inside, at 127.0.0.1
+  net::Cidr pool;                // the DNS stub's addresses for allowed names
+};
+// What --dry-run shows of it, one fact per line.
+std::vector<std::string> net_allow_lines(const NetAllowPlan& n);
+
 // Landlock-only runs (no pid namespace): the launcher ends them
 // (src/supervise/), by the cgroup.kill of a cgroup of the run's own made in
 // `cgroup_parent` when one is delegated, and by killing every descendant it
@@ -242,6 +267,7 @@ struct Plan {
   LandlockPlan landlock;
   SeccompPlan seccomp;
   LimitsPlan limits;
+  NetAllowPlan net;
   ExecPlan exec;
   ProcessPlan processes;
   RunPlan run;

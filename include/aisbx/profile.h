@@ -71,6 +71,11 @@ struct Network {
   std::optional<std::vector<std::uint16_t>> connect_udp;
   std::optional<std::vector<std::uint16_t>> bind_udp;
   std::optional<std::vector<Located<std::string>>> unix_sockets;
+  // The egress allowlist (src/net/, aisbx/net_rules.h): entries as
+  // written, each checked by allow_entry_problem().
+  std::optional<std::vector<Located<std::string>>> allow;
+  std::optional<std::vector<std::uint16_t>> host_ports;
+  std::optional<std::vector<Located<std::string>>> deny_resolved;  // CIDRs
   Where where;
 };
 
@@ -114,6 +119,11 @@ struct LimitKey {
 };
 // Every key of `limits:`, in the order --dry-run shows them (limits.cc).
 const std::vector<LimitKey>& limit_keys();
+// network.allow / network.deny_resolved entries (network.cc): nullopt
+// when well-formed, else why not.
+std::optional<std::string> allow_entry_problem(const std::string& text);
+std::optional<std::string> cidr_problem(const std::string& text);
+
 // `1024`, `64K`, `512M`, `1G`, `2T` (binary units; `k` and `KiB`-style
 // spellings too): bytes, or nullopt with `why` set.
 std::optional<std::uint64_t> parse_size(const std::string& text, std::string& why);

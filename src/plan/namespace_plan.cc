@@ -53,7 +53,7 @@ Expected<void> plan_net(Context& cx) {
     if (!m) return fail("--net `" + *o.net + "`: expected host, none or loopback");
     ns.net = *m;
   }
-  return {};
+  return plan_net_allow_mode(cx);
 }
 
 Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {

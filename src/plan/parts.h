@@ -57,6 +57,11 @@ GitLink check_git_link(const Fs& fs, const std::string& project, const std::stri
 
 // Sets plan.ns.net, which every wall reads.
 Expected<void> plan_net(Context& cx);
+// net_plan.cc: the allowlist's share of plan_net (the sandbox gets its own
+// network namespace), then, once the walls and the environment are
+// planned, the allowlist itself (plan.net, proxy variables).
+Expected<void> plan_net_allow_mode(Context& cx);
+Expected<void> plan_net_allow(Context& cx);
 Expected<std::vector<Root>> collect_roots(Context& cx);
 // Sets plan.ns.home (home_plan.cc): before the roots (git: worktree keeps
 // it out of them) and the walls, which grant it.

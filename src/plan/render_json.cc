@@ -130,10 +130,19 @@ std::string render_json(const Plan& p, Section section) {
   }
   landlock(j, p.landlock);
   if (section == Section::all) {
+    j.key("network_allow").begin_object();
+    j.key("enabled").value(p.net.enabled);
+    std::vector<std::string> allow;
+    for (const auto& e : p.net.allow) allow.push_back(net::to_string(e));
+    j.key("allow").strings(allow);
+    std::vector<std::string> lines = net_allow_lines(p.net);
+    j.key("lines").strings(lines);
+    j.end_object();
     j.key("seccomp").begin_object();
     j.key("enabled").value(p.seccomp.enabled);
     j.key("preset").value(p.seccomp.preset);
     j.key("tty_guard").value(p.seccomp.tty_guard);
+    j.key("net_guard").value(p.seccomp.net_guard);
     j.key("allow_nested_userns").value(p.seccomp.allow_nested_userns);
     j.key("deny").strings(p.seccomp.deny);
     j.key("allow").strings(p.seccomp.allow);

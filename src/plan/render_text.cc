@@ -109,7 +109,7 @@ std::string render_text(const Plan& p, Section section) {
     o << "namespace:\n";
     if (!p.ns.enabled) o << "  off\n";
     if (p.ns.enabled) {
-      o << "  net: " << profile::to_string(p.ns.net) << "\n";
+      o << "  net: " << profile::to_string(p.ns.net) << (p.net.enabled ? " + allowlist" : "") << "\n";
       for (const auto& m : p.ns.mounts) o << "  " << mount_line(m) << "\n";
     }
   }
@@ -135,6 +135,10 @@ std::string render_text(const Plan& p, Section section) {
       o << "\n";
     }
   }
+  if (section == Section::all && p.net.enabled) {
+    o << "network allowlist:\n";
+    for (const auto& l : net_allow_lines(p.net)) o << "  " << l << "\n";
+  }
   for (const auto& u : p.unmasked) o << "unmasked: " << u << "\n";
   for (const auto& g : p.git_scan_limits) o << "git repositories searched: " << g << "\n";
   for (const auto& g : p.git_planted) o << "git: planted, moved aside before the command starts: " << g << "\n";
@@ -148,6 +152,8 @@ std::string render_text(const Plan& p, Section section) {
       if (sc.preset)
         o << "  nested user namespaces: " << (sc.allow_nested_userns ? "allowed" : "denied")
           << "\n  denied by argument: personality flags weakening ASLR/W^X, MPTCP sockets, ioctl TIOCSTI/TIOCLINUX\n";
+      if (sc.net_guard)
+        o << "  network.allow: socket(AF_PACKET), raw IP, SCTP, MPTCP and netlink other than route denied\n";
       o << "  denied (EPERM):";
       for (const auto& n : sc.deny) o << " " << n;
       o << "\n";

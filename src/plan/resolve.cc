@@ -70,6 +70,7 @@ Expected<Plan> resolve(const Inputs& in) {
     AISBX_TRY(plan_seccomp(cx));
     AISBX_TRY(plan_limits(cx));
     AISBX_TRY(plan_exec(cx, roots));
+    AISBX_TRY(plan_net_allow(cx));
     return {};
   };
   if (auto made = walls(); !made) {

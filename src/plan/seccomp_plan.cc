@@ -86,15 +86,19 @@ Expected<void> plan_seccomp(Context& cx) {
                    : s.preset.value_or(SeccompPreset::off) == SeccompPreset::default_) ||
               cx.plan.mode == Mode::strict;  // strict applies at least `default`
   AISBX_ASSIGN(deny, expand(s.deny.value_or(none), "deny"));
+  if (cli && *cli == "off" && cx.plan.net.enabled)
+    return fail("--seccomp off conflicts with network.allow, whose socket rules are seccomp's");
   if (cli && *cli == "off") {
     sp = SeccompPlan{};
     sp.tty_guard = cx.in.features.seccomp;
     return {};
   }
   AISBX_ASSIGN(allow, expand(s.allow.value_or(none), "allow"));
-  sp.enabled = sp.preset || !deny.empty();
+  sp.net_guard = cx.plan.net.enabled;
+  sp.enabled = sp.preset || sp.net_guard || !deny.empty();
   sp.allow_nested_userns = s.allow_nested_userns.value_or(false);
   for (const auto& a : s.allow.value_or(none)) sp.allow.push_back(a.value);
+  if (sp.net_guard) deny.push_back("io_uring_setup");  // its sockets bypass the rules
   if (sp.preset) {
     for (const auto& g : default_groups())
       for (const auto& n : groups().at(g)) deny.push_back(n);

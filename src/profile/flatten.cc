@@ -90,6 +90,9 @@ void merge(Profile& base, const Profile& top) {
   take(n.connect_udp, top.network.connect_udp);
   take(n.bind_udp, top.network.bind_udp);
   take(n.unix_sockets, top.network.unix_sockets);
+  take(n.allow, top.network.allow);
+  take(n.host_ports, top.network.host_ports);
+  take(n.deny_resolved, top.network.deny_resolved);
   if (is_set(top.network.where)) n.where = top.network.where;
 
   take(base.scope.abstract_unix_socket, top.scope.abstract_unix_socket);

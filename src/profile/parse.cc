@@ -406,8 +406,9 @@ constexpr std::array<std::string_view, 6> kGroupKeys{"paths", "permissions", "re
                                                      "deny", "readonly", "overlay"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
                                                        "env"};
-constexpr std::array<std::string_view, 6> kNetworkKeys{
-    "mode", "connect_tcp", "bind_tcp", "connect_udp", "bind_udp", "unix_sockets"};
+constexpr std::array<std::string_view, 10> kNetworkKeys{
+    "mode",         "connect_tcp", "bind_tcp",   "connect_udp", "bind_udp",
+    "unix_sockets", "allow",       "host_ports", "publish",     "deny_resolved"};
 constexpr std::array<std::string_view, 2> kScopeKeys{"abstract_unix_socket", "signal"};
 constexpr std::array<std::string_view, 4> kSeccompKeys{"preset", "deny", "allow",
                                                        "allow_nested_userns"};
@@ -762,6 +763,26 @@ class Reader {
       } else if (e.key == "unix_sockets") {
         AISBX_ASSIGN(v, paths_of(e.value));
         n.unix_sockets = std::move(v);
+      } else if (e.key == "allow" || e.key == "deny_resolved") {
+        // network.cc says what an entry may be.
+        const bool allow = e.key == "allow";
+        AISBX_ASSIGN(items, elements(e.value, "a list of strings"));
+        std::vector<Located<std::string>> v;
+        for (const auto& el : items) {
+          AISBX_ASSIGN(s, located_string(el));
+          const auto bad = allow ? allow_entry_problem(s.value) : cidr_problem(s.value);
+          if (bad) return error(el.where, el.path, quoted(s.value) + ": " + *bad);
+          v.push_back(std::move(s));
+        }
+        (allow ? n.allow : n.deny_resolved) = std::move(v);
+      } else if (e.key == "host_ports") {
+        AISBX_ASSIGN(v, ports_of(e.value));
+        n.host_ports = std::move(v);
+      } else if (e.key == "publish") {
+        // Refused until it is built: a port the author expects to reach
+        // from the host must not silently stay closed.
+        return error(e.key_where, it.path,
+                     "`publish` is not supported by this version of aisbx-ns yet");
       } else {
         return unknown_key(e, it.path, kNetworkKeys);
       }

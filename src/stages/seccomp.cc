@@ -5,6 +5,7 @@
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <termios.h>
 
@@ -71,6 +72,30 @@ Expected<void> add_preset_rules(void* ctx, const plan::SeccompPlan& s, Deny deny
   return {};
 }
 
+// SeccompPlan::net_guard: the socket families and protocols that would
+// bypass the allowlist's relays or reach the network configuration.
+Expected<void> add_net_guard_rules(void* ctx, const plan::SeccompPlan& s, Deny deny) {
+  constexpr int kIppProtoSctp = 132;
+  const scmp_arg_cmp packet = SCMP_A0(SCMP_CMP_EQ, AF_PACKET);
+  AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(socket), "socket(AF_PACKET)", 1, &packet));
+  const scmp_arg_cmp netlink[] = {SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE)};
+  AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(socket), "socket(AF_NETLINK, not route)", 2, netlink));
+  for (int family : {AF_INET, AF_INET6}) {
+    // The type's low bits; SOCK_CLOEXEC and SOCK_NONBLOCK sit above them.
+    const scmp_arg_cmp raw[] = {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)),
+                                SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)};
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(socket), "socket(SOCK_RAW)", 2, raw));
+    const scmp_arg_cmp sctp[] = {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)),
+                                 SCMP_A2(SCMP_CMP_EQ, kIppProtoSctp)};
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(socket), "socket(IPPROTO_SCTP)", 2, sctp));
+  }
+  if (!s.preset) {  // the preset has it already
+    const scmp_arg_cmp mptcp = SCMP_A2(SCMP_CMP_EQ, kIppProtoMptcp);
+    AISBX_TRY(deny_if(ctx, deny, SCMP_SYS(socket), "socket(IPPROTO_MPTCP)", 1, &mptcp));
+  }
+  return {};
+}
+
 // TIOCSTI/TIOCLINUX (SeccompPlan::tty_guard). The request is an int:
 // compare the low 32 bits only, or a caller can set the high bits and slip
 // past (CVE-2019-10063).
@@ -108,6 +133,7 @@ Expected<SeccompCtx> build(const plan::SeccompPlan& s, Deny deny = {}) {
     AISBX_TRY(check(seccomp_rule_add(ctx.get(), deny(EPERM), nr, 0), "rule " + name));
   }
   if (s.enabled && s.preset) AISBX_TRY(add_preset_rules(ctx.get(), s, deny));
+  if (s.enabled && s.net_guard) AISBX_TRY(add_net_guard_rules(ctx.get(), s, deny));
   if (s.tty_guard || (s.enabled && s.preset)) AISBX_TRY(add_tty_rules(ctx.get(), deny));
   return ctx;
 }

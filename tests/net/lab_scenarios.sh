@@ -1,0 +1,158 @@
+#!/bin/bash
+# The allowlist's attack list, replayed in the lab (lab.sh sets BIN,
+# SYSPROBE, WORK, AS, MODE, HERE). One line per scenario: `ok NAME` or
+# `FAIL NAME: what happened`.
+set -u
+client=$HERE/lab_client.py
+mkdir -p "$WORK/proj" "$WORK/home-$AS"
+[ "$AS" = nobody ] && chown 65534:65534 "$WORK/home-$AS"
+cat > "$WORK/profiles.yaml" <<YAML
+version: 1
+profiles:
+  lab:
+    access_roots:
+      system:
+        paths: [/usr, /bin, /lib, /lib64, /etc, "$HERE", "$(dirname "$SYSPROBE")", "$WORK/proj"]
+        permissions: {read_file: true, read_dir: true, execute: true}
+    control_access: {read_file: true, read_dir: true, execute: true, write_file: true}
+    network:
+      allow: [allowed.test, "*.allowed.test", "198.51.100.20:8443"]
+      host_ports: [11434]
+      deny_resolved: [198.51.100.66/32]
+YAML
+chmod 644 "$WORK/profiles.yaml"
+
+sbx() {
+  local err=$WORK/stderr.$BASHPID
+  (
+    cd "$WORK/proj" || exit 125
+    if [ "$AS" = nobody ]; then
+      setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" \
+        "$BIN" --config "$WORK/profiles.yaml" --profile lab --mode "$MODE" -- "$@"
+    else
+      env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" \
+        "$BIN" --config "$WORK/profiles.yaml" --profile lab --mode "$MODE" -- "$@"
+    fi
+  ) 2>"$err"
+  local rc=$?
+  cat "$err" >> "$WORK/stderr.all"
+  mv -f "$err" "$WORK/last.err"
+  return $rc
+}
+
+check() {  # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then echo "ok $1"; else echo "FAIL $1: expected [$2], got [$3] stderr [$(cat "$WORK/last.err")]"; fi
+}
+check_has() {  # check_has NAME NEEDLE HAYSTACK
+  case "$3" in *"$2"*) echo "ok $1" ;; *) echo "FAIL $1: [$2] not in [$3]" ;; esac
+}
+
+curl_q() { curl -sS --max-time 10 "$@" 2>&1; }
+
+# ---- allowed ----
+out=$(sbx curl -sS --max-time 10 http://allowed.test/hello)
+check allowed-http-proxy-vars "allowed 198.51.100.10" "$out"
+out=$(sbx curl -sS --max-time 10 -p http://allowed.test:443/hello)
+check allowed-connect "allowed 198.51.100.10" "$out"
+out=$(sbx curl -sS --max-time 10 --noproxy '*' http://www.allowed.test/hello)
+check allowed-raw-socket "allowed 198.51.100.10" "$out"
+out=$(sbx python3 "$client" raw-http allowed.test 80 /hello)
+check allowed-raw-python "body allowed 198.51.100.10" "$out"
+out=$(sbx sh -c 'curl -sS --max-time 60 http://allowed.test/big | sha256sum')
+want=$(python3 -c 'import hashlib; b=hashlib.sha256(b"aisbx-lab").digest()*2048; n=20*1024*1024; print(hashlib.sha256((b*(n//len(b)+1))[:n]).hexdigest())')
+check allowed-20mb-checksum "$want  -" "$out"
+out=$(sbx sh -c 'curl -sS --max-time 60 --noproxy "*" http://allowed.test/big | sha256sum')
+check allowed-20mb-checksum-raw "$want  -" "$out"
+out=$(sbx python3 "$client" concurrent 100 allowed.test)
+check allowed-100-concurrent "ok 100" "$out"
+out=$(sbx curl -sS --max-time 10 http://dns.allowed.test/hello)
+check allowed-name-resolved-upstream "allowed 198.51.100.10" "$out"
+check_has upstream-dns-log-works "dns.allowed.test" "$(cat "$WORK/upstream-dns.log" 2>/dev/null)"
+
+# ---- denied ----
+out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://denied.test/hello)
+check denied-http-proxy "403" "$out"
+check_has denied-http-proxy-reported "aisbx-ns: network: denied denied.test:80 (not in network.allow)" "$(cat "$WORK/last.err")"
+out=$(sbx curl -sS --max-time 10 -p -o /dev/null -w '%{http_connect}' http://denied.test:443/hello)
+check denied-connect "403" "$out"
+out=$(sbx curl -sS --max-time 10 --noproxy '*' http://denied.test/hello)
+case "$out" in *"allowed"*|*"denied 198"*) echo "FAIL denied-raw: $out" ;; *) echo "ok denied-raw" ;; esac
+check_has denied-raw-reported "aisbx-ns: network: denied denied.test (lookup refused: not in network.allow)" "$(cat "$WORK/last.err")"
+for ip in 198.51.100.20 3325256724 0xC6336414; do
+  out=$(sbx curl -sS --max-time 10 --noproxy '*' "http://$ip/hello")
+  case "$out" in *"denied 198"*) echo "FAIL bare-ip-$ip: $out" ;; *) echo "ok bare-ip-$ip" ;; esac
+done
+check_has bare-ip-reported "aisbx-ns: network: denied 198.51.100.20:80 (not in network.allow)" "$(cat "$WORK/last.err")"
+out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://198.51.100.20/hello)
+check bare-ip-proxy "403" "$out"
+out=$(sbx curl -sS --max-time 10 --noproxy '*' http://192.0.2.1/hello)
+case "$out" in *"host-own"*) echo "FAIL host-own-address: $out" ;; *) echo "ok host-own-address" ;; esac
+out=$(sbx curl -sS --max-time 10 --noproxy '*' http://127.0.0.1:11435/hello)
+case "$out" in *"unlisted-local"*) echo "FAIL unlisted-host-port: $out" ;; *) echo "ok unlisted-host-port" ;; esac
+out=$(sbx python3 "$client" udp 198.51.100.10 9999)
+sleep 0.3
+check udp-datagram-reaches-nothing "" "$(cat "$WORK/udp-sink.log" 2>/dev/null)"
+out=$(sbx python3 "$client" proxy-raw 'CONNECT denied.test:80 HTTP/1.1\r\nHost: allowed.test:80\r\n\r\n')
+check smuggle-host-header "HTTP/1.1 403 Forbidden" "$out"
+out=$(sbx python3 "$client" proxy-raw 'GET http://denied.test/hello HTTP/1.1\r\nHost: allowed.test\r\n\r\n')
+check smuggle-absolute-host-header "HTTP/1.1 403 Forbidden" "$out"
+out=$(sbx python3 "$client" proxy-raw 'CONNECT allowed.test@denied.test:80 HTTP/1.1\r\n\r\n')
+check smuggle-userinfo "HTTP/1.1 403 Forbidden" "$out"
+out=$(sbx python3 "$client" proxy-raw 'CONNECT allowed.test:80\r\nX: y HTTP/1.1\r\n\r\n')
+check smuggle-crlf "HTTP/1.1 400 Bad Request" "$out"
+for n in loop own meta ranged; do
+  out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$n.allowed.test/hello")
+  check "rebinding-$n-proxy" "403" "$out"
+  out=$(sbx curl -sS --max-time 10 --noproxy '*' "http://$n.allowed.test/hello")
+  case "$out" in *"local"*|*"host-own"*|*"metadata"*|*"deny-resolved"*) echo "FAIL rebinding-$n-raw: $out" ;; *) echo "ok rebinding-$n-raw" ;; esac
+done
+check_has rebinding-loop-reported "denied loop.allowed.test:80 (resolves to a loopback address: 127.0.0.1)" "$(cat "$WORK/stderr.all")"
+check_has rebinding-own-reported "denied own.allowed.test:80 (resolves to an address of this host: 192.0.2.1)" "$(cat "$WORK/stderr.all")"
+check_has rebinding-meta-reported "denied meta.allowed.test:80 (resolves to the cloud metadata address: 169.254.169.254)" "$(cat "$WORK/stderr.all")"
+
+# ---- DNS is not a channel out ----
+for t in A AAAA TXT; do
+  for tr in udp tcp; do
+    out=$(sbx python3 "$client" dns "exfil-$t-$tr.unlisted.test" $t $tr)
+    check "dns-unlisted-$t-$tr" "REFUSED answers=0" "$out"
+  done
+done
+out=$(sbx python3 "$client" dns www.allowed.test A udp)
+check dns-allowed-answers "NOERROR answers=1" "$out"
+log=$(cat "$WORK/upstream-dns.log" 2>/dev/null)
+case "$log" in *unlisted*) echo "FAIL dns-never-forwarded: $log" ;; *) echo "ok dns-never-forwarded" ;; esac
+
+# ---- host_ports ----
+out=$(sbx curl -sS --max-time 10 http://127.0.0.1:11434/hello)
+check host-port-reaches-local-service "local-service 127.0.0.1" "$out"
+out=$(sbx curl -sS --max-time 10 http://localhost:11434/hello)
+check host-port-by-localhost "local-service 127.0.0.1" "$out"
+
+# ---- sockets that go round the relays ----
+out=$(sbx "$SYSPROBE" io-uring; echo "rc=$?")
+check io-uring-refused "rc=1" "$(echo "$out" | tail -1)"
+out=$(sbx "$SYSPROBE" mptcp; echo "rc=$?")
+check mptcp-refused "rc=1" "$(echo "$out" | tail -1)"
+for s in "AF_PACKET SOCK_RAW 0" "AF_INET SOCK_RAW 1" "AF_INET6 SOCK_RAW 58" "AF_INET SOCK_STREAM 132" "AF_NETLINK SOCK_RAW 9"; do
+  out=$(sbx python3 "$client" socket $s)
+  check "socket-refused-${s// /-}" "errno 1" "$out"
+done
+out=$(sbx python3 "$client" socket AF_NETLINK SOCK_RAW 0)
+check socket-netlink-route-allowed "created" "$out"
+
+# ---- the run ends cleanly ----
+marker=aisbx-lab-marker-$$
+( sbx sh -c "curl -sS --max-time 30 http://allowed.test/big >/dev/null; sleep 30 # $marker" ) &
+for _ in $(seq 100); do pgrep -f "$marker" >/dev/null && break; sleep 0.05; done
+sleep 0.5
+launcher=$(pgrep -f -o -- "--profile lab --mode $MODE -- sh -c curl -sS --max-time 30")
+[ -n "$launcher" ] && kill -9 $launcher
+left=""
+for _ in $(seq 100); do left=$(pgrep -f "$marker"); [ -z "$left" ] && break; sleep 0.05; done
+check sigkill-leaves-nothing "" "$left"
+wait
+out=$(sbx true; echo "rc=$?")
+sleep 0.2
+check clean-exit "rc=0" "$out"
+check clean-exit-no-process "" "$(pgrep -f -- "--profile lab --mode $MODE")"
+check no-socket-files "" "$(find /tmp /run "$WORK" -type s 2>/dev/null | grep -i aisbx)"
