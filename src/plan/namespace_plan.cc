@@ -42,6 +42,65 @@ void add_implicit_rule(LandlockPlan& l, const std::string& path, AccessMask righ
   l.rules.push_back({path, true, rights, rights & l.handled_fs, why, true});
 }
 
+// Landlock rights add up downward, across mounts: the rule on the private
+// /tmp also covers every root bound beneath it. Narrowing /tmp to what those
+// roots grant made it read-only for a read-only root (programs then died on
+// their temp files, issue 18), so each root beneath /tmp is held by its
+// mount where a mount flag can hold it: read-only and noexec as it grants.
+// What no mount flag withholds (make_char, or make_sym from a writable
+// root) is withheld from /tmp too, said by --dry-run; when that would leave /tmp unable to
+// hold temp files, the run is refused instead.
+AccessMask held_by_mount(const Root& r) {
+  AccessMask held = 0;
+  if (!(r.granted & fs::kWriteRights)) held |= fs::kWriteRights;     // read-only
+  if (!(r.granted & fs::kExecute)) held |= fs::kExecute;             // noexec
+  return held;
+}
+
+// What a temp directory is for: making, writing, reading back and removing
+// files and directories in it (listing it is not: mkstemp names its file).
+constexpr AccessMask kTmpNeeds = fs::kReadFile | fs::kWriteFile | fs::kMakeReg |
+                                 fs::kMakeDir | fs::kRemoveFile | fs::kRemoveDir | fs::kTruncate;
+
+// The rights of the private /tmp's rule; notes which wall holds each root
+// beneath it.
+Expected<AccessMask> plan_roots_beneath_tmp(Context& cx, const std::vector<Root>& roots) {
+  const LandlockPlan& l = cx.plan.landlock;
+  AccessMask tmp = fs_rights_at(kMaxKnownAbi);
+  if (!l.enabled || l.handled_fs == 0) return tmp;
+  for (const auto& r : roots) {
+    if (r.path == "/tmp" || !is_within(r.path, "/tmp") || r.link_only) continue;
+    // A socket (network.unix_sockets) cannot be opened: only connecting
+    // to it means anything, and reaching it is what it is there for.
+    if (r.granted == fs::kResolveUnix) continue;
+    const AccessMask applicable = l.handled_fs & (r.is_dir ? ~AccessMask{0} : fs::kFileRights);
+    // Connecting to a socket beneath it (ABI 9) stays allowed: a private
+    // /tmp whose own sockets (tmux, X11) cannot be reached is no /tmp.
+    const AccessMask reach = applicable & ~r.granted & fs::kResolveUnix;
+    const AccessMask lost = applicable & ~r.granted & ~held_by_mount(r) & ~fs::kResolveUnix;
+    const bool ro = !(r.granted & fs::kWriteRights);
+    if (lost & kTmpNeeds)
+      return fail("root `" + r.path + "` (" + r.group + ", " + r.where.str() +
+                      ") lies beneath the private /tmp: a Landlock rule on /tmp would also "
+                      "grant it " + join_fs_rights(lost & kTmpNeeds) + ", which its " +
+                      (ro ? "read-only" : "writable") +
+                      " mount cannot withhold, and withholding them from /tmp would leave "
+                      "no writable /tmp",
+                  "move it out of /tmp (e.g. under /var/tmp), or grant it " +
+                      join_fs_rights(lost & kTmpNeeds) + (ro ? "" : ", or make it read-only"));
+    tmp &= ~lost;
+    std::string held = ro ? "read-only" : "writable";
+    if (!(r.granted & fs::kExecute)) held += ", noexec";
+    cx.note("`" + r.path + "` (" + r.group + ") lies beneath the private /tmp: its " + held +
+            ", nodev mount guards it (namespace wall)" +
+            (lost ? "; Landlock holds " + join_fs_rights(lost) +
+                        ", which the private /tmp then lacks too"
+                  : "; the private /tmp's Landlock rule covers it too") +
+            (reach ? " (and lets it reach the sockets beneath)" : ""));
+  }
+  return tmp;
+}
+
 }  // namespace
 
 Expected<void> plan_net(Context& cx) {
@@ -194,20 +253,9 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
   add_implicit_rule(l, "/proc", implicit_proc_rights(), "sandbox /proc");
   add_implicit_rule(l, "/dev", implicit_dev_rights(), "sandbox /dev");
   add_implicit_rule(l, "/dev/shm", fs_rights_at(kMaxKnownAbi), "sandbox /dev/shm");
-  // Landlock rights add up downward, across mounts: a full rule on /tmp
-  // would give every root bound beneath it every right. Then /tmp gets only
-  // what all those roots grant.
-  AccessMask tmp_rights = fs_rights_at(kMaxKnownAbi);
-  bool roots_in_tmp = false;
-  for (const auto& r : roots)
-    if (r.path != "/tmp" && is_within(r.path, "/tmp")) {
-      tmp_rights &= r.granted;
-      roots_in_tmp = true;
-    }
-  if (roots_in_tmp && l.enabled)
-    cx.note("roots lie beneath /tmp: the private /tmp gets only the rights they all grant (" +
-            join_fs_rights(tmp_rights & l.handled_fs) +
-            "), since a Landlock rule on /tmp would also cover them");
+  // The private /tmp stays writable whatever lies beneath it
+  // (plan_roots_beneath_tmp refuses a root that would make it otherwise).
+  AISBX_ASSIGN(tmp_rights, plan_roots_beneath_tmp(cx, roots));
   add_implicit_rule(l, "/tmp", tmp_rights, "sandbox /tmp");
   return {};
 }

@@ -666,14 +666,41 @@ TEST_P(NamespaceWall, TmpIsPrivateExceptRootsBeneathIt) {
   ::unlink(outside.c_str());
   const std::string inside = "/tmp/" + unique("aisbx-ns-private");
   const Result s = sandboxed("rw", {"create", inside});
-  // With roots beneath /tmp, Landlock gives the private /tmp only what they
-  // all grant (a rule on /tmp would cover them too): in layered mode this
-  // read-only project makes /tmp read-only for Landlock. The namespace wall
-  // alone lets the file be made, and it must stay private either way.
-  EXPECT_EQ(s.status, GetParam().walls == Walls::layered ? EACCES : 0) << s.describe();
+  // Roots lie beneath /tmp (this project, `tools` read-only): the private
+  // /tmp stays writable all the same, and private.
+  EXPECT_EQ(s.status, 0) << s.describe();
   EXPECT_FALSE(exists(inside))
       << "a file made in the sandbox's /tmp appeared on the host";
   ::unlink(inside.c_str());
+}
+
+// Was a bug, fixed (issue 18): a read-only root beneath /tmp narrowed the
+// private /tmp's Landlock rule to read-only (codex then died on "unable to
+// open database file"). /tmp stays writable; the read-only root beneath it
+// stays read-only by its mount (EROFS), and --dry-run says which wall holds it.
+TEST_P(NamespaceWall, ReadOnlyRootBeneathTmpLeavesTmpWritable) {
+  ASSERT_TRUE(tools_.starts_with("/tmp/"));
+  const std::string tool = tree_->file("tools/tool", "#!/bin/sh\necho tool\n", 0755);
+  const std::string scratch = "/tmp/" + unique("aisbx-ns-scratch");
+  expect_probe("rw", {"create", scratch}, 0);
+  ::unlink(scratch.c_str());
+  // As a user launches it: `--ro DIR` beneath /tmp too.
+  expect_probe("reader", {"create", scratch}, 0, {"--ro", tools_});
+  ::unlink(scratch.c_str());
+  const Result made = run(probe({"create", tools_ + "/new"}));  // the control
+  ASSERT_EQ(made.status, 0) << made.describe();
+  ::unlink((tools_ + "/new").c_str());
+  const Result refused = sandboxed("rw", {"create", tools_ + "/new"});
+  EXPECT_EQ(refused.status, EROFS) << refused.describe();
+  EXPECT_FALSE(exists(tools_ + "/new"));
+  expect_probe("rw", {"write", tool}, EROFS);
+  expect_probe("rw", {"read", tool}, 0);
+  if (GetParam().walls == Walls::layered) {
+    const Result d = run(launcher("reader", {"--ro", tools_, "--dry-run"}, {"true"}));
+    ASSERT_EQ(d.status, 0) << d.describe();
+    EXPECT_TRUE(contains(d.out + d.err, "`" + tools_ + "` (ro) lies beneath the private /tmp: its read-only"))
+        << d.describe();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -1050,34 +1077,58 @@ TEST_P(NamespaceProcess, CopilotBackendServesNodeFromTheProjectOnly) {
 
 class NamespaceLayered : public NamespaceWall {};
 
-// Was a bug, fixed: src/plan/namespace_plan.cc:169 grants every right at the sandbox's
-// /tmp (implicit rule "sandbox /tmp"), and Landlock rules apply to whatever
-// is mounted beneath: a root bound into the private /tmp (any project under
-// the host's /tmp) gets remove_file, make_reg, truncate, execute... from
-// Landlock whatever its group grants, so only the mount flags are left. Here
-// the project grants write_file but not remove_file/make_reg/truncate, so
-// its mount is read-write and Landlock is the only wall: in layered mode the
-// file is deleted on the host (in --mode landlock the same profile gives
-// EACCES, and a project under /var/tmp too).
-TEST_P(NamespaceLayered, LandlockHoldsForRootsBoundBeneathTmp) {
+// Was a bug, fixed twice. A full Landlock rule on the private /tmp covers
+// whatever is mounted beneath: a project under the host's /tmp granting
+// write_file but not remove_file/make_reg/truncate has a read-write mount,
+// so Landlock is the only wall that can withhold those, and the rule on
+// /tmp would grant them (the file was deleted on the host). Narrowing /tmp
+// to the project's rights then left no writable /tmp (issue 18). Such a
+// root is refused at launch with what to do; nothing runs, nothing changes.
+TEST_P(NamespaceLayered, WritableRootBeneathTmpThatLandlockAloneHoldsIsRefused) {
   ASSERT_TRUE(project_.starts_with("/tmp/"));
   write_config({{"writer",
                  {{"project", {project_}, {"read_file", "read_dir", "write_file"}}},
                  kControlAll,
                  ""}});
   const std::string victim = tree_->file("project/victim", "keep\n");
-  Result r = sandboxed("writer", {"write", victim});
-  EXPECT_EQ(r.status, 0) << "write_file is granted: " << r.describe();
-  r = sandboxed("writer", {"unlink", victim});
+  for (const char* m : {"layered", "strict"}) {
+    const Result r = run({binary_path(), "--config", config_, "--profile", "writer", "--mode", m,
+                          "--", probe_path(), "unlink", victim});
+    EXPECT_EQ(r.status, 125) << m << ": " << r.describe();
+    EXPECT_TRUE(contains(r.err, "lies beneath the private /tmp")) << r.describe();
+    EXPECT_TRUE(contains(r.err, "remove_file")) << r.describe();
+    EXPECT_TRUE(contains(r.err, "/var/tmp")) << r.describe();
+    EXPECT_TRUE(exists(victim)) << "the sandbox deleted a file of the project on the host";
+  }
+  // Landlock mode has no private /tmp: Landlock alone holds the project.
+  Result r = run({binary_path(), "--config", config_, "--profile", "writer", "--mode",
+                  "landlock", "--", probe_path(), "unlink", victim});
   EXPECT_EQ(r.status, EACCES) << "remove_file is not granted: " << r.describe();
-  EXPECT_TRUE(exists(victim)) << "the sandbox deleted a file of the project on the host";
-  r = sandboxed("writer", {"create", project_ + "/new"});
-  EXPECT_EQ(r.status, EACCES) << "make_reg is not granted: " << r.describe();
-  EXPECT_FALSE(exists(project_ + "/new"));
-  tree_->file("project/victim", "keep\n");
-  r = sandboxed("writer", {"truncate", victim});
-  EXPECT_EQ(r.status, EACCES) << "truncate is not granted: " << r.describe();
-  EXPECT_EQ(runner::read_text(victim), "keep\n");
+  EXPECT_TRUE(exists(victim));
+}
+
+// The same fix in strict and landlock modes, as root and 65534: strict
+// keeps the private /tmp writable with a read-only root beneath it (EROFS
+// there); landlock mode has the host's /tmp, and the root keeps its rights
+// (EACCES: Landlock).
+TEST_P(NamespaceLayered, ReadOnlyRootBeneathTmpInStrictAndLandlockModes) {
+  ASSERT_TRUE(tools_.starts_with("/tmp/"));
+  const std::string tool = tree_->file("tools/tool", "data\n", 0644);
+  const std::string scratch = "/tmp/" + unique("aisbx-ns-strict");
+  auto in = [&](const char* m, const std::vector<std::string>& args) {
+    std::vector<std::string> v{binary_path(), "--config", config_, "--profile", "rw",
+                               "--mode",      m,        "--",     probe_path()};
+    v.insert(v.end(), args.begin(), args.end());
+    return run(v);
+  };
+  Result r = in("strict", {"create", scratch});
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_FALSE(exists(scratch));
+  EXPECT_EQ(in("strict", {"write", tool}).status, EROFS);
+  EXPECT_EQ(in("strict", {"read", tool}).status, 0);
+  EXPECT_EQ(in("landlock", {"write", tool}).status, EACCES);
+  EXPECT_EQ(in("landlock", {"read", tool}).status, 0);
+  EXPECT_EQ(runner::read_text(tool), "data\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Namespace, NamespaceWall, ::testing::ValuesIn(all_variants()),

@@ -1123,7 +1123,7 @@ TEST(ResolveWarnings, AdviceIsANoteAndRunTimeTroubleAWarning) {
       {"roots beneath /tmp",
        doc(read_exec_usr + "      build:\n        paths: [/tmp/build]\n        permissions: "
                            "{read_file: true, read_dir: true}\n" + control),
-       noop, {"beneath /tmp"}, true},
+       noop, {"beneath the private /tmp"}, true},
       {"/dev/null unwritable in landlock mode", doc(read_exec_usr + control),
        [](World& w) { w.opt.mode = Mode::landlock; }, {"/dev/null"}, true},
       {"newer kernel ABI", doc(kReadProject), [](World& w) { w.feat.landlock_abi = 99; },
@@ -1575,6 +1575,80 @@ TEST(ResolveNamespace, ImplicitRulesForTheSandboxsOwnTrees) {
   const LandlockRule* proj = rule_at(*r, "/home/u/dev/myproj");
   ASSERT_NE(proj, nullptr);
   EXPECT_FALSE(proj->implicit);
+}
+
+// Was a bug, fixed: a root beneath /tmp narrowed the private /tmp's rule to
+// what that root grants, so `--ro /tmp/build` made /tmp read-only (issue 18:
+// codex died on its sqlite file). /tmp keeps every right; the root's mount
+// (read-only, noexec, nodev) guards it, and --dry-run says so.
+TEST(ResolveNamespace, RootBeneathTmpLeavesThePrivateTmpWritable) {
+  for (Mode mode : {Mode::layered, Mode::strict}) {
+    World w;
+    w.opt.mode = mode;
+    w.feat = Features::full(kMaxKnownAbi);  // strict: every controlled right enforced
+    w.opt.ro = {"/tmp/build"};
+    auto r = w.run(everything());
+    ASSERT_TRUE(r.has_value()) << err(r);
+    const LandlockRule* tmp = rule_at(*r, "/tmp");
+    ASSERT_NE(tmp, nullptr);
+    // All but ioctl_dev, which `--ro` does not grant and no mount flag holds.
+    EXPECT_EQ(tmp->access, r->landlock.handled_fs & ~fs::kIoctlDev);
+    const int build = op_index(*r, MountKind::bind, "/tmp/build");
+    ASSERT_GE(build, 0);
+    EXPECT_TRUE(r->ns.mounts[static_cast<std::size_t>(build)].read_only);
+    EXPECT_EQ(notes_with(*r, {"/tmp/build", "read-only", "guards it"}), 1)
+        << all_warnings(*r);
+    EXPECT_EQ(notes_with(*r, {"only the rights they all grant"}), 0) << all_warnings(*r);
+  }
+}
+
+// A writable root beneath /tmp that withholds a right no mount flag can
+// withhold (remove_file here) would get it from the rule on /tmp: refused,
+// naming the root, the right and the way out, instead of silently widened.
+TEST(ResolveNamespace, WritableRootBeneathTmpWithheldRightsAreRefused) {
+  const std::string yaml = doc(R"(
+    access_roots:
+      build:
+        paths: [/tmp/build]
+        permissions: {read_file: true, read_dir: true, write_file: true}
+    control_access: {read_file: true, read_dir: true, write_file: true, remove_file: true}
+    command:
+      binary: sh
+)");
+  World w;
+  auto r = w.run(yaml);
+  ASSERT_FALSE(r.has_value());
+  for (const char* part : {"/tmp/build", "remove_file", "beneath the private /tmp"})
+    EXPECT_NE(err(r).find(part), std::string::npos) << part << ": " << err(r);
+  EXPECT_NE(r.error().hint.find("/var/tmp"), std::string::npos) << r.error().hint;
+  // Withholding make_sym from /tmp as well leaves it a temp directory:
+  // narrowed, and said.
+  World narrow;
+  auto n = narrow.run(doc(R"(
+    access_roots:
+      build:
+        paths: [/tmp/build]
+        permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true,
+                      make_dir: true, remove_file: true, remove_dir: true, truncate: true}
+    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true,
+                     make_dir: true, remove_file: true, remove_dir: true, truncate: true,
+                     make_sym: true}
+    command:
+      binary: sh
+)"));
+  ASSERT_TRUE(n.has_value()) << err(n);
+  const LandlockRule* tmp = rule_at(*n, "/tmp");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_EQ(tmp->access & fs::kMakeSym, 0u);
+  EXPECT_NE(tmp->access & fs::kMakeReg, 0u);
+  EXPECT_EQ(notes_with(*n, {"/tmp/build", "Landlock holds make_sym"}), 1) << all_warnings(*n);
+  // No Landlock filesystem rule, nothing to widen (ns mode); and no private
+  // /tmp in landlock mode: both run.
+  for (Mode mode : {Mode::ns, Mode::landlock}) {
+    w.opt.mode = mode;
+    auto ok = w.run(yaml);
+    EXPECT_TRUE(ok.has_value()) << err(ok);
+  }
 }
 
 TEST(ResolveNamespace, NoImplicitRulesInLandlockMode) {
