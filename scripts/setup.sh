@@ -12,6 +12,9 @@ packages=(
   clang-16 libclang-rt-16-dev   # the profile fuzzer (libFuzzer); clang 14 cannot compile <expected>
   # Real programs the kernel tests run in the built-in profiles.
   python3 git clangd tmux
+  # The GUI test (tests/gui/chromium_test.sh): a real browser on a display
+  # of its own, the tools that find its window and take its picture.
+  chromium xvfb x11-utils xdotool imagemagick
 )
 [ "${AISBX_SETUP_EXTRA:-}" ] && read -r -a extra <<<"$AISBX_SETUP_EXTRA" && packages+=("${extra[@]}")
 

@@ -21,6 +21,7 @@
 #include "net/proxy.h"
 #include "runs/commands.h"
 #include "runs/store.h"
+#include "desktop/desktop.h"
 #include "supervise/supervise.h"
 
 namespace aisbx {
@@ -148,6 +149,7 @@ Expected<int> run_plan_kept(const plan::Plan& p, trace::Batch* traced) {
 Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
   stage::test_pause_after_planning();
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns, p.exec.tmpdir));
+  AISBX_TRY(desktop::copy_xauthority(p.desktop));
   if (p.ns.enabled) {
     // network.allow: the proxy is forked while the launcher is still in
     // the host's namespaces, and gets its sockets once the new network

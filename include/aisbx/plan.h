@@ -147,6 +147,9 @@ struct NamespacePlan {
   // namespaces.
   std::string overlay_upper;
   std::string overlay_work;
+  // Host device nodes bound into the minimal /dev as they are (device
+  // access on, unlike every other mount): `desktop: {gpu: true}`.
+  std::vector<std::string> dev_nodes;
 };
 
 // --overlay: the run that keeps the project's writes for review
@@ -157,6 +160,20 @@ struct RunPlan {
   std::string dir;            // <real HOME>/.ai-sandbox/runs/<name>
   std::string checked_below;  // the real HOME: components below it are opened O_NOFOLLOW
   std::string lower;          // the project, canonical
+};
+
+// What `desktop:` grants (src/plan/desktop_plan.cc): the sockets, devices
+// and bus names, each one line for --dry-run ("x11 socket /tmp/.X11-unix/X0").
+// The mounts and rules themselves are in NamespacePlan and LandlockPlan.
+struct DesktopPlan {
+  bool enabled = false;
+  std::vector<std::string> grants;
+  // Copied at launch (src/desktop/xauth.cc): the cookies of X display
+  // `x11_display` from the host's Xauthority file into the private HOME.
+  std::string xauth_source;
+  std::string xauth_target;
+  std::string x11_display;  // "0" for DISPLAY=:0
+  std::string x11_inner;    // its number inside the sandbox (the cookies say so)
 };
 
 struct SeccompPlan {
@@ -271,6 +288,7 @@ struct Plan {
   ExecPlan exec;
   ProcessPlan processes;
   RunPlan run;
+  DesktopPlan desktop;
 
   std::vector<ProtectedPath> protected_paths;
   // Built-in masks the profile lifted with `unmask:`: "ssh: ~/.ssh (why)".

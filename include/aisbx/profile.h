@@ -130,6 +130,23 @@ std::optional<std::uint64_t> parse_size(const std::string& text, std::string& wh
 // The text of a size for messages and --dry-run: `1G`, `512M`, `1000`.
 std::string size_text(std::uint64_t bytes);
 
+// `desktop:` as written (src/profile/desktop.cc): each part off unless set.
+enum class Display { none, wayland, x11, both };
+struct Desktop {
+  std::optional<Located<Display>> display;
+  std::optional<Located<bool>> gpu;    // /dev/dri/renderD*, NVIDIA nodes
+  std::optional<Located<bool>> shm;    // a private /dev/shm
+  std::optional<Located<bool>> audio;  // the PipeWire / PulseAudio socket
+  // dbus.talk: bus names reachable through xdg-dbus-proxy.
+  std::optional<std::vector<Located<std::string>>> dbus_talk;
+  Where where;  // the `desktop:` key, "" when absent
+};
+std::optional<Display> display_by_name(const std::string& s);
+const char* to_string(Display d);
+// Why `name` is not a well-known D-Bus bus name (org.freedesktop.Notifications),
+// nullopt when it is one.
+std::optional<std::string> bus_name_problem(const std::string& name);
+
 enum class LogLevel { error, warn, info, debug };
 enum class GitMode { off, worktree };
 
@@ -150,6 +167,7 @@ struct Profile {
   std::optional<Located<std::string>> home;
   std::optional<bool> home_shared;
   Limits limits;
+  Desktop desktop;
   Network network;
   Scope scope;
   Seccomp seccomp;

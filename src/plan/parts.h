@@ -102,6 +102,9 @@ Expected<void> plan_limits(Context& cx);
 // `roots` as the profile grants them (before any split around protected
 // paths): in landlock mode, where the command may start.
 Expected<void> plan_exec(Context& cx, const std::vector<Root>& roots);
+// desktop_plan.cc: `desktop:` (display, GPU, shm, audio), after plan_exec
+// (its variables pass whatever env_policy drops).
+Expected<void> plan_desktop(Context& cx);
 void plan_status(Plan& plan, const Features& f);
 // process_plan.cc: how a run without the namespace wall is ended, and its
 // status line.

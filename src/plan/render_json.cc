@@ -157,6 +157,7 @@ std::string render_json(const Plan& p, Section section) {
       j.end_object();
     }
     j.end_array();
+    if (p.desktop.enabled) j.key("desktop").strings(p.desktop.grants);
     j.key("exec").begin_object();
     j.key("argv").strings(p.exec.argv);
     j.key("cwd").value(p.exec.cwd);

@@ -161,6 +161,8 @@ std::string render_text(const Plan& p, Section section) {
     if (!p.limits.lines.empty()) o << "limits:\n";
     for (const auto& l : p.limits.lines)
       o << "  " << l.name << ": " << l.value << (l.by.empty() ? "" : "  # " + l.by) << "\n";
+    if (p.desktop.enabled) o << "desktop:\n";
+    for (const auto& g : p.desktop.grants) o << "  " << g << "\n";
     o << "exec:\n";
     o << "  argv:";
     for (const auto& a : p.exec.argv) o << " " << a;

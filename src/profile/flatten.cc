@@ -116,6 +116,13 @@ void merge(Profile& base, const Profile& top) {
                      [&](const auto& b) { return b.value == u.value; }))
       base.unmask.push_back(u);
   for (const auto& k : limit_keys()) take(base.limits.*k.field, top.limits.*k.field);
+  Desktop& d = base.desktop;
+  take(d.display, top.desktop.display);
+  take(d.gpu, top.desktop.gpu);
+  take(d.shm, top.desktop.shm);
+  take(d.audio, top.desktop.audio);
+  take(d.dbus_talk, top.desktop.dbus_talk);
+  if (is_set(top.desktop.where)) d.where = top.desktop.where;
 }
 
 std::string join(const std::vector<std::string>& names) {

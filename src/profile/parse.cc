@@ -397,11 +397,14 @@ constexpr Choices<GitMode, 2> kGitModes{
 
 using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 2> kTopKeys{"version", "profiles"};
-constexpr std::array<std::string_view, 16> kProfileKeys{
+constexpr std::array<std::string_view, 17> kProfileKeys{
     "description", "extends", "access_roots", "control_access", "command",    "home",
     "network",     "scope",   "seccomp",      "landlock_abi",   "env_policy", "log_level",
     "dry_run",     "git",     "unmask",
-    "limits"};
+    "limits",      "desktop"};
+constexpr std::array<std::string_view, 5> kDesktopKeys{"display", "gpu", "shm", "dbus",
+                                                       "audio"};
+constexpr std::array<std::string_view, 1> kDbusKeys{"talk"};
 constexpr std::array<std::string_view, 6> kGroupKeys{"paths", "permissions", "required",
                                                      "deny", "readonly", "overlay"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
@@ -949,6 +952,42 @@ class Reader {
     return l;
   }
 
+  // `desktop:` (names and bus-name rules in desktop.cc).
+  Expected<Desktop> desktop_of(const Item& it) const {
+    Desktop d;
+    d.where = it.where;
+    AISBX_ASSIGN(es, entries(it));
+    for (const auto& e : es) {
+      if (e.key == "display") {
+        AISBX_ASSIGN(s, located_string(e.value));
+        const auto m = display_by_name(s.value);
+        if (!m)
+          return error(e.value.where, e.value.path,
+                       "expected one of wayland, x11, both, none, found " + quoted(s.value));
+        d.display = Located<Display>{*m, e.value.where};
+      } else if (e.key == "gpu" || e.key == "shm" || e.key == "audio") {
+        AISBX_ASSIGN(b, bool_of(e.value));
+        (e.key == "gpu" ? d.gpu : e.key == "shm" ? d.shm : d.audio) =
+            Located<bool>{b, e.value.where};
+      } else if (e.key == "dbus") {
+        AISBX_ASSIGN(ds, entries(e.value));
+        std::vector<Located<std::string>> talk;
+        for (const auto& de : ds) {
+          if (de.key != "talk") return unknown_key(de, e.value.path, kDbusKeys);
+          AISBX_ASSIGN(names, strings_of(de.value));
+          for (const auto& n : names)
+            if (auto bad = bus_name_problem(n.value))
+              return error(n.where, de.value.path, quoted(n.value) + ": " + *bad);
+          talk = std::move(names);
+        }
+        d.dbus_talk = std::move(talk);
+      } else {
+        return unknown_key(e, it.path, kDesktopKeys);
+      }
+    }
+    return d;
+  }
+
   // `home: DIR` or `home: {path: DIR, shared: BOOL}`.
   Expected<void> home_of(const Item& it, Profile& p) const {
     p.home_shared.reset();
@@ -1046,6 +1085,9 @@ class Reader {
       } else if (e.key == "limits") {
         AISBX_ASSIGN(l, limits_of(v));
         p.limits = std::move(l);
+      } else if (e.key == "desktop") {
+        AISBX_ASSIGN(d, desktop_of(v));
+        p.desktop = std::move(d);
       } else {
         return unknown_key(e, pe.value.path, kProfileKeys);
       }

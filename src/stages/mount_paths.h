@@ -30,6 +30,8 @@ Expected<void> mount_proc(const std::string& at);
 // A minimal /dev: the harmless nodes bound from the host, a new devpts
 // instance, /dev/shm, and the fd links.
 // `shm_size`: tmpfs size= of /dev/shm in bytes, 0 = the kernel's default.
-Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size);
+// `extra_nodes`: host device nodes bound in too (NamespacePlan::dev_nodes).
+Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size,
+                         const std::vector<std::string>& extra_nodes);
 
 }  // namespace aisbx::stage

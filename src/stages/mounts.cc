@@ -315,7 +315,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
         AISBX_TRY(mount_proc(in_new(op.target)));
         break;
       case MountKind::dev:
-        AISBX_TRY(mount_dev(in_new(op.target), ns.shm_size));
+        AISBX_TRY(mount_dev(in_new(op.target), ns.shm_size, ns.dev_nodes));
         break;
       case MountKind::mask_dir:
       case MountKind::mask_file:

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "aisbx/sys/mount.h"
+#include "desktop/desktop.h"
 #include "stages/mount_paths.h"
 
 namespace aisbx::stage {
@@ -25,7 +26,8 @@ Expected<void> mount_proc(const std::string& at) {
   return {};
 }
 
-Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size) {
+Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size,
+                         const std::vector<std::string>& extra_nodes) {
   AISBX_TRY(sys::mkdir_p(at, 0755));
   AISBX_TRY(sys::mount("tmpfs", at, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", "tmpfs", "/dev"));
   for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
@@ -56,6 +58,8 @@ Expected<void> mount_dev(const std::string& at, std::uint64_t shm_size) {
     const std::string p = at + "/" + l.name;
     if (::symlink(l.to, p.c_str()) != 0) return sys_fail("symlink " + q("/dev/" + std::string(l.name)));
   }
+  // `desktop: {gpu: true}`: the render nodes, before /dev is made read-only.
+  AISBX_TRY(desktop::bind_device_nodes(kOldRoot, at, extra_nodes));
   // Nothing new can be created in /dev itself.
   AISBX_TRY(sys::mount({}, at, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
                        {}, "remount", "/dev"));

@@ -118,7 +118,7 @@ const std::vector<BadCase> kBadCases = {
   {"unknown_profile_key", kHead + "    acess_roots: {}\n", "4:5",
    "profiles.p: unknown key `acess_roots` (known: description, extends, access_roots, "
    "control_access, command, home, network, scope, seccomp, landlock_abi, env_policy, "
-   "log_level, dry_run, git, unmask, limits); did you mean `access_roots`?"},
+   "log_level, dry_run, git, unmask, limits, desktop); did you mean `access_roots`?"},
   {"description_sequence", kHead + "    description: [a]\n", "4:18",
    "profiles.p.description: expected a string, found a sequence"},
   {"description_null", kHead + "    description:\n", "4:5",

@@ -1,0 +1,240 @@
+// `desktop:` (issue 18): parsing, the resolved grants, and the Xauthority
+// filter, without a kernel.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "aisbx/features.h"
+#include "aisbx/host.h"
+#include "aisbx/options.h"
+#include "aisbx/plan.h"
+#include "aisbx/profile.h"
+#include "desktop/desktop.h"
+#include "unit/fake_fs.h"
+#include "unit/test_profile.h"
+
+namespace aisbx {
+namespace {
+
+using plan::MountKind;
+using plan::Plan;
+
+std::string doc(const std::string& desktop, const std::string& extra = "") {
+  return "version: 1\nprofiles:\n  p:\n    access_roots:\n      proj:\n"
+         "        paths: [\"${PROJECT}\"]\n        permissions: {read_file: true, read_dir: true}\n"
+         "    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true}\n"
+         "    home: ~/.sbx\n    command:\n      binary: sh\n" +
+         extra + (desktop.empty() ? "" : "    desktop:\n" + desktop);
+}
+
+struct World {
+  test::FakeFs fs;
+  HostFacts host;
+  Options opt;
+  Features feat = Features::full(7);
+  World() {
+    host.uid = 1000;
+    host.gid = 1000;
+    host.home = "/home/u";
+    host.cwd = "/home/u/dev/myproj";
+    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin"}, {"DISPLAY", ":3"},
+                {"WAYLAND_DISPLAY", "wayland-1"}, {"XDG_RUNTIME_DIR", "/run/user/1000"}};
+    fs.dir("/usr/bin").file("/usr/bin/sh").dir("/proc").dir("/dev/shm").dir("/tmp");
+    fs.dir("/home/u/dev/myproj").dir("/home/u/.sbx");
+    fs.other("/tmp/.X11-unix/X3").other("/tmp/.X11-unix/X0");
+    fs.file("/home/u/.Xauthority", "cookies");
+    fs.other("/run/user/1000/wayland-1").other("/run/user/1000/wayland-0");
+    fs.other("/run/user/1000/pipewire-0").other("/run/user/1000/bus");
+    fs.other("/dev/dri/card0").other("/dev/dri/renderD128").other("/dev/nvidiactl");
+    fs.symlink("/sys/class/drm/renderD128", "../../devices/pci0000:00/0000:00:02.0/drm/renderD128");
+    fs.dir("/sys/devices/pci0000:00/0000:00:02.0/drm/renderD128");
+    fs.file("/sys/class/drm/renderD128/dev", "226:128\n");
+    fs.file("/sys/devices/pci0000:00/0000:00:02.0/drm/renderD128/dev", "226:128\n");
+  }
+  Expected<Plan> run(const std::string& yaml) const {
+    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml", "p"));
+    return plan::resolve(plan::Inputs{prof, "test.yaml", opt, feat, host, fs});
+  }
+};
+
+std::string err(const Expected<Plan>& r) {
+  return r ? "<resolved>" : r.error().what + " / " + r.error().hint;
+}
+
+bool has_bind(const Plan& p, const std::string& target) {
+  for (const auto& m : p.ns.mounts)
+    if (m.kind == MountKind::bind && m.target == target) return true;
+  return false;
+}
+
+std::string env_of(const Plan& p, const std::string& k) {
+  for (const auto& [key, v] : p.exec.env)
+    if (key == k) return v;
+  return "<unset>";
+}
+
+bool granted(const Plan& p, const std::string& part) {
+  for (const auto& g : p.desktop.grants)
+    if (g.find(part) != std::string::npos) return true;
+  return false;
+}
+
+std::string grants(const Plan& p) {
+  std::string s;
+  for (const auto& g : p.desktop.grants) s += "\n  " + g;
+  for (const auto& n : p.notes) s += "\n  note: " + n;
+  return s;
+}
+
+TEST(DesktopParse, UnknownKeysAndBadValuesAreErrorsWithPositions) {
+  struct Case {
+    std::string desktop;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"      display: x12\n", "expected one of wayland, x11, both, none"},
+           {"      gpus: true\n", "gpus"},
+           {"      gpu: yes\n", "expected a boolean"},
+           {"      dbus: {talk: [notifications]}\n", "two dot-separated"},
+           {"      dbus: {talk: [\":1.42\"]}\n", "unique name"},
+           {"      dbus: {own: [org.x.Y]}\n", "own"},
+       }) {
+    auto p = profile::parse_profiles(doc(c.desktop), "test.yaml");
+    ASSERT_FALSE(p.has_value()) << c.desktop;
+    EXPECT_NE(p.error().what.find("test.yaml:"), std::string::npos) << p.error().what;
+    EXPECT_NE(p.error().what.find(c.says), std::string::npos) << p.error().what;
+  }
+  auto ok = test::test_profile(
+      doc("      display: both\n      gpu: true\n      shm: true\n      audio: false\n"
+          "      dbus: {talk: [org.freedesktop.Notifications, org.freedesktop.secrets]}\n"),
+      "test.yaml", "p");
+  ASSERT_TRUE(ok.has_value()) << ok.error().what;
+  EXPECT_EQ(ok->desktop.display->value, profile::Display::both);
+  EXPECT_EQ(ok->desktop.dbus_talk->size(), 2u);
+}
+
+// Off by default: nothing of the host's display reaches a profile without
+// `desktop:`, and the plan says how to add it when a display is there.
+TEST(DesktopPlan, NothingWithoutTheKeyAndTheNoteSaysHowToAddIt) {
+  World w;
+  auto r = w.run(doc(""));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->desktop.enabled);
+  EXPECT_FALSE(has_bind(*r, "/tmp/.X11-unix/X99"));
+  EXPECT_TRUE(r->ns.dev_nodes.empty());
+  bool note = false;
+  for (const auto& n : r->notes)
+    note = note || n.find("desktop: {display: both}") != std::string::npos;
+  EXPECT_TRUE(note) << grants(*r);
+}
+
+TEST(DesktopPlan, X11BindsOnlyTheSocketOfDisplayAndCopiesItsCookie) {
+  World w;
+  w.opt.net = "none";
+  auto r = w.run(doc("      display: x11\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  // Inside, display :99, whose abstract socket the host lacks (libxcb
+  // gives up on a refused abstract socket instead of using the file).
+  const plan::MountOp* x = nullptr;
+  for (const auto& m : r->ns.mounts)
+    if (m.kind == MountKind::bind && m.source == "/tmp/.X11-unix/X3") x = &m;
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->target, "/tmp/.X11-unix/X99");
+  EXPECT_TRUE(x->read_only);
+  EXPECT_FALSE(has_bind(*r, "/tmp/.X11-unix/X0")) << "another display's socket";
+  EXPECT_FALSE(has_bind(*r, "/tmp/.X11-unix"));
+  EXPECT_FALSE(has_bind(*r, "/run/user/1000/wayland-1"));
+  EXPECT_EQ(env_of(*r, "DISPLAY"), ":99");
+  EXPECT_EQ(r->desktop.x11_display, "3");
+  EXPECT_EQ(r->desktop.x11_inner, "99");
+  EXPECT_EQ(r->desktop.xauth_source, "/home/u/.Xauthority");
+  EXPECT_TRUE(r->desktop.xauth_target.starts_with(r->ns.home)) << r->desktop.xauth_target;
+  EXPECT_EQ(env_of(*r, "XAUTHORITY"), r->desktop.xauth_target);
+  EXPECT_TRUE(granted(*r, "x11 socket /tmp/.X11-unix/X3 at /tmp/.X11-unix/X99")) << grants(*r);
+  // network none: its own network namespace, no abstract socket.
+  EXPECT_TRUE(granted(*r, "abstract X11 socket @/tmp/.X11-unix/X3 not reachable")) << grants(*r);
+  EXPECT_TRUE(granted(*r, "only with network: host")) << grants(*r);
+}
+
+TEST(DesktopPlan, WaylandAndAudioBindTheirSocketsIntoAPrivateRuntimeDir) {
+  World w;
+  auto r = w.run(doc("      display: wayland\n      audio: true\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  int runtime = -1, sock = -1;
+  for (std::size_t i = 0; i < r->ns.mounts.size(); ++i) {
+    const auto& m = r->ns.mounts[i];
+    if (m.kind == MountKind::tmp && m.target == "/run/user/1000") runtime = static_cast<int>(i);
+    if (m.kind == MountKind::bind && m.target == "/run/user/1000/wayland-1") sock = static_cast<int>(i);
+  }
+  ASSERT_GE(runtime, 0);
+  ASSERT_GE(sock, 0);
+  EXPECT_LT(runtime, sock) << "the socket is bound into the private runtime dir";
+  EXPECT_TRUE(has_bind(*r, "/run/user/1000/pipewire-0"));
+  EXPECT_FALSE(has_bind(*r, "/run/user/1000/wayland-0"));
+  EXPECT_FALSE(has_bind(*r, "/run/user/1000/bus")) << "no bus socket without dbus";
+  EXPECT_FALSE(has_bind(*r, "/tmp/.X11-unix/X99"));
+  EXPECT_EQ(env_of(*r, "WAYLAND_DISPLAY"), "wayland-1");
+  EXPECT_EQ(env_of(*r, "XDG_RUNTIME_DIR"), "/run/user/1000");
+}
+
+TEST(DesktopPlan, GpuGrantsRenderNodesNeverCardNodes) {
+  World w;
+  auto r = w.run(doc("      gpu: true\n      shm: true\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->ns.dev_nodes, (std::vector<std::string>{"/dev/dri/renderD128", "/dev/nvidiactl"}));
+  EXPECT_TRUE(has_bind(*r, "/sys/devices/pci0000:00/0000:00:02.0"));
+  bool link = false;
+  for (const auto& m : r->ns.mounts)
+    link = link || (m.kind == MountKind::symlink && m.target == "/sys/dev/char/226:128");
+  EXPECT_TRUE(link);
+  EXPECT_TRUE(granted(*r, "gpu device /dev/dri/renderD128")) << grants(*r);
+  EXPECT_FALSE(granted(*r, "card0")) << grants(*r);
+  EXPECT_TRUE(granted(*r, "shm /dev/shm")) << grants(*r);
+  // Landlock mode: rules on the nodes themselves, card0 still not.
+  w.opt.mode = Mode::landlock;
+  auto l = w.run(doc("      gpu: true\n"));
+  ASSERT_TRUE(l.has_value()) << err(l);
+  bool render = false, card = false;
+  for (const auto& rule : l->landlock.rules) {
+    render = render || rule.path == "/dev/dri/renderD128";
+    card = card || rule.path == "/dev/dri/card0";
+  }
+  EXPECT_TRUE(render);
+  EXPECT_FALSE(card);
+}
+
+// Unfinished parts are refused, never ignored (exit 125 at launch).
+TEST(DesktopPlan, DbusIsRefusedUntilItIsBuilt) {
+  World w;
+  auto r = w.run(doc("      dbus: {talk: [org.freedesktop.Notifications]}\n"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().what.find("desktop.dbus"), std::string::npos) << err(r);
+  EXPECT_NE(r.error().what.find("not supported"), std::string::npos) << err(r);
+}
+
+// One entry: family 256 (local), address "host", number, name, data.
+std::string xauth_entry(const std::string& number, const std::string& data) {
+  auto f = [](const std::string& s) {
+    return std::string{static_cast<char>(s.size() >> 8), static_cast<char>(s.size() & 0xff)} + s;
+  };
+  return std::string("\x01\x00", 2) + f("host") + f(number) + f("MIT-MAGIC-COOKIE-1") + f(data);
+}
+
+TEST(DesktopXauth, OnlyTheGrantedDisplaysCookies) {
+  const std::string three = xauth_entry("3", "secret-three");
+  const std::string zero = xauth_entry("0", "secret-zero");
+  const std::string thirty = xauth_entry("30", "secret-thirty");
+  const auto got = desktop::xauth_entries_for(zero + three + thirty, "3", "3");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, three);
+  // Renumbered as the display is inside the sandbox.
+  EXPECT_EQ(desktop::xauth_entries_for(zero + three + thirty, "3", "99"),
+            xauth_entry("99", "secret-three"));
+  EXPECT_EQ(desktop::xauth_entries_for(zero, "3", "3"), std::string());
+  EXPECT_FALSE(
+      desktop::xauth_entries_for(three.substr(0, three.size() - 1), "3", "3").has_value());
+}
+
+}  // namespace
+}  // namespace aisbx
