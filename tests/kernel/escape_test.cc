@@ -463,16 +463,15 @@ TEST_P(Escape, ChrootTricks) {
                                          jail, secret_};
   contained("chroot escape in a nested user namespace (agent)", control,
             boxed("agent", unshare), 1);
-  // Where nested namespaces are allowed (vscode-copilot, for Electron), the
-  // preset still refuses chroot (EPERM: the probe exits 1).
+  // Where nested namespaces are allowed (vscode-copilot, for Electron),
+  // chroot is too (Chromium's own sandbox chroots its zygote), and without
+  // seccomp: the walk up ends at the sandbox's own root, where the secret
+  // does not exist. A root caller's target lacks CAP_SETFCAP to map uid 0
+  // in it: unshare(1) exits 1 there. (Strict mode cannot turn seccomp off.)
+  const bool can_nest = runner::uid_of(as()) != 0;
   contained("chroot escape in a nested user namespace (vscode-copilot)", control,
-            boxed("vscode-copilot", unshare), 1);
-  // Without seccomp, chroot in a nested namespace is allowed: the walk up
-  // ends at the sandbox's own root, where the secret does not exist. A root
-  // caller's target lacks CAP_SETFCAP to map uid 0 in it: unshare(1) exits
-  // 1 there. (Strict mode cannot turn seccomp off.)
+            boxed("vscode-copilot", unshare), can_nest ? ENOENT : 1);
   if (!strict()) {
-    const bool can_nest = runner::uid_of(as()) != 0;
     contained("chroot escape in a nested user namespace, seccomp off", control,
               boxed("vscode-copilot", unshare, {"--seccomp", "off"}), can_nest ? ENOENT : 1);
   }
