@@ -218,8 +218,9 @@ TEST_P(RealTools, NodeServesHttpOnLoopback) {
 
 // In layered mode the agent profile keeps .git/hooks read-only while git
 // commits. Landlock alone cannot: rights granted on .git reach .git/hooks
-// (README, limits), so in landlock mode git runs in vscode-copilot, which
-// protects nothing, and the hooks are checked under agent with no commit.
+// (README, limits), so in landlock mode git runs in vscode-copilot, whose
+// hook attempt lands and is moved aside after the run, and the hooks are
+// checked under agent with no commit.
 TEST_P(RealTools, GitStatusAndCommit) {
   AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
   ASSERT_NO_FATAL_FAILURE(git_init());
@@ -236,9 +237,12 @@ TEST_P(RealTools, GitStatusAndCommit) {
     expect_secrets_kept(r);
     EXPECT_FALSE(exists(hook)) << r.describe();
   } else {
-    // vscode-copilot protects nothing in the project: the attempt is a hook.
-    EXPECT_TRUE(exists(hook)) << r.describe();
-    ::unlink(hook.c_str());
+    // vscode-copilot keeps .git writable in Landlock: the hook was written,
+    // and moved aside when the run ended (git_restore.cc), so the host's
+    // git never runs it.
+    EXPECT_FALSE(exists(hook)) << r.describe();
+    EXPECT_TRUE(exists(hook + ".aisbx-quarantine")) << r.describe();
+    EXPECT_TRUE(contains(r.err, "created `" + hook + "`")) << r.describe();
   }
   const Result log = run({"/usr/bin/git", "log", "-1", "--format=%s"});
   EXPECT_EQ(log.out, "from inside\n") << log.describe();
