@@ -40,11 +40,14 @@ TEST(NetAllowEntry, ParsesNamesWildcardsPortsAndLiterals) {
 }
 
 TEST(NetAllowEntry, RefusesWhatCouldSmuggleOrMislead) {
-  for (const char* bad :
-       {"", "a..b", ".a", "a b", "a\r\nHost: x", "user@host", "ex*.com", "*", "*.", "a.*.b",
-        "**.x", "host:", "host:0", "host:65536", "host:08", "host:x", "[::1", "[1.2.3.4]:80",
-        "[::1]x", "2130706433", "0x7f.1", "127.1", "0177.0.0.1", "1.2.3.4.5", "é.com",
-        "a/b", "host:80:81", "1::2::3", std::string(64, 'a').c_str()}) {
+  // Strings, not pointers: a label of 64 letters is built here and must
+  // outlive the loop.
+  const std::vector<std::string> bads{
+      "", "a..b", ".a", "a b", "a\r\nHost: x", "user@host", "ex*.com", "*", "*.", "a.*.b",
+      "**.x", "host:", "host:0", "host:65536", "host:08", "host:x", "[::1", "[1.2.3.4]:80",
+      "[::1]x", "2130706433", "0x7f.1", "127.1", "0177.0.0.1", "1.2.3.4.5", "é.com",
+      "a/b", "host:80:81", "1::2::3", std::string(64, 'a')};
+  for (const std::string& bad : bads) {
     std::string why;
     EXPECT_FALSE(parse_allow_entry(bad, why)) << "accepted `" << bad << "`";
   }
