@@ -95,7 +95,10 @@ class Trace : public ::testing::TestWithParam<As> {
  protected:
   void SetUp() override {
     AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock, Need::Seccomp);
-    tree_ = std::make_unique<TempTree>(GetParam(), "aisbx-trace");
+    // Not under /tmp: a writable root beneath the private /tmp with fewer
+    // rights than a temp directory needs is refused (the /tmp rule would
+    // grant it the rest), and learned profiles grant only what was used.
+    tree_ = std::make_unique<TempTree>(GetParam(), "aisbx-trace", "/var/tmp");
     tree_->dir("home");
     tree_->dir("project");
   }
