@@ -49,6 +49,10 @@ constexpr std::array kMasks{
     BuiltinMask{kAisbxCacheMask, profile::kProfileCacheDir, secret,
                 "aisbx-ns's profile cache: what later launches enforce"},
     // Start-up files: read-only.
+    // aisbx-ns's own profiles (the default --config): a run that rewrote
+    // them would widen every later launch.
+    BuiltinMask{"aisbx-config", ".config/aisbx", startup,
+                "aisbx-ns's own profiles: what later launches enforce"},
     BuiltinMask{"bashrc", ".bashrc", startup, "run by every interactive bash"},
     BuiltinMask{"bash_profile", ".bash_profile", startup, "run by a login bash"},
     BuiltinMask{"bash_login", ".bash_login", startup, "run by a login bash"},

@@ -98,6 +98,7 @@ class Masks : public ::testing::TestWithParam<Case> {
     tree_->file("home/.aws/credentials", "AWS-SECRET\n", 0600);
     tree_->file("home/.docker/config.json", "DOCKER-SECRET\n", 0600);
     tree_->file("home/.bashrc", "# rc\n");
+    tree_->file("home/.config/aisbx/profiles.yaml", "version: 1\n");
     tree_->file("home/.config/autostart/x.desktop", "[Desktop Entry]\n");
     tree_->file("home/work/file", "w\n");
     project_ = tree_->dir("proj");
@@ -175,6 +176,7 @@ TEST_P(Masks, SecretStoresReadAsNothingAndStartUpFilesDoNotChange) {
       "/.docker/config.json 2>/dev/null\n"
       "ls -A " + h + "/.ssh 2>/dev/null\n"
       "echo x >> " + h + "/.bashrc 2>/dev/null\n"
+      "echo '  wider: {}' >> " + h + "/.config/aisbx/profiles.yaml 2>/dev/null\n"
       "echo x > " + h + "/.zshrc 2>/dev/null\n"
       "rm -rf " + h + "/.config/autostart 2>/dev/null\n"
       "mv " + h + "/.config/autostart " + h + "/.config/gone 2>/dev/null\n"
@@ -187,6 +189,7 @@ TEST_P(Masks, SecretStoresReadAsNothingAndStartUpFilesDoNotChange) {
   EXPECT_FALSE(contains(r.out, "SECRET")) << r.describe();
   EXPECT_FALSE(contains(r.out, "id_rsa")) << r.describe();
   EXPECT_EQ(read_text(h + "/.bashrc"), "# rc\n");
+  EXPECT_EQ(read_text(h + "/.config/aisbx/profiles.yaml"), "version: 1\n");
   EXPECT_FALSE(exists(h + "/.zshrc"));
   EXPECT_FALSE(exists(h + "/.config/fish"));
   EXPECT_TRUE(exists(h + "/.config/autostart/x.desktop"));

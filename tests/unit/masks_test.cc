@@ -147,7 +147,7 @@ TEST(MaskTable, NamesTheStoresAndStartUpFilesOfTheIssue) {
   for (const char* s : {".bashrc", ".bash_profile", ".bash_login", ".profile", ".bash_logout",
                         ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout", ".config/fish",
                         ".config/autostart", ".config/systemd/user", ".config/environment.d",
-                        ".gitconfig", ".config/git", ".local/bin", "bin"}) {
+                        ".gitconfig", ".config/git", ".local/bin", "bin", ".config/aisbx"}) {
     EXPECT_EQ(kind_of(s), "startup") << s;
   }
   EXPECT_TRUE(is_mask_name("ssh"));
