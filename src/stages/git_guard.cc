@@ -32,13 +32,6 @@ std::string move_aside(int dir, const std::string& name) {
   return "";
 }
 
-namespace {
-
-std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
-}  // namespace
-
 Expected<void> quarantine_git_planted_at_launch(const plan::Plan& p) {
   for (const auto& path : p.git_planted) {
     const std::string dir_path = parent_of(path);

@@ -5,7 +5,8 @@
 // user's own git run code later, so the launcher reads it before the
 // command and puts it back after: a changed or removed file is restored
 // (the run's version moved aside), a file new in `hooks/` or `info/` is
-// moved aside, a `.git` replaced by another directory is reported. While
+// moved aside, `hooks/` or `info/` turned into a symlink is put back as a
+// directory, a `.git` replaced by another one is moved aside whole. While
 // the command runs, git on the host may still follow what it wrote: the
 // plan says so.
 #include <dirent.h>
@@ -33,8 +34,6 @@ namespace {
 constexpr std::size_t kMaxFile = 4u << 20;
 constexpr std::size_t kMaxTotal = 32u << 20;
 
-std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
-std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 struct Read {
   std::string content;
@@ -136,9 +135,38 @@ void restore_file(const GitSnapshot::File& f) {
       f.path, aside.empty() ? std::string(" (it had removed it)") : ", its version moved to `" + parent_of(f.path) + "/" + aside + "`");
 }
 
+// Whatever stands at `path` now (a symlink, a file, another directory) is
+// moved aside, and an empty directory made in its place; false when that
+// fails (said).
+bool rebuild_dir(const std::string& path, const char* what) {
+  const sys::UniqueFd parent(sys::open_path_no_symlinks(AT_FDCWD, parent_of(path)));
+  const std::string name = name_of(path);
+  std::string aside;
+  struct stat st{};
+  if (parent.get() >= 0 && ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+    aside = move_aside(parent.get(), name);
+  if (parent.get() < 0 || (st.st_mode && aside.empty()) ||
+      ::mkdirat(parent.get(), name.c_str(), 0755) != 0) {
+    say("aisbx-ns: error: git metadata: the sandboxed run replaced `%s` and it could not be put "
+        "back: look at it before running git there%s\n",
+        path);
+    return false;
+  }
+  say("aisbx-ns: error: git metadata: the sandboxed run replaced `%s` (%s); "
+      "put back as a directory\n",
+      path, std::string(what) + (aside.empty() ? "" : ", the run's version moved to `" +
+                                                       parent_of(path) + "/" + aside + "`"));
+  return true;
+}
+
 void restore_dir(const GitSnapshot::Dir& d) {
-  const auto now = names_in(d.path);
-  if (!now) return;  // gone or a link: its files' restore says so
+  auto now = names_in(d.path);
+  if (!now) {
+    // Gone, or a symlink to a directory of the run's (hooks git on the
+    // host would follow): an empty directory again; restore_file refills it.
+    if (!rebuild_dir(d.path, "it is no longer a directory")) return;
+    now.emplace();
+  }
   const sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, d.path));
   if (dir.get() < 0) return;
   for (const auto& name : *now) {
@@ -198,14 +226,34 @@ GitSnapshot snapshot_git_metadata(const plan::Plan& p) {
 }
 
 void restore_git_metadata(const GitSnapshot& s) {
-  for (const auto& pin : s.pins)
-    if (id_of(pin.path) != std::optional<FileId>(pin.id))
-      say("aisbx-ns: error: git metadata: the sandboxed run replaced `%s` with another directory "
-          "(not held without the namespace wall); the files git runs code from are restored in "
-          "it, but look at it before running git there%s\n",
-          pin.path);
-  for (const auto& d : s.dirs) restore_dir(d);
-  for (const auto& f : s.files) restore_file(f);
+  // A `.git` that is not the one the run started with (a symlink to the
+  // run's own directory, or a new one with its own config) is moved aside
+  // whole: nothing in it is the user's. Its files are not put back there.
+  std::vector<std::string> replaced;
+  for (const auto& pin : s.pins) {
+    if (id_of(pin.path) == std::optional<FileId>(pin.id)) continue;
+    replaced.push_back(pin.path);
+    const sys::UniqueFd parent(sys::open_path_no_symlinks(AT_FDCWD, parent_of(pin.path)));
+    struct stat st{};
+    const std::string aside =
+        parent.get() >= 0 && ::fstatat(parent.get(), name_of(pin.path).c_str(), &st,
+                                       AT_SYMLINK_NOFOLLOW) == 0
+            ? move_aside(parent.get(), name_of(pin.path))
+            : std::string();
+    say("aisbx-ns: error: git metadata: the sandboxed run replaced `%s` (not held without the "
+        "namespace wall)%s; the repository it had is wherever the run moved it: look before "
+        "running git there\n",
+        pin.path, aside.empty() ? std::string() : "; what stood there is now `" +
+                                                      parent_of(pin.path) + "/" + aside + "`");
+  }
+  const auto in_replaced = [&](const std::string& path) {
+    return std::any_of(replaced.begin(), replaced.end(),
+                       [&](const std::string& r) { return path.starts_with(r + "/"); });
+  };
+  for (const auto& d : s.dirs)
+    if (!in_replaced(d.path)) restore_dir(d);
+  for (const auto& f : s.files)
+    if (!in_replaced(f.path)) restore_file(f);
 }
 
 }  // namespace aisbx::stage

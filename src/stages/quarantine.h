@@ -10,4 +10,8 @@ namespace aisbx::stage {
 // user has not looked at yet. Returns the name it got, or "" with errno.
 std::string move_aside(int dir, const std::string& name);
 
+// A Plan's paths are absolute and canonical: `/a/b` -> `/a` and `b`.
+inline std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+inline std::string name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
 }  // namespace aisbx::stage

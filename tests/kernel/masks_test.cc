@@ -315,6 +315,38 @@ TEST_P(Masks, WhatARunWritesInGitMetadataNeverRunsOnTheHost) {
   expect_hosts_git_runs_nothing(marker);
 }
 
+// What the restore could miss: `.git/hooks`, then `.git` itself, turned
+// into a symlink to a directory of the run's holding a hook. In every mode
+// the host's git afterwards runs nothing the run planted.
+TEST_P(Masks, HooksOrGitTurnedIntoASymlinkNeverRunOnTheHost) {
+  AISBX_SKIP_WITHOUT(exists("/usr/bin/git"), "needs /usr/bin/git");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_));
+  tree_->file("proj/vendor/x/a.txt", "a\n");
+  ASSERT_NO_FATAL_FAILURE(git({"init", "-q", "-b", "main"}, project_ + "/vendor/x"));
+  const std::string marker = tree_->at(kMarker);
+  const std::string hook = "#!/bin/sh\ntouch " + marker + "\n";
+  const std::string plant_hook =
+      "mkdir -p evil-hooks && printf '%s' " + runner::shell_quote(hook) +
+      " > evil-hooks/pre-commit && chmod +x evil-hooks/pre-commit\n";
+  Result r = in_project("build", plant_hook +
+                                     "mv .git/hooks .git/hooks-old 2>/dev/null && "
+                                     "ln -s ../evil-hooks .git/hooks 2>/dev/null\necho RAN\n");
+  EXPECT_TRUE(contains(r.out, "RAN")) << r.describe();
+  expect_hosts_git_runs_nothing(marker);
+  // `.git` itself: a copy of the repository with the run's hooks.
+  r = in_project("build", plant_hook +
+                              "cp -r .git evil-git && rm -rf evil-git/hooks && "
+                              "cp -r evil-hooks evil-git/hooks && "
+                              "mv .git .git-old 2>/dev/null && ln -s evil-git .git 2>/dev/null\n"
+                              "echo RAN\n");
+  EXPECT_TRUE(contains(r.out, "RAN")) << r.describe();
+  if (mode() == "landlock") {
+    EXPECT_TRUE(contains(r.err, "replaced `" + project_ + "/.git`")) << r.describe();
+  }
+  const Result c = run({"/usr/bin/git", "commit", "-q", "--allow-empty", "-m", "host"}, project_);
+  EXPECT_FALSE(exists(marker)) << "planted code ran on the host: " << c.describe();
+}
+
 // A run whose launcher was killed left a commondir behind: the next launch
 // moves it aside before the command starts (no lockout), and the user's
 // git on the host then reads its own config.
