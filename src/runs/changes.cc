@@ -57,6 +57,17 @@ bool opaque(int dir) {
   return n == 1 && v[0] == 'y';
 }
 
+// Copied up from the project: overlayfs sets `user.overlay.origin` on
+// every copy-up of a directory, and of a file with one link. User xattrs
+// exist on regular files and directories only, read here through an
+// O_PATH fd (the file's mode does not matter).
+bool copied_up(int dir, const std::string& name) {
+  sys::UniqueFd fd(::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  const std::string at = "/proc/self/fd/" + std::to_string(fd.get());
+  return ::getxattr(at.c_str(), "user.overlay.origin", nullptr, 0) >= 0;
+}
+
 bool same_bytes(int a_dir, int b_dir, const std::string& name, off_t size) {
   sys::UniqueFd a(::openat(a_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   sys::UniqueFd b(::openat(b_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -100,6 +111,7 @@ bool escapes(const std::string& path, const std::string& link) {
 
 struct Walker {
   std::vector<Change>& out;
+  const Baseline& since;
 
   // Every entry of the project's directory `real` below `rel`, removed.
   Expected<void> removed_below(int real, const std::string& rel, const std::set<std::string>& keep) {
@@ -118,8 +130,13 @@ struct Walker {
   }
 
   // `upper`: the run's directory at `rel`; `real`: the project's, or -1.
-  Expected<void> walk(int upper, int real, const std::string& rel) {
+  // `gone`: the project had this directory when the run started and has it
+  // no more.
+  Expected<void> walk(int upper, int real, const std::string& rel, bool gone) {
     AISBX_ASSIGN(names, list(upper, rel.empty() ? "upper dir" : rel));
+    struct stat here {};
+    const bool here_changed =
+        real >= 0 && ::fstat(real, &here) == 0 && changed_since(here, since, rel);
     for (const auto& n : names) {
       const std::string path = rel.empty() ? n : rel + "/" + n;
       struct stat ust {}, rst {};
@@ -136,6 +153,17 @@ struct Walker {
       }
       c.upper = type_of(ust.st_mode);
       c.upper_mode = ust.st_mode & 07777;
+      // Missing from the project, yet copied up from it: a directory so
+      // made is where it was (without redirect_dir overlayfs refuses to
+      // rename it: EXDEV), so the host removed it. A file may have been
+      // renamed by the run (it keeps its origin); it is a conflict when
+      // the project's directory changed since the start as well, which a
+      // removal on the host does.
+      if (gone)
+        c.gone_from_project = true;
+      else if (!has_real && real >= 0 && (c.upper == NodeType::dir || c.upper == NodeType::file))
+        c.gone_from_project =
+            (c.upper == NodeType::dir || here_changed) && copied_up(upper, n);
       c.mode = has_real && c.real == c.upper && c.upper != NodeType::symlink &&
                c.real_mode != c.upper_mode;
       switch (c.upper) {
@@ -157,7 +185,7 @@ struct Walker {
             }
             AISBX_TRY(removed_below(r.get(), path, keep));
           }
-          AISBX_TRY(walk(u.get(), r.get(), path));
+          AISBX_TRY(walk(u.get(), r.get(), path, c.gone_from_project));
           break;
         }
         case NodeType::file:
@@ -200,14 +228,24 @@ const char* noun(NodeType t) {
 
 }  // namespace
 
-Expected<std::vector<Change>> collect_changes(int upper, int project) {
+bool changed_since(const struct stat& st, const Baseline& b, const std::string& rel) {
+  const bool after = st.st_ctim.tv_sec > b.started_sec ||
+                     (st.st_ctim.tv_sec == b.started_sec && st.st_ctim.tv_nsec >= b.started_nsec);
+  if (!after) return false;
+  const auto ours = b.committed.find(rel);
+  return ours == b.committed.end() ||
+         ours->second != std::pair<std::int64_t, std::int64_t>{st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+}
+
+Expected<std::vector<Change>> collect_changes(int upper, int project, const Baseline& since) {
   std::vector<Change> out;
-  Walker w{out};
-  AISBX_TRY(w.walk(upper, project, ""));
+  Walker w{out, since};
+  AISBX_TRY(w.walk(upper, project, "", false));
   return out;
 }
 
 char letter(const Change& c) {
+  if (c.gone_from_project) return 'U';
   if (c.upper == NodeType::none) return 'D';
   if (c.real == NodeType::none) return c.upper == NodeType::symlink ? 'L' : 'A';
   if (c.real != c.upper) return 'T';
@@ -221,6 +259,9 @@ std::string describe(const Change& c) {
   std::vector<std::string> notes;
   const char l = letter(c);
   if (l == 'D') notes.push_back(std::string("removed ") + noun(c.real));
+  if (l == 'U')
+    notes.push_back(std::string("changed by the run, removed from the project since it started: a "
+                                "conflict, commit leaves it"));
   if (l == 'A' && c.upper == NodeType::dir) notes.push_back("new directory");
   if (l == 'A' && c.upper == NodeType::file) notes.push_back("new file, mode " + mode_text(c.upper_mode));
   if (l == 'T') notes.push_back(std::string(noun(c.real)) + " replaced by " + noun(c.upper));

@@ -104,7 +104,8 @@ Expected<int> diff(const std::string& home, const RunsCommand& c) {
   AISBX_ASSIGN(run, open_run(home, c.name));
   AISBX_ASSIGN(project, open_project(run.meta));
   AISBX_ASSIGN(upper, open_upper(run));
-  AISBX_ASSIGN(changes, collect_changes(upper.get(), project.get()));
+  AISBX_ASSIGN(since, read_baseline(run));
+  AISBX_ASSIGN(changes, collect_changes(upper.get(), project.get(), since));
   std::printf("run %s: %s (started %s)\n", run.meta.name.c_str(),
               profile::escaped_path(run.meta.project).c_str(), run.meta.started_utc.c_str());
   for (const auto& ch : changes) std::printf("%s\n", describe(ch).c_str());

@@ -8,7 +8,12 @@
 // Conflicts: a project entry whose ctime is not before the run's start
 // (recorded with the clock file timestamps come from) changed on the host
 // while or after the run ran; it is not overwritten, and each such path is
-// named. ctime, unlike mtime, cannot be set back by touch(1).
+// named. ctime, unlike mtime, cannot be set back by touch(1). The
+// directories a commit writes in are recorded with their ctime after it
+// (store.h, record_committed), so that a later commit of the same run
+// does not take its own earlier writes for the host's. A path the run
+// changed and the host removed since is a conflict too (changes.h,
+// gone_from_project), never brought back as an addition.
 #include "runs/commit.h"
 
 #include <dirent.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <set>
 
 #include "aisbx/profile.h"
 #include "runs/changes.h"
@@ -24,11 +30,6 @@
 
 namespace aisbx::runs {
 namespace {
-
-bool after_start(const struct stat& st, const Meta& m) {
-  return st.st_ctim.tv_sec > m.started_sec ||
-         (st.st_ctim.tv_sec == m.started_sec && st.st_ctim.tv_nsec >= m.started_nsec);
-}
 
 // Git metadata that makes the host run code (DESIGN.md, threat model): a
 // hook, a config, a `.git` file pointing git at another gitdir. The sandbox
@@ -52,11 +53,12 @@ bool runs_code_on_host(const Change& c) {
   return false;
 }
 
-// A project tree about to be removed: any entry changed since the start.
-bool tree_changed(int dir, const std::string& name, const Meta& m) {
+// A project tree about to be removed (`rel` below the project, `name` in
+// `dir`): any entry changed since the start.
+bool tree_changed(int dir, const std::string& name, const std::string& rel, const Baseline& b) {
   struct stat st {};
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (after_start(st, m)) return true;
+  if (changed_since(st, b, rel)) return true;
   if (!S_ISDIR(st.st_mode)) return false;
   sys::UniqueFd d(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (d.get() < 0) return true;  // cannot look: do not remove
@@ -69,7 +71,7 @@ bool tree_changed(int dir, const std::string& name, const Meta& m) {
   bool changed = false;
   while (const dirent* e = ::readdir(ds)) {
     const std::string n = e->d_name;
-    if (n != "." && n != ".." && tree_changed(d.get(), n, m)) {
+    if (n != "." && n != ".." && tree_changed(d.get(), n, rel + "/" + n, b)) {
       changed = true;
       break;
     }
@@ -107,9 +109,28 @@ Expected<void> copy_file(int from_dir, int to_dir, const std::string& name, cons
 
 struct Committer {
   const RunDir& run;
+  const Baseline& since;
   int upper;
   int project;
   int refused = 0;
+  // Project directories this commit writes in, and those of them that no
+  // one else had changed since the run started: only these are recorded
+  // (record_committed), so that a change of the host's stays one after
+  // the commit wrote beside it.
+  std::set<std::string> seen;
+  std::set<std::string> written;
+
+  // Before the first write in `rel`.
+  void writes_in(const std::string& rel) {
+    if (!seen.insert(rel).second) return;
+    auto d = open_below(project, rel, "the project");
+    struct stat st {};
+    if (!d) {
+      if (d.error().err == ENOENT) written.insert(rel);  // this commit makes it
+      return;
+    }
+    if (::fstat(d->get(), &st) == 0 && !changed_since(st, since, rel)) written.insert(rel);
+  }
 
   void refuse(const Change& c, const std::string& why) {
     ++refused;
@@ -133,7 +154,20 @@ struct Committer {
       refuse(c, "a special file (fifo, socket or device): not applied");
       return {};
     }
+    if (c.gone_from_project) {
+      refuse(c, "removed from the project since the run started (" + run.meta.started_utc +
+                    "), and changed by the run: not applied; the run keeps its version (see "
+                    "`aisbx-ns diff " + run.meta.name + "`)");
+      return {};
+    }
     const auto [dir, name] = split_parent(c.path);
+    // Every directory from the top down to the one written in (open_below
+    // may make the missing ones), before anything is written there.
+    for (std::string d = dir;; d = split_parent(d).first) {
+      writes_in(d);
+      if (d.empty()) break;
+    }
+    if (c.upper == NodeType::dir) writes_in(c.path);
     auto rdir_r = open_below(project, dir, "the project", c.upper == NodeType::none ? -1 : upper);
     if (!rdir_r) {
       if (c.upper == NodeType::none && rdir_r.error().err == ENOENT) return {};  // already gone
@@ -148,13 +182,14 @@ struct Committer {
     // A directory the run made where the project now has one too: nothing to
     // overwrite, its entries are compared one by one.
     const bool merge_dir = c.upper == NodeType::dir && real_dir;
-    if (has_real && !merge_dir && (real_dir ? tree_changed(rdir, name, run.meta) : after_start(rst, run.meta))) {
+    if (has_real && !merge_dir &&
+        (real_dir ? tree_changed(rdir, name, c.path, since) : changed_since(rst, since, c.path))) {
       refuse(c, "changed in the project since the run started (" + run.meta.started_utc +
                     "): not applied; the run keeps its version (see `aisbx-ns diff " +
                     run.meta.name + "`)");
       return {};
     }
-    if (merge_dir && c.mode && after_start(rst, run.meta)) {
+    if (merge_dir && c.mode && changed_since(rst, since, c.path)) {
       refuse(c, "directory changed in the project since the run started: its mode is not applied");
       return {};
     }
@@ -216,7 +251,8 @@ bool selected(const std::string& path, const std::vector<std::string>& want) {
 
 Expected<int> commit(const RunDir& run, int upper, int project,
                      const std::vector<std::string>& paths) {
-  AISBX_ASSIGN(changes, collect_changes(upper, project));
+  AISBX_ASSIGN(since, read_baseline(run));
+  AISBX_ASSIGN(changes, collect_changes(upper, project, since));
   int unmatched = 0;
   for (const auto& p : paths) {
     bool any = false;
@@ -227,9 +263,13 @@ Expected<int> commit(const RunDir& run, int upper, int project,
       ++unmatched;
     }
   }
-  Committer k{run, upper, project};
+  Committer k{run, since, upper, project, 0, {}, {}};
+  Expected<void> applied;
   for (const auto& c : changes)
-    if (selected(c.path, paths)) AISBX_TRY(k.apply(c));
+    if (selected(c.path, paths) && !(applied = k.apply(c))) break;
+  // Also after a failure: what was applied is the run's own writing.
+  AISBX_TRY(record_committed(run, project, {k.written.begin(), k.written.end()}));
+  AISBX_TRY(applied);
   std::fflush(stdout);
   if (k.refused)
     std::fprintf(stderr, "aisbx-ns: commit: %d path%s not applied; the run keeps them\n", k.refused,

@@ -10,6 +10,8 @@
 #include <ctime>
 #include <map>
 
+#include "runs/tree.h"
+
 namespace aisbx::runs {
 namespace {
 
@@ -22,6 +24,17 @@ std::string unescape(const std::string& s) {
     } else {
       out += s[i];
     }
+  }
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
   }
   return out;
 }
@@ -78,12 +91,7 @@ Expected<Meta> read_meta(int dir, const std::string& shown) {
   for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0 && text.size() < (1 << 20);)
     text.append(buf, static_cast<std::size_t>(n));
   std::map<std::string, std::string> kv;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (const std::string& line : lines_of(text)) {
     const auto sp = line.find(' ');
     if (sp != std::string::npos) kv[line.substr(0, sp)] = unescape(line.substr(sp + 1));
   }
@@ -214,6 +222,68 @@ Expected<void> lock_run(const RunDir& run) {
     return fail("run " + q(run.meta.name) + " is in use by a sandbox",
                 "wait until its command has ended");
   return sys_fail("lock run " + q(run.meta.name));
+}
+
+namespace {
+
+// A small file of the run directory, or "" when there is none.
+Expected<std::string> read_small(int dir, const char* name, const std::string& shown) {
+  sys::UniqueFd fd(::openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::string();
+    return sys_fail("open " + q(shown));
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) {
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > (std::size_t{16} << 20)) return fail(q(shown) + " is too large", "the run is damaged: discard it");
+  }
+  return text;
+}
+
+}  // namespace
+
+Expected<Baseline> read_baseline(const RunDir& run) {
+  Baseline b;
+  b.started_sec = run.meta.started_sec;
+  b.started_nsec = run.meta.started_nsec;
+  const std::string shown = plan::runs_dir("~") + "/" + run.meta.name + "/committed";
+  AISBX_ASSIGN(text, read_small(run.dir.get(), "committed", shown));
+  for (const std::string& line : lines_of(text)) {
+    const auto a = line.find(' ');
+    const auto z = a == std::string::npos ? a : line.find(' ', a + 1);
+    if (z == std::string::npos) return fail(q(shown) + ": a line is not `SEC NSEC PATH`", "the run is damaged: discard it");
+    try {
+      b.committed[unescape(line.substr(z + 1))] = {std::stoll(line.substr(0, a)),
+                                                   std::stoll(line.substr(a + 1, z - a - 1))};
+    } catch (...) {
+      return fail(q(shown) + ": a line is not `SEC NSEC PATH`", "the run is damaged: discard it");
+    }
+  }
+  return b;
+}
+
+Expected<void> record_committed(const RunDir& run, int project,
+                                const std::vector<std::string>& dirs) {
+  AISBX_ASSIGN(b, read_baseline(run));
+  for (const auto& rel : dirs) {
+    auto d = open_below(project, rel, "the project");
+    struct stat st {};
+    if (!d || ::fstat(d->get(), &st) != 0) continue;  // gone: nothing of ours to remember
+    b.committed[rel] = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+  }
+  std::string text;
+  for (const auto& [rel, t] : b.committed)
+    text += std::to_string(t.first) + " " + std::to_string(t.second) + " " + escape(rel) + "\n";
+  const std::string shown = plan::runs_dir("~") + "/" + run.meta.name + "/committed";
+  ::unlinkat(run.dir.get(), "committed.new", 0);
+  sys::UniqueFd fd(::openat(run.dir.get(), "committed.new",
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0 || !sys::write_all(fd.get(), text)) return sys_fail("write " + q(shown));
+  if (::renameat(run.dir.get(), "committed.new", run.dir.get(), "committed") != 0)
+    return sys_fail("rename into " + q(shown));
+  return {};
 }
 
 Expected<std::vector<std::string>> run_names(const std::string& real_home) {

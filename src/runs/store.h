@@ -12,6 +12,7 @@
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
 #include "aisbx/sys/fd.h"
+#include "runs/changes.h"
 
 namespace aisbx::runs {
 
@@ -51,6 +52,14 @@ Expected<void> lock_run(const RunDir& run);
 // since the run refuses) and its upper dir.
 Expected<sys::UniqueFd> open_project(const Meta& m);
 Expected<sys::UniqueFd> open_upper(const RunDir& run);
+// The run's start and the project directories its earlier commits wrote
+// in (the `committed` file: `SEC NSEC PATH` lines, PATH escaped, "" for
+// the project itself), for changed_since().
+Expected<Baseline> read_baseline(const RunDir& run);
+// Adds `dirs` (relative to the project) with their ctime now to the
+// `committed` file, replaced atomically.
+Expected<void> record_committed(const RunDir& run, int project,
+                                const std::vector<std::string>& dirs);
 // Every run, by name.
 Expected<std::vector<std::string>> run_names(const std::string& real_home);
 

@@ -8,6 +8,10 @@
 //   the run started is refused and named; a symlink to ~/.ssh is applied as
 //   a link node and never written through, and a project path through a
 //   link is refused;
+// - a path the run changed and the host removed since is a conflict (U),
+//   never brought back as an addition, also after a partial commit;
+// - a directory rename is EXDEV inside (no redirect_dir), mv copies it, and
+//   diff, commit and git all carry the move;
 // - discard leaves no trace; git status inside and after commit agree;
 // - the Landlock wall holds on the merged view (EACCES as on the project);
 // - landlock mode, which has no mount namespace, refuses --overlay.
@@ -111,7 +115,10 @@ class OverlayRuns : public ::testing::TestWithParam<Param> {
     config_ = tree_->file("profiles.yaml", "version: 1\nprofiles:\n  agentish:\n    access_roots:\n" +
                                                system + project + control_yaml(kAll) +
                                                "  kept:\n    extends: agentish\n    access_roots:\n" +
-                                               project + "        overlay: true\n");
+                                               project + "        overlay: true\n" +
+                                               "  full:\n    access_roots:\n" + system +
+                                               groups_yaml({{"project", {"${PROJECT}"}, kAll}}) +
+                                               control_yaml(kAll));
     git({"init", "-q"});
     git({"add", "-A"});
     git({"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init"});
@@ -155,8 +162,8 @@ class OverlayRuns : public ::testing::TestWithParam<Param> {
   }
 
   Result sandboxed(const std::string& run, const std::vector<std::string>& cmd,
-                   const std::string& cwd = "") const {
-    std::vector<std::string> args = {"--config", config_, "--profile", "agentish", "--mode",
+                   const std::string& cwd = "", const std::string& profile = "agentish") const {
+    std::vector<std::string> args = {"--config", config_, "--profile", profile, "--mode",
                                      GetParam().mode, "--overlay", "--run", run, "--"};
     args.insert(args.end(), cmd.begin(), cmd.end());
     return aisbx(args, cwd);
@@ -415,6 +422,68 @@ TEST_P(OverlayRuns, FromASubdirectoryTheWholeProjectIsOverlaid) {
   const Result d = aisbx({"diff", "sub", "--stat"}, "/");
   EXPECT_TRUE(contains(d.out, "A  top.txt"));
   EXPECT_TRUE(contains(d.out, "A  keep/here.txt"));
+}
+
+TEST_P(OverlayRuns, WhatTheHostRemovedSinceTheRunIsAConflictNotAnAddition) {
+  const Result r = sandboxed("gone", {"/bin/sh", "-c",
+                                      "set -e; echo edit >> a.txt; echo edit >> keep/old.txt;"
+                                      " echo n > keep/new.txt; mv c.txt renamed.txt;"
+                                      " mkdir made; echo m > made/m.txt; mv script.sh made/"});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  // The host removes a file and a directory the run changed.
+  tree_->remove("proj/a.txt");
+  tree_->remove("proj/keep");
+  const Result d = aisbx({"diff", "gone", "--stat"});
+  ASSERT_EQ(d.status, 0) << d.describe();
+  for (const char* line : {"U  a.txt", "U  keep/", "U  keep/old.txt", "U  keep/new.txt"})
+    EXPECT_TRUE(contains(d.out, line)) << line;
+  EXPECT_TRUE(contains(d.out, "removed from the project since it started"));
+  // A file moved into a directory the run made: no directory of the host
+  // changed there, so it is an addition.
+  EXPECT_TRUE(contains(d.out, "A  made/script.sh")) << d.out;
+
+  const Result c = aisbx({"commit", "gone"});
+  EXPECT_EQ(c.status, 1) << c.describe();
+  EXPECT_TRUE(contains(c.err, "`a.txt`: removed from the project since the run started")) << c.err;
+  EXPECT_TRUE(contains(c.err, "`keep/old.txt`: removed from the project since the run started"));
+  EXPECT_FALSE(exists(proj_ + "/a.txt"));
+  EXPECT_FALSE(exists(proj_ + "/keep"));
+  // The file renamed in the top directory, which the host changed too:
+  // it cannot be told from a file the host removed there, so it waits.
+  EXPECT_TRUE(contains(c.err, "`renamed.txt`: removed from the project")) << c.err;
+  EXPECT_FALSE(exists(proj_ + "/renamed.txt"));
+  // The rest is applied, and the run keeps what was refused.
+  EXPECT_EQ(read_text(proj_ + "/made/script.sh"), "#!/bin/sh\necho hi\n");
+  EXPECT_EQ(read_text(proj_ + "/made/m.txt"), "m\n");
+  EXPECT_FALSE(exists(proj_ + "/c.txt"));
+  EXPECT_TRUE(contains(aisbx({"diff", "gone", "--stat"}).out, "U  a.txt"));
+}
+
+TEST_P(OverlayRuns, ARenamedDirectoryIsCopiedAndCommittedAsRemovalAndAddition) {
+  // Without redirect_dir (userxattr turns it off) rename(2) of a directory
+  // that came from the project is EXDEV; one the run made renames.
+  const Result e =
+      sandboxed("dirmv1", {probe_, "rename", proj_ + "/keep", proj_ + "/moved"}, "", "full");
+  EXPECT_EQ(e.status, EXDEV) << e.describe();
+  const Result r = sandboxed("dirmv", {"/bin/sh", "-c",
+                                       "set -e; mv keep moved; mkdir fresh; echo f > fresh/f;"
+                                       " mv fresh fresh2; git add -A; git status --porcelain"},
+                             "", "full");
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "R  keep/old.txt -> moved/old.txt")) << r.out;
+  const Result d = aisbx({"diff", "dirmv", "--stat"});
+  ASSERT_EQ(d.status, 0) << d.describe();
+  for (const char* line : {"D  keep  (removed directory)", "A  moved/", "A  moved/old.txt",
+                           "A  fresh2/", "A  fresh2/f"})
+    EXPECT_TRUE(contains(d.out, line)) << line;
+  EXPECT_FALSE(contains(d.out, "fresh/"));
+  const Result c = aisbx({"commit", "dirmv"});
+  ASSERT_EQ(c.status, 0) << c.describe();
+  EXPECT_FALSE(exists(proj_ + "/keep"));
+  EXPECT_EQ(read_text(proj_ + "/moved/old.txt"), "kept\n");
+  EXPECT_EQ(read_text(proj_ + "/fresh2/f"), "f\n");
+  // What git said inside is what it says on the host after the commit.
+  EXPECT_EQ(git({"status", "--porcelain"}).out, r.out);
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRuns, ::testing::ValuesIn(params()), name_of);
