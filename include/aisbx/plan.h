@@ -79,6 +79,9 @@ enum class MountKind {
   mask_file,   // a denied file: an empty read-only file bound over it
   overlay,     // a root seen through overlayfs: `source` is the lower dir,
                // writes go to NamespacePlan::overlay_upper (--overlay)
+  pin,         // a directory of the new root bound onto itself with all it
+               // holds (after the binds): a mount point cannot be renamed
+               // or removed, so what is mounted beneath stays where it is
 };
 
 struct MountOp {
@@ -103,8 +106,11 @@ struct ProtectedPath {
   bool split = false;         // the Landlock rules were split around it
   std::string mask;           // built-in mask name (`ssh`), "git" for git metadata
   std::string why;            // what it is, for --dry-run
-  // `.git` itself: bound onto itself read-write, so it can be neither
-  // renamed nor replaced while git still writes inside.
+  // A directory bound onto itself (MountKind::pin), so it can be neither
+  // renamed nor replaced: `.git` while git still writes inside, and every
+  // directory between a writable root and a protected path (a mount moves
+  // with its directory: `mv ~/.config ~/.c2` would take the masks along
+  // and leave a fresh, unprotected `~/.config` for the host's tools).
   bool pin = false;
   // Missing or a symlink now, in a directory the sandbox may create in:
   // no mount can cover it, so the Landlock wall takes the make_* rights

@@ -130,7 +130,8 @@ std::optional<std::string> not_visible(const Plan& plan, const std::vector<Root>
     // sandbox's own /tmp, /proc, /dev or a deny mask.
     const MountOp* top = nullptr;
     for (const auto& op : ns.mounts)
-      if (op.kind != MountKind::symlink && is_within(dir, op.target)) top = &op;
+      if (op.kind != MountKind::symlink && op.kind != MountKind::pin && is_within(dir, op.target))
+        top = &op;
     if (!top) return "is not inside any root of the profile";
     switch (top->kind) {
       case MountKind::bind:

@@ -28,6 +28,12 @@ std::string normalize(const std::string& abs_path);
 // True if `path` is `dir` or lies beneath it (both normalized).
 bool is_within(const std::string& path, const std::string& dir);
 
+// The directory holding a normalized absolute path (`/` for `/` itself).
+inline std::string parent_dir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
 // The standard merged-/usr links at the top of the tree (`/lib64` ->
 // `usr/lib64`): known system links that the namespace wall recreates and
 // that profiles may name without a word.

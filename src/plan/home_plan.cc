@@ -11,11 +11,6 @@
 namespace aisbx::plan {
 namespace {
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
 // Resolves what the launcher trusts (the real HOME, or the parent of a
 // HOME written outside it) and keeps the rest literal: the components below
 // are the sandbox's to write, and a symlink there must refuse, not be
@@ -30,7 +25,7 @@ Anchored anchor(const std::string& written, const std::string& real_home,
   for (const std::string& h : {host_home, real_home})
     if (!h.empty() && h != "/" && is_within(written, h) && written != h)
       return {real_home + written.substr(h.size()), real_home};
-  const std::string parent = parent_of(written);
+  const std::string parent = parent_dir(written);
   const std::string real_parent = fs.realpath(parent).value_or(parent);
   const std::string base = written.substr(written.rfind('/') + 1);
   return {(real_parent == "/" ? "" : real_parent) + "/" + base, real_parent};

@@ -49,7 +49,8 @@ class Provider {
  public:
   explicit Provider(const std::vector<MountOp>& ops) {
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (ops[i].kind == MountKind::symlink) continue;
+      // A pin shows what was already there, identities included.
+      if (ops[i].kind == MountKind::symlink || ops[i].kind == MountKind::pin) continue;
       const std::size_t rank = static_cast<std::size_t>(pass_of(ops[i].kind)) * ops.size() + i;
       auto [at, added] = by_target_.emplace(ops[i].target, Made{rank, ops[i].kind});
       if (!added && at->second.rank < rank) at->second = Made{rank, ops[i].kind};

@@ -29,11 +29,6 @@ constexpr std::size_t kMaxOtherHomes = 256;
 constexpr AccessMask kMakeRights = fs::kMakeChar | fs::kMakeDir | fs::kMakeReg | fs::kMakeSock |
                                    fs::kMakeFifo | fs::kMakeBlock | fs::kMakeSym;
 
-std::string parent_of(const std::string& p) {
-  const auto slash = p.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
-}
-
 // Roots the masks apply to: what the profile (or the command line) made
 // visible. The sockets of network.unix_sockets grant only connecting.
 bool counts(const Root& r) { return r.group != "network.unix_sockets" && !r.link_only; }
@@ -149,8 +144,8 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
       p.why = m.why;
       if (k == FileKind::missing || k == FileKind::symlink) {
         // The nearest directory that exists: what the sandbox would create in.
-        std::string at = parent_of(path);
-        while (at != "/" && fs.kind(at) == FileKind::missing) at = parent_of(at);
+        std::string at = parent_dir(path);
+        while (at != "/" && fs.kind(at) == FileKind::missing) at = parent_dir(at);
         const bool in_dir = fs.kind(at) == FileKind::directory;
         for (const auto& r : roots)
           if (counts(r) && r.is_dir && in_dir && is_within(at, r.path) &&

@@ -18,11 +18,6 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
-std::string parent_of(const std::string& p) {
-  const auto slash = p.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
-}
-
 std::deque<std::string> split(const std::string& p) {
   std::deque<std::string> parts;
   std::size_t i = 0;
@@ -39,7 +34,7 @@ std::deque<std::string> split(const std::string& p) {
 // Mounts that show a tree at their target (everything but the empty root
 // and the recreated symlinks).
 bool shows_tree(MountKind k) {
-  return k != MountKind::tmpfs_root && k != MountKind::symlink;
+  return k != MountKind::tmpfs_root && k != MountKind::symlink && k != MountKind::pin;
 }
 
 // What mount_dev() (src/stages/special_fs.cc) puts into the minimal /dev.
@@ -227,7 +222,7 @@ Resolution Oracle::walk(const Fs& fs, const std::string& path, bool sandbox_view
     todo.pop_front();
     if (name == ".") continue;
     if (name == "..") {
-      cur = parent_of(cur);
+      cur = parent_dir(cur);
       continue;
     }
     const std::string next = join(cur, name);
@@ -236,7 +231,7 @@ Resolution Oracle::walk(const Fs& fs, const std::string& path, bool sandbox_view
       r.blocked_why = s;
       r.reached = next;
       for (const auto& rest : todo)
-        r.reached = rest == ".."  ? parent_of(r.reached)
+        r.reached = rest == ".."  ? parent_dir(r.reached)
                     : rest == "." ? r.reached
                                   : join(r.reached, rest);
       return r;
@@ -275,7 +270,7 @@ std::string Oracle::root_to_add(const Fs& fs, const Resolution& r) const {
     const bool merged = is_merged_usr_link(r.blocked);
     if (k == FileKind::symlink || (k == FileKind::missing && merged)) return r.blocked;
   }
-  return parent_of(r.reached.empty() ? r.path : r.reached);
+  return parent_dir(r.reached.empty() ? r.path : r.reached);
 }
 
 std::vector<std::string> Oracle::roots_to_add(const Fs& fs, const Resolution& r) const {
@@ -301,7 +296,7 @@ std::vector<std::string> Oracle::roots_to_add(const Fs& fs, const Resolution& r)
     out.push_back(link);
     reached.push_back(*to);
   }
-  if (!will_show(*host.target)) out.push_back(parent_of(*host.target));
+  if (!will_show(*host.target)) out.push_back(parent_dir(*host.target));
   if (out.empty()) return {root_to_add(fs, r)};
   return out;
 }

@@ -53,6 +53,18 @@ struct Splitter {
     // somewhere readable. A missing path may become a directory: all of it.
     return p.kind == FileKind::regular ? lost & (fs::kFileRights | fs::kRefer) : lost;
   }
+  // A read-only path must also stay in place: were an entry on the way
+  // free to leave its directory, `mv docs docs2; mv src docs` would put a
+  // sibling, with its full rights, where the protected path was, and a
+  // removed file could be made again. Rights add up along the path, so
+  // every directory on the way loses removing directories, and removing
+  // files too above a file. (A `deny` promises only that the content stays
+  // hidden, and its rules move with it; a path missing now loses make_*
+  // along the whole way instead.)
+  AccessMask keep_in_place(const ProtectedPath& p) const {
+    if (p.deny || p.kind == FileKind::missing || !p.link.empty()) return 0;
+    return fs::kRemoveDir | (p.kind == FileKind::directory ? 0 : fs::kRemoveFile);
+  }
   void add(const std::string& path, bool is_dir, AccessMask a) {
     const AccessMask m = is_dir ? a : a & fs::kFileRights;
     if (m) out.push_back({path, is_dir, m, m, origin, false});
@@ -63,7 +75,7 @@ struct Splitter {
                       std::to_string(kMaxSplitRules) + " rules (at `" + dir + "`)",
                   "protect fewer paths, or run with the namespace wall (--mode layered)");
     AccessMask strip = 0;
-    for (const auto* p : ps) strip |= strip_for(*p, a);
+    for (const auto* p : ps) strip |= strip_for(*p, a) | (a & keep_in_place(*p));
     add(dir, true, a & ~strip);
     for (const auto& e : fs.entries(dir)) {
       const std::string child = join(dir, e.name);
@@ -90,6 +102,50 @@ struct Splitter {
     return {};
   }
 };
+
+const Root* holding_root(const std::vector<Root>& roots, const std::string& path) {
+  const Root* best = nullptr;
+  for (const auto& r : roots)
+    if (is_within(path, r.path) && (r.is_dir || r.path == path) && !r.link_only &&
+        (!best || r.path.size() > best->path.size()))
+      best = &r;
+  return best;
+}
+
+// The namespace wall's masks and read-only binds sit on mount points, and
+// a mount moves with its directory: in a writable root, `mv ~/.config
+// ~/.c2; mkdir -p ~/.config/git` takes the masks along and leaves a fresh,
+// unprotected path for the host's git, shell or IDE to read. So every
+// directory between a writable root and a protected path is pinned (bound
+// onto itself; a mount point cannot be renamed or removed: EBUSY).
+// A profile's `deny` only promises that the file stays hidden, which a
+// rename does not undo (the mask goes with it); everything else promises
+// that the path keeps the host's content.
+void pin_ancestors(Context& cx, const std::vector<Root>& roots, std::vector<ProtectedPath>& out) {
+  const Fs& fs = cx.in.fs;
+  std::set<std::string> dirs;
+  for (const auto& p : out) {
+    if (p.deny && p.mask.empty()) continue;
+    const Root* r = holding_root(roots, p.path);
+    if (!r || !r->is_dir || !(r->granted & fs::kWriteRights)) continue;
+    for (std::string at = parent_dir(p.path); at.size() > r->path.size() && is_within(at, r->path);
+         at = parent_dir(at))
+      dirs.insert(at);
+  }
+  for (const auto& d : dirs) {
+    // A link on the way is not mounted over (add_protected warns about
+    // the path beneath it); a missing directory has nothing to pin, and
+    // the Landlock wall keeps it from being made (`creatable`).
+    if (fs.kind(d) != FileKind::directory || fs.realpath(d) != d) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const ProtectedPath& o) { return o.path == d; }))
+      continue;  // already a mount point
+    ProtectedPath p = protected_path(d, false, FileKind::directory, "built-in");
+    p.pin = true;
+    p.ns_only = true;
+    p.why = "on the way to a protected path: cannot be renamed or replaced";
+    out.push_back(std::move(p));
+  }
+}
 
 Expected<void> collect(Context& cx, const std::vector<Root>& roots) {
   const Fs& fs = cx.in.fs;
@@ -153,18 +209,10 @@ Expected<void> collect(Context& cx, const std::vector<Root>& roots) {
   }
   AISBX_TRY(collect_home_masks(cx, roots, out));
   AISBX_TRY(collect_git_meta(cx, roots, out));
+  if (cx.plan.ns.enabled) pin_ancestors(cx, roots, out);
   std::sort(out.begin(), out.end(),
             [](const ProtectedPath& a, const ProtectedPath& b) { return a.path < b.path; });
   return {};
-}
-
-const Root* holding_root(const std::vector<Root>& roots, const std::string& path) {
-  const Root* best = nullptr;
-  for (const auto& r : roots)
-    if (is_within(path, r.path) && (r.is_dir || r.path == path) && !r.link_only &&
-        (!best || r.path.size() > best->path.size()))
-      best = &r;
-  return best;
 }
 
 // No mount can cover these: a missing path, or a symlink.
@@ -239,7 +287,7 @@ Expected<void> plan_protected(Context& cx, const std::vector<Root>& roots) {
       // Start-up directories (`~/.local/bin`) and `.git` keep the root's
       // execute right; the rest is noexec as before.
       const bool exec_ok = r && (r->granted & fs::kExecute) && (p.pin || (!p.mask.empty() && p.mask != "git"));
-      MountKind kind = p.pin    ? MountKind::bind
+      MountKind kind = p.pin    ? MountKind::pin
                        : !p.deny ? MountKind::readonly
                        : p.kind == FileKind::directory ? MountKind::mask_dir
                                                        : MountKind::mask_file;

@@ -37,6 +37,9 @@ std::string mount_line(const MountOp& op) {
       return "mask file " + op.target + " (empty read-only file)  # deny in " + op.origin;
     case MountKind::overlay:
       return "overlay " + flags + " " + op.target + " (writes kept for review)  # " + op.origin;
+    case MountKind::pin:
+      return "pin " + op.target + " (bound onto itself: cannot be renamed or removed)  # " +
+             op.origin;
   }
   return "?";
 }
@@ -117,7 +120,7 @@ std::string render_text(const Plan& p, Section section) {
     o << "protected:\n";
     for (const auto& pp : p.protected_paths) {
       o << "  " << (pp.pin ? "pinned " : pp.deny ? "deny " : "readonly ") << pp.path << "  # ";
-      if (pp.mask.empty()) o << pp.group;
+      if (pp.mask.empty()) o << pp.group << (pp.why.empty() ? "" : ": " + pp.why);
       else if (pp.mask == "git") o << "git metadata: " << pp.why;
       else o << "mask " << pp.mask << ": " << pp.why;
       o << "; ";
@@ -214,6 +217,7 @@ const char* to_string(MountKind k) {
     case MountKind::mask_dir: return "mask_dir";
     case MountKind::mask_file: return "mask_file";
     case MountKind::overlay: return "overlay";
+    case MountKind::pin: return "pin";
   }
   return "?";
 }

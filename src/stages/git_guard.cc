@@ -61,7 +61,7 @@ Expected<void> quarantine_git_planted_at_launch(const plan::Plan& p) {
 void quarantine_planted_git_files(const plan::Plan& p) {
   const auto& prot = p.protected_paths;
   for (const auto& g : prot) {
-    if (!g.pin) continue;
+    if (!g.pin || g.mask != "git") continue;  // a git directory, not a pinned parent
     // No symlink anywhere on the way: a run may have swapped a parent for a
     // link to somewhere else.
     const sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, g.path));

@@ -239,6 +239,25 @@ Expected<void> mask(const MountOp& op, const plan::PlannedId& seen) {
                     MS_REMOUNT | MS_BIND | kRo, {}, "remount", op.target);
 }
 
+// A directory of the new root bound onto itself with everything mounted
+// in it so far (MountKind::pin): each mount keeps its own flags, and the
+// directory becomes a mount point, which rename(2) and rmdir(2) refuse
+// with EBUSY in this mount namespace and in any made from it.
+Expected<void> pin(const MountOp& op, bool flagged) {
+  AISBX_ASSIGN(dir_fd, sys::open_no_symlinks(in_new(op.target)));
+  struct stat st {};
+  if (::fstat(dir_fd.get(), &st) != 0) return sys_fail("fstat " + q(op.target));
+  if (!S_ISDIR(st.st_mode))
+    return fail(q(op.target) + " is no longer a directory; the tree changed while the sandbox "
+                "was being built; run again");
+  if (flagged) {
+    AISBX_ASSIGN(tree, sys::clone_tree(dir_fd.get(), op.target));
+    return sys::attach_tree(tree.get(), dir_fd.get(), op.target, op.target);
+  }
+  const std::string at = sys::fd_path(kHostProc, dir_fd.get());
+  return sys::mount(at, at, nullptr, MS_BIND | MS_REC, {}, op.target, op.target);
+}
+
 }  // namespace
 
 Expected<void> enter_staging(const plan::NamespacePlan& ns) {
@@ -316,6 +335,9 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
         break;
       case MountKind::dev:
         AISBX_TRY(mount_dev(in_new(op.target), ns.shm_size, ns.dev_nodes));
+        break;
+      case MountKind::pin:
+        AISBX_TRY(pin(op, flagged));
         break;
       case MountKind::mask_dir:
       case MountKind::mask_file:

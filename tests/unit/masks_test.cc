@@ -249,6 +249,71 @@ TEST(HomeMasks, ReadOnlyHomeNeedsNothingForMissingFiles) {
   EXPECT_NE(op_at(*r, MountKind::mask_dir, "/home/u/.ssh"), nullptr);
 }
 
+// A mount moves with its directory: the parents of a mask in a writable
+// root are pinned, or `mv ~/.config ~/.c2` would take the masks along.
+TEST(HomeMasks, ParentsOfMasksInAWritableRootArePinned) {
+  World w;
+  w.fs.file("/home/u/music/a.ogg");
+  auto r = w.run(doc("[\"~\"]"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const char* dir : {"/home/u/.config", "/home/u/.docker", "/home/u/.local"}) {
+    EXPECT_NE(op_at(*r, MountKind::pin, dir), nullptr) << dir;
+    const ProtectedPath* p = prot_at(*r, dir);
+    ASSERT_NE(p, nullptr) << dir;
+    EXPECT_TRUE(p->pin);
+    EXPECT_TRUE(p->masked);
+  }
+  // Neither the root itself, nor a mask (already a mount point), nor what
+  // leads to no protected path.
+  EXPECT_EQ(op_at(*r, MountKind::pin, "/home/u"), nullptr);
+  EXPECT_EQ(op_at(*r, MountKind::pin, "/home/u/.ssh"), nullptr);
+  EXPECT_EQ(op_at(*r, MountKind::pin, "/home/u/.config/autostart"), nullptr);
+  EXPECT_EQ(op_at(*r, MountKind::pin, "/home/u/music"), nullptr);
+  // The way to the project's `.git` is pinned too.
+  EXPECT_NE(op_at(*r, MountKind::pin, "/home/u/dev"), nullptr);
+  EXPECT_NE(render_text(*r).find("pinned /home/u/.config  # built-in: on the way to a protected "
+                                 "path"),
+            std::string::npos);
+}
+
+TEST(HomeMasks, NoPinsInAReadOnlyRootOrWithoutTheNamespaceWall) {
+  World w;
+  const std::string ro =
+      "version: 1\nprofiles:\n  p:\n    access_roots:\n      g:\n        paths: [\"~\"]\n"
+      "        permissions: {read_file: true, read_dir: true}\n"
+      "    control_access: {read_file: true, read_dir: true, write_file: true}\n"
+      "    command: {binary: sh}\n";
+  auto r = w.run(ro);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  for (const auto& op : r->ns.mounts) EXPECT_NE(op.kind, MountKind::pin) << op.target;
+  w.opt.mode = Mode::landlock;
+  auto l = w.run(doc("[\"~\"]"));
+  ASSERT_TRUE(l.has_value()) << err(l);
+  for (const auto& p : l->protected_paths) EXPECT_FALSE(p.pin && p.mask != "git") << p.path;
+}
+
+// A profile's `deny` promises only that the file stays hidden, which a
+// rename does not undo: its parents stay free to move.
+TEST(HomeMasks, AProfilesDenyPinsNothing) {
+  World w;
+  w.fs.file("/home/u/dev/p/config/secrets/.env", "K=V");
+  const std::string y = "version: 1\nprofiles:\n  p:\n    access_roots:\n      g:\n"
+                        "        paths: [\"${PROJECT}\"]\n        deny: [\"config/secrets/.env\"]\n"
+                        "        readonly: [\"docs/a/b.md\"]\n"
+                        "        permissions:\n" + all_rights("          ") +
+                        "    control_access:\n" + all_rights("      ") +
+                        "    command:\n      binary: sh\n";
+  w.fs.file("/home/u/dev/p/docs/a/b.md");
+  auto d = w.run(y);
+  ASSERT_TRUE(d.has_value()) << err(d);
+  EXPECT_NE(op_at(*d, MountKind::mask_file, "/home/u/dev/p/config/secrets/.env"), nullptr);
+  EXPECT_EQ(op_at(*d, MountKind::pin, "/home/u/dev/p/config"), nullptr);
+  EXPECT_EQ(op_at(*d, MountKind::pin, "/home/u/dev/p/config/secrets"), nullptr);
+  // A readonly path keeps the host's content at its place: pinned parents.
+  EXPECT_NE(op_at(*d, MountKind::pin, "/home/u/dev/p/docs"), nullptr);
+  EXPECT_NE(op_at(*d, MountKind::pin, "/home/u/dev/p/docs/a"), nullptr);
+}
+
 TEST(HomeMasks, LandlockModeSplitsAroundThem) {
   World w;
   w.opt.mode = Mode::landlock;
@@ -369,9 +434,12 @@ TEST(GitMeta, EveryRepositoryIsProtectedInTheNamespaceWall) {
   World w;
   auto r = w.run(doc("[\"${PROJECT}\"]"));
   ASSERT_TRUE(r.has_value()) << err(r);
-  const MountOp* pin = op_at(*r, MountKind::bind, "/home/u/dev/p/.git");
-  ASSERT_NE(pin, nullptr);
-  EXPECT_FALSE(pin->read_only);  // objects, refs, index stay writable
+  // Bound onto itself with what is mounted in it: objects, refs, index
+  // stay as writable as the project.
+  ASSERT_NE(op_at(*r, MountKind::pin, "/home/u/dev/p/.git"), nullptr);
+  // The parents of vendor/x/.git: `mv vendor v2` would take its masks along.
+  EXPECT_NE(op_at(*r, MountKind::pin, "/home/u/dev/p/vendor"), nullptr);
+  EXPECT_NE(op_at(*r, MountKind::pin, "/home/u/dev/p/vendor/x"), nullptr);
   for (const char* ro : {"/home/u/dev/p/.git/config", "/home/u/dev/p/.git/hooks",
                          "/home/u/dev/p/.git/info", "/home/u/dev/p/.git/modules/sub/config",
                          "/home/u/dev/p/.git/modules/sub/hooks", "/home/u/dev/p/sub/.git",
@@ -380,13 +448,6 @@ TEST(GitMeta, EveryRepositoryIsProtectedInTheNamespaceWall) {
     EXPECT_NE(op_at(*r, MountKind::readonly, ro), nullptr) << ro;
   EXPECT_EQ(op_at(*r, MountKind::readonly, "/home/u/dev/p/.git/objects"), nullptr);
   EXPECT_EQ(op_at(*r, MountKind::readonly, "/home/u/dev/p/.git/HEAD"), nullptr);
-  // The pin comes before what it holds, so their read-only flags win.
-  auto index = [&](const std::string& t) {
-    for (std::size_t i = 0; i < r->ns.mounts.size(); ++i)
-      if (r->ns.mounts[i].target == t) return static_cast<int>(i);
-    return -1;
-  };
-  EXPECT_LT(index("/home/u/dev/p/.git"), index("/home/u/dev/p/.git/config"));
   EXPECT_NE(render_text(*r).find("pinned /home/u/dev/p/.git"), std::string::npos);
 }
 

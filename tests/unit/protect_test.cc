@@ -809,14 +809,17 @@ TEST_P(ProtectSplit, ReadonlyDirectoryGetsTheRootsRightsMinusWrites) {
   EXPECT_TRUE(prot_at(*r, in_proj(".git/hooks"))->split);
 }
 
-TEST_P(ProtectSplit, ReadonlyFileKeepsReadsAndItsDirectoryKeepsMakeAndRemove) {
+TEST_P(ProtectSplit, ReadonlyFileKeepsReadsAndItsDirectoriesKeepMakeButCannotRemove) {
   World w = world();
   w.fs.file(in_proj(".git/config")).dir(in_proj(".git/objects"));
   auto r = w.run(protect_doc({}, {".git/config"}));
   ASSERT_TRUE(r.has_value()) << err(r);
   // A regular file only has file rights: its ancestors lose the write-type
-  // file rights (write_file, truncate) and refer, nothing else.
-  const AccessMask lost = fs::kWriteFile | fs::kTruncate | fs::kRefer;
+  // file rights (write_file, truncate) and refer; and the rights to remove,
+  // so that neither the file nor a directory on the way can be moved out
+  // and replaced (rights add up along the path: every level loses them).
+  const AccessMask lost =
+      fs::kWriteFile | fs::kTruncate | fs::kRefer | fs::kRemoveFile | fs::kRemoveDir;
   EXPECT_RIGHTS(rule_at(*r, kProj)->access, kAll7 & ~lost);
   EXPECT_RIGHTS(rule_at(*r, in_proj(".git"))->access, kAll7 & ~lost);
   const LandlockRule* config = rule_at(*r, in_proj(".git/config"));
