@@ -370,25 +370,7 @@ TEST_P(Check, ReportsATmpfsAndABindMountInsideARoot) {
 // and so all of /usr/lib, libc's directory included. There, the library is
 // hidden by a `deny` pattern instead.
 
-struct LibCase {
-  As as;
-  const char* mode;
-};
-
-void PrintTo(const LibCase& c, std::ostream* os) {
-  *os << runner::name_of(c.as) << " " << c.mode;
-}
-
-std::string lib_case_name(const ::testing::TestParamInfo<LibCase>& i) {
-  return runner::name_of(i.param.as) + "_" + i.param.mode;
-}
-
-std::vector<LibCase> mode_cases() {
-  std::vector<LibCase> v;
-  for (As as : runner::users_to_test())
-    for (const char* m : {"layered", "landlock"}) v.push_back({as, m});
-  return v;
-}
+std::vector<runner::UserMode> mode_cases() { return runner::user_modes({"layered", "landlock"}); }
 
 class CheckLibrary : public ::testing::TestWithParam<As> {
  protected:
@@ -492,7 +474,7 @@ INSTANTIATE_TEST_SUITE_P(Users, CheckLibrary,
 // A command that cannot start: the message names the path and the line;
 // the line, pasted in, makes it start.
 
-class StartFailure : public ::testing::TestWithParam<LibCase> {};
+class StartFailure : public ::testing::TestWithParam<runner::UserMode> {};
 
 TEST_P(StartFailure, NamesThePathAndTheLineThatMakesItStart) {
   const As as = GetParam().as;
@@ -554,7 +536,7 @@ TEST_P(StartFailure, NamesThePathAndTheLineThatMakesItStart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, StartFailure, ::testing::ValuesIn(mode_cases()),
-                         lib_case_name);
+                         runner::user_mode_name);
 
 // ---------------------------------------------------------------------------
 // Fixes converge: every group --check suggests, pasted in once, leaves a
@@ -563,7 +545,7 @@ INSTANTIATE_TEST_SUITE_P(Users, StartFailure, ::testing::ValuesIn(mode_cases()),
 // (/lib64 -> usr/lib64, /usr/lib64/ld-linux-x86-64.so.2 -> /lib/..., /lib ->
 // usr/lib): the fix names what the chain needs, not its first link.
 
-class CheckConverges : public ::testing::TestWithParam<LibCase> {
+class CheckConverges : public ::testing::TestWithParam<runner::UserMode> {
  protected:
   void SetUp() override {
     if (std::string(GetParam().mode) == "layered")
@@ -647,7 +629,7 @@ TEST_P(CheckConverges, NoSystemDirectoryAtAll) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, CheckConverges, ::testing::ValuesIn(mode_cases()),
-                         lib_case_name);
+                         runner::user_mode_name);
 
 // ---------------------------------------------------------------------------
 // Exit status: 0 clean, 1 findings, 125 for a profile that does not load.

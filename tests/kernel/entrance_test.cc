@@ -46,25 +46,7 @@ std::string last_line(std::string text) {
   return text.substr(text.rfind('\n') + 1);
 }
 
-struct Param {
-  As as;
-  const char* mode;  // layered | landlock
-};
-
-void PrintTo(const Param& p, std::ostream* os) { *os << runner::name_of(p.as) << " " << p.mode; }
-
-std::vector<Param> params() {
-  std::vector<Param> v;
-  for (As as : runner::users_to_test())
-    for (const char* mode : {"layered", "landlock"}) v.push_back({as, mode});
-  return v;
-}
-
-std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  return runner::name_of(info.param.as) + "_" + info.param.mode;
-}
-
-class Entrance : public ::testing::TestWithParam<Param> {
+class Entrance : public ::testing::TestWithParam<runner::UserMode> {
  protected:
   void SetUp() override {
     if (std::string(GetParam().mode) == "layered")
@@ -285,7 +267,9 @@ TEST_P(Entrance, ControlCharactersInPathsAreRefusedBeforeAnythingRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Users, Entrance, ::testing::ValuesIn(params()), param_name);
+INSTANTIATE_TEST_SUITE_P(Users, Entrance,
+                         ::testing::ValuesIn(runner::user_modes({"layered", "landlock"})),
+                         runner::user_mode_name);
 
 }  // namespace
 }  // namespace aisbx::test

@@ -34,24 +34,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-struct Case {
-  As as;
-  const char* mode;  // ns | layered | strict
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << runner::name_of(c.as) << "/" << c.mode; }
-
-std::string case_name(const ::testing::TestParamInfo<Case>& i) {
-  return runner::name_of(i.param.as) + "_" + i.param.mode;
-}
-
-std::vector<Case> cases() {
-  std::vector<Case> v;
-  for (As as : runner::users_to_test())
-    for (const char* mode : {"ns", "layered", "strict"}) v.push_back({as, mode});
-  return v;
-}
-
 constexpr const char* kRights =
     "{read_file: true, read_dir: true, execute: true, write_file: true, remove_file: true, "
     "remove_dir: true, make_reg: true, make_dir: true, make_sym: true, truncate: true, "
@@ -67,7 +49,7 @@ std::string profiles_yaml() {
   return y;
 }
 
-class MaskPins : public ::testing::TestWithParam<Case> {
+class MaskPins : public ::testing::TestWithParam<runner::UserMode> {
  protected:
   void SetUp() override {
     if (mode() != "landlock") AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
@@ -183,7 +165,9 @@ TEST_P(MaskPins, ANestedRepositorysParentsCannotBeRenamedAway) {
   EXPECT_EQ(read_text(project + "/vendor/x/.git/hooks/pre-commit"), "#!/bin/sh\nexit 0\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernel, MaskPins, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernel, MaskPins,
+                         ::testing::ValuesIn(runner::user_modes({"ns", "layered", "strict"})),
+                         runner::user_mode_name);
 
 // The same attack on a profile's `readonly` file deep in a writable
 // project, in every mode: the namespace wall pins the way; Landlock alone
@@ -191,12 +175,6 @@ INSTANTIATE_TEST_SUITE_P(Kernel, MaskPins, ::testing::ValuesIn(cases()), case_na
 // up along a path), so neither `rm` nor `mv docs docs2; mv src docs` can
 // put another file where the protected one is.
 class ReadOnlyInPlace : public MaskPins {};
-
-std::vector<Case> all_modes() {
-  std::vector<Case> v = cases();
-  for (As as : runner::users_to_test()) v.push_back({as, "landlock"});
-  return v;
-}
 
 TEST_P(ReadOnlyInPlace, AReadOnlyFileCannotBeRemovedOrSwappedAway) {
   const std::string project = tree_->dir("ro-proj");
@@ -225,7 +203,10 @@ TEST_P(ReadOnlyInPlace, AReadOnlyFileCannotBeRemovedOrSwappedAway) {
   EXPECT_EQ(read_text(project + "/src/s.c"), "int x;\nmore\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernel, ReadOnlyInPlace, ::testing::ValuesIn(all_modes()), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernel, ReadOnlyInPlace,
+                         ::testing::ValuesIn(runner::user_modes({"ns", "layered", "strict",
+                                                                 "landlock"})),
+                         runner::user_mode_name);
 
 }  // namespace
 }  // namespace aisbx::test

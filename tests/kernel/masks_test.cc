@@ -38,24 +38,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-struct Case {
-  As as;
-  const char* mode;  // layered | strict | landlock
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << runner::name_of(c.as) << "/" << c.mode; }
-
-std::string case_name(const ::testing::TestParamInfo<Case>& i) {
-  return runner::name_of(i.param.as) + "_" + i.param.mode;
-}
-
-std::vector<Case> cases() {
-  std::vector<Case> v;
-  for (As as : runner::users_to_test())
-    for (const char* mode : {"layered", "strict", "landlock"}) v.push_back({as, mode});
-  return v;
-}
-
 const std::vector<std::string> kAllRights = {
     "read_file", "read_dir", "execute",  "write_file", "remove_file", "remove_dir",
     "make_reg",  "make_dir", "make_sym", "make_fifo",  "truncate",    "refer"};
@@ -86,7 +68,7 @@ std::string home_yaml() {
 
 constexpr const char* kMarker = "PLANTED-CODE-RAN";
 
-class Masks : public ::testing::TestWithParam<Case> {
+class Masks : public ::testing::TestWithParam<runner::UserMode> {
  protected:
   void SetUp() override {
     AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
@@ -403,7 +385,9 @@ TEST_P(Masks, CheckFindsANestedRepositoryWhoseConfigRunsCode) {
   EXPECT_FALSE(contains(r.out + r.err, project_ + "/.git/config:")) << r.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernel, Masks, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernel, Masks,
+                         ::testing::ValuesIn(runner::user_modes({"layered", "strict", "landlock"})),
+                         runner::user_mode_name);
 
 }  // namespace
 }  // namespace aisbx::test

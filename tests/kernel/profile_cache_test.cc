@@ -276,14 +276,7 @@ INSTANTIATE_TEST_SUITE_P(Users, ProfileCacheRun, ::testing::ValuesIn(runner::use
 
 // A profile whose root is all of HOME, in each mode: the cache directory
 // is hidden (secret mask), so nothing inside reads an entry or plants one.
-struct Case {
-  As as;
-  const char* mode;
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << runner::name_of(c.as) << "/" << c.mode; }
-
-class ProfileCacheHidden : public ::testing::TestWithParam<Case> {};
+class ProfileCacheHidden : public ::testing::TestWithParam<runner::UserMode> {};
 
 TEST_P(ProfileCacheHidden, NoSandboxReadsOrPlantsAnEntry) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
@@ -319,19 +312,9 @@ TEST_P(ProfileCacheHidden, NoSandboxReadsOrPlantsAnEntry) {
   EXPECT_TRUE(stored) << "the launcher stored its entry outside the sandbox";
 }
 
-std::vector<Case> hidden_cases() {
-  std::vector<Case> v;
-  for (As as : runner::users_to_test())
-    for (const char* mode : {"layered", "strict", "landlock"}) v.push_back({as, mode});
-  return v;
-}
-
-std::string hidden_name(const ::testing::TestParamInfo<Case>& i) {
-  return runner::name_of(i.param.as) + "_" + i.param.mode;
-}
-
-INSTANTIATE_TEST_SUITE_P(Modes, ProfileCacheHidden, ::testing::ValuesIn(hidden_cases()),
-                         hidden_name);
+INSTANTIATE_TEST_SUITE_P(Modes, ProfileCacheHidden,
+                         ::testing::ValuesIn(runner::user_modes({"layered", "strict", "landlock"})),
+                         runner::user_mode_name);
 
 }  // namespace
 }  // namespace aisbx::test

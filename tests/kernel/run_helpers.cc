@@ -91,6 +91,19 @@ std::string name_of(As as) {
   return ::geteuid() == 0 ? "root" : "caller";
 }
 
+void PrintTo(const UserMode& c, std::ostream* os) { *os << name_of(c.as) << "/" << c.mode; }
+
+std::vector<UserMode> user_modes(std::initializer_list<const char*> modes) {
+  std::vector<UserMode> v;
+  for (As as : users_to_test())
+    for (const char* mode : modes) v.push_back({as, mode});
+  return v;
+}
+
+std::string user_mode_name(const ::testing::TestParamInfo<UserMode>& info) {
+  return name_of(info.param.as) + "_" + info.param.mode;
+}
+
 uid_t uid_of(As as) { return as == As::nobody ? kNobodyUid : ::geteuid(); }
 gid_t gid_of(As as) { return as == As::nobody ? kNobodyGid : ::getegid(); }
 

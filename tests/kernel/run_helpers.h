@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <initializer_list>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +35,18 @@ std::vector<As> users_to_test();
 std::string name_of(As as);
 uid_t uid_of(As as);
 gid_t gid_of(As as);
+
+// Who runs a command, in which --mode: the parameter of tests that run
+// in several modes as every user of users_to_test().
+struct UserMode {
+  As as;
+  const char* mode;  // ns | layered | strict | landlock
+};
+void PrintTo(const UserMode& c, std::ostream* os);
+// Every user of users_to_test() in each of `modes`.
+std::vector<UserMode> user_modes(std::initializer_list<const char*> modes);
+// "root_layered", "uid65534_landlock": for parameterized test names.
+std::string user_mode_name(const ::testing::TestParamInfo<UserMode>& info);
 
 // How a run ended.
 struct Result {

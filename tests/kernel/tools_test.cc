@@ -32,24 +32,6 @@ using runner::TempTree;
 constexpr const char* kHomeSecret = "HOME-SECRET-5f1c";
 constexpr const char* kEnvSecret = "ENV-SECRET-8a2e";
 
-struct Case {
-  As as;
-  const char* mode;  // layered | landlock
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << runner::name_of(c.as) << "/" << c.mode; }
-
-std::string case_name(const ::testing::TestParamInfo<Case>& i) {
-  return runner::name_of(i.param.as) + "_" + i.param.mode;
-}
-
-std::vector<Case> cases() {
-  std::vector<Case> v;
-  for (As as : runner::users_to_test())
-    for (const char* mode : {"layered", "landlock"}) v.push_back({as, mode});
-  return v;
-}
-
 constexpr const char* kMainC = R"(#include <stdio.h>
 int main(void) { puts("built and ran"); return 0; }
 )";
@@ -67,7 +49,7 @@ server.listen(0, '127.0.0.1', () => {
 });
 )";
 
-class RealTools : public ::testing::TestWithParam<Case> {
+class RealTools : public ::testing::TestWithParam<runner::UserMode> {
  protected:
   void SetUp() override {
     AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
@@ -281,7 +263,9 @@ TEST_P(RealTools, GitCommitsInsideAWorktree) {
   EXPECT_EQ(log.out, "in the worktree\n") << log.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(Tools, RealTools, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Tools, RealTools,
+                         ::testing::ValuesIn(runner::user_modes({"layered", "landlock"})),
+                         runner::user_mode_name);
 
 }  // namespace
 }  // namespace aisbx::test
