@@ -193,9 +193,10 @@ struct SeccompPlan {
   // TIOCSTI there would type commands into the caller's shell once the
   // sandbox exits (CVE-2017-5226). On whenever the kernel has seccomp.
   bool tty_guard = false;
-  // network.allow: sockets that would go round the allowlist's relays or
-  // reach the kernel's network configuration are refused (AF_PACKET, raw
-  // IP, SCTP, MPTCP, netlink other than route; io_uring_setup is in `deny`).
+  // network.allow or the default preset: sockets that would go round the
+  // allowlist's relays or Landlock's TCP rules, or reach the kernel's
+  // network configuration, are refused (AF_PACKET, raw IP, SCTP, MPTCP,
+  // netlink other than route; io_uring_setup is in `deny`).
   bool net_guard = false;
   std::vector<std::string> deny;   // syscall names: groups expanded, `allow` removed
   std::vector<std::string> allow;  // as written (names or @groups), for the record

@@ -156,7 +156,7 @@ std::string render_text(const Plan& p, Section section) {
         o << "  nested user namespaces: " << (sc.allow_nested_userns ? "allowed" : "denied")
           << "\n  denied by argument: personality flags weakening ASLR/W^X, MPTCP sockets, ioctl TIOCSTI/TIOCLINUX\n";
       if (sc.net_guard)
-        o << "  network.allow: socket(AF_PACKET), raw IP, SCTP, MPTCP and netlink other than route denied\n";
+        o << "  sockets: AF_PACKET, raw IP, SCTP, MPTCP and netlink other than route denied\n";
       o << "  denied (EPERM):";
       for (const auto& n : sc.deny) o << " " << n;
       o << "\n";

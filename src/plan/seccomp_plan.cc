@@ -94,7 +94,10 @@ Expected<void> plan_seccomp(Context& cx) {
     return {};
   }
   AISBX_ASSIGN(allow, expand(s.allow.value_or(none), "allow"));
-  sp.net_guard = cx.plan.net.enabled;
+  // The preset takes them too: in landlock mode as root, an AF_PACKET or
+  // raw socket goes round Landlock's TCP port rules, and netlink (other
+  // than route) reaches the kernel's network and device configuration.
+  sp.net_guard = cx.plan.net.enabled || sp.preset;
   sp.enabled = sp.preset || sp.net_guard || !deny.empty();
   sp.allow_nested_userns = s.allow_nested_userns.value_or(false);
   for (const auto& a : s.allow.value_or(none)) sp.allow.push_back(a.value);

@@ -125,6 +125,29 @@ TEST_P(Layers, MptcpAndIoUringAreRefusedWhereTheKernelHasThem) {
   }
 }
 
+// Sockets that go round network rules made for TCP and UDP: refused by the
+// preset in every mode. Shown against the same sandbox without seccomp:
+// a uevent socket needs no privilege, and root in landlock mode (no user
+// namespace) opens AF_PACKET, which Landlock's TCP rules never see.
+TEST_P(Layers, ThePresetRefusesSocketsThatGoRoundTheNetworkRules) {
+  for (const char* mode : {"layered", "landlock"}) {
+    const std::vector<std::string> m{"--mode", mode};
+    for (const char* op : {"packet", "raw-ip", "sctp", "netlink-uevent"}) {
+      const Result on = sys("default", {op}, m);
+      EXPECT_EQ(on.status, EPERM) << op << " in " << mode << ": " << on.describe();
+    }
+    const Result uevent = sys("off", {"netlink-uevent"}, m);
+    EXPECT_EQ(uevent.status, 0) << mode << " without seccomp: " << uevent.describe();
+    // Route netlink stays: getifaddrs(3), `ip addr`.
+    const Result route = sys("default", {"netlink-route"}, m);
+    EXPECT_EQ(route.status, 0) << mode << ": " << route.describe();
+  }
+  if (GetParam() == As::self && ::geteuid() == 0) {
+    const Result packet = sys("off", {"packet"}, {"--mode", "landlock"});
+    EXPECT_EQ(packet.status, 0) << "root without seccomp: " << packet.describe();
+  }
+}
+
 TEST_P(Layers, ForeignArchitectureCallsKill) {
   const Result off = sys("off", {"x32"});
   ASSERT_EQ(off.status, ENOSYS) << off.describe();  // no x32 ABI: a plain error

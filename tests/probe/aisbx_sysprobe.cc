@@ -11,6 +11,8 @@
 // Standalone: no project headers, so it cannot share a bug with the code
 // under test.
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <pty.h>
@@ -175,7 +177,8 @@ int ptrace_pid(pid_t pid) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fputs("usage: aisbx_sysprobe mount DIR|umount DIR|unshare-user|clone-user|keyctl|ptrace|"
-               "tiocsti|tiocsti-high|mptcp|personality-noaslr|io-uring|int80|x32|"
+               "tiocsti|tiocsti-high|mptcp|packet|raw-ip|sctp|netlink-uevent|netlink-route|\n"
+               "  personality-noaslr|io-uring|int80|x32|"
                "connect-abstract NAME|kill PID|pivot DIR|openat-read FD NAME|\n"
                "  ptrace-pid PID|chroot-escape DIR PATH|mknod-char PATH|mknod-fifo PATH|\n"
                "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME|tty-grab FD|tty-pgrp FD\n", stderr);
@@ -193,6 +196,14 @@ int main(int argc, char** argv) {
   if (op == "tiocsti") return tiocsti(false);
   if (op == "tiocsti-high") return tiocsti(true);
   if (op == "mptcp") return result(::socket(AF_INET, SOCK_STREAM, 262), "socket(IPPROTO_MPTCP)");
+  // Sockets that go round network rules made for TCP and UDP.
+  if (op == "packet") return result(::socket(AF_PACKET, SOCK_RAW, 0), "socket(AF_PACKET)");
+  if (op == "raw-ip") return result(::socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), "socket(SOCK_RAW)");
+  if (op == "sctp") return result(::socket(AF_INET, SOCK_STREAM, 132), "socket(IPPROTO_SCTP)");
+  if (op == "netlink-uevent")
+    return result(::socket(AF_NETLINK, SOCK_RAW, NETLINK_KOBJECT_UEVENT), "socket(NETLINK_KOBJECT_UEVENT)");
+  if (op == "netlink-route")
+    return result(::socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), "socket(NETLINK_ROUTE)");
   if (op == "personality-noaslr") {
     const long rc = ::personality(ADDR_NO_RANDOMIZE);
     return result(rc == -1 ? -1 : 0, "personality(ADDR_NO_RANDOMIZE)");

@@ -426,6 +426,27 @@ TEST(ResolveAbi, StrictRunsWhenEveryControlledRightIsSupported) {
   EXPECT_TRUE(r->ns.enabled);
 }
 
+// The preset refuses the sockets that go round network rules made for TCP
+// (AF_PACKET, raw IP, SCTP, netlink other than route), as network.allow
+// does; a custom deny list alone does not.
+TEST(ResolveSeccomp, ThePresetGuardsTheSocketsAndACustomListDoesNot) {
+  World w;
+  w.opt.mode = Mode::strict;  // applies at least the preset
+  auto strict = w.run(doc(kReadProject));
+  ASSERT_TRUE(strict.has_value()) << err(strict);
+  EXPECT_TRUE(strict->seccomp.preset);
+  EXPECT_TRUE(strict->seccomp.net_guard);
+  w.opt.mode = Mode::layered;
+  auto plain = w.run(doc(kReadProject));
+  ASSERT_TRUE(plain.has_value()) << err(plain);
+  EXPECT_FALSE(plain->seccomp.preset);
+  EXPECT_FALSE(plain->seccomp.net_guard);
+  w.opt.seccomp = "default";
+  auto cli = w.run(doc(kReadProject));
+  ASSERT_TRUE(cli.has_value()) << err(cli);
+  EXPECT_TRUE(cli->seccomp.net_guard);
+}
+
 TEST(ResolveAbi, LayeredAcceptsTheSameProfileWithIgnoredRights) {
   World w;
   w.feat = Features::full(2);
