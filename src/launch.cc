@@ -19,6 +19,7 @@
 #include "aisbx/trace.h"
 #include "host/profile_cache.h"
 #include "net/proxy.h"
+#include "net/publish.h"
 #include "runs/commands.h"
 #include "runs/store.h"
 #include "desktop/desktop.h"
@@ -159,13 +160,20 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
       AISBX_ASSIGN(started, net::start_proxy(p.net));
       proxy.emplace(std::move(started));
     }
+    // network.publish: the host's ports are taken now (a port in use stops
+    // the run here), the relay is forked in the new network namespace.
+    AISBX_ASSIGN(published, net::Published::listen(p.net));
+    std::function<Expected<void>()> in_net;
+    if (!p.net.publish.empty()) in_net = [&] { return published.start(); };
     // Reported once the namespaces exist: a plan that assumed they would
     // is not reported when it is replaced.
-    AISBX_TRY(enter_namespaces(p));
+    AISBX_TRY(enter_namespaces(p, in_net));
     sys::phase_mark("namespaces");
     if (proxy) AISBX_TRY(proxy->hand_over(p.net));
     report(p);
-    return run_sandboxed(p, traced);
+    auto status = run_sandboxed(p, traced);
+    if (traced && proxy) traced->network = proxy->denials();
+    return status;
   }
   report(p);
   // --trace without the namespace wall: fork, and trace from outside.

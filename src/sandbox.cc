@@ -75,10 +75,14 @@ std::string read_from_start(int fd) {
 
 constexpr std::string_view kUnshare = "unshare(USER|NS|PID|IPC|UTS";
 
-Expected<void> enter_user_ns(uid_t uid, gid_t gid, profile::NetMode net) {
+Expected<void> enter_user_ns(uid_t uid, gid_t gid, profile::NetMode net,
+                             const std::function<Expected<void>()>& in_net) {
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
   if (net != profile::NetMode::host) flags |= CLONE_NEWNET;
-  if (::unshare(flags) != 0)
+  // With `in_net`, the pid (and mount, ipc, uts) namespaces come second, so
+  // that what in_net forks is outside them.
+  const int later = in_net ? CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS : 0;
+  if (::unshare(flags & ~later) != 0)
     return sys_fail(std::string(kUnshare) +
                         std::string(net != profile::NetMode::host ? "|NET" : "") + ")",
                     "aisbx-ns --features tells why user namespaces are refused here");
@@ -87,6 +91,10 @@ Expected<void> enter_user_ns(uid_t uid, gid_t gid, profile::NetMode net) {
   AISBX_TRY(sys::write_file("/proc/self/setgroups", "deny"));
   AISBX_TRY(sys::write_file("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1"));
   AISBX_TRY(sys::write_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1"));
+  if (in_net) {
+    AISBX_TRY(in_net());
+    if (::unshare(later) != 0) return sys_fail("unshare(NS|PID|IPC|UTS) in the new user namespace");
+  }
   return {};
 }
 
@@ -238,8 +246,8 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
 
 }  // namespace
 
-Expected<void> enter_namespaces(const plan::Plan& p) {
-  return enter_user_ns(::getuid(), ::getgid(), p.ns.net);
+Expected<void> enter_namespaces(const plan::Plan& p, const std::function<Expected<void>()>& in_net) {
+  return enter_user_ns(::getuid(), ::getgid(), p.ns.net, in_net);
 }
 
 bool userns_refused(const Error& e) {

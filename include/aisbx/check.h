@@ -30,7 +30,7 @@ const char* to_string(Severity s);
 
 struct Finding {
   // symlink | mount | missing | overlap | cwd | command | interpreter |
-  // library | home | git | warning | note
+  // library | home | git | network | warning | note
   std::string kind;
   std::string path;
   std::string problem;

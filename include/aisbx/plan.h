@@ -249,6 +249,10 @@ struct NetAllowPlan {
   bool enabled = false;
   std::vector<net::AllowEntry> allow;
   std::vector<std::uint16_t> host_ports;  // 127.0.0.1:PORT inside -> the host's
+  // network.publish: the host's 127.0.0.1:PORT -> 127.0.0.1:PORT inside
+  // (src/net/publish.cc), listened on by the launcher before the sandbox
+  // starts, so a port in use is an error before anything runs.
+  std::vector<std::uint16_t> publish;
   std::vector<net::Cidr> deny_resolved;
   // TCP ports listened on at every address inside (the entries' ports, the
   // default ports, host_ports, the proxy's and 53): a connection to any

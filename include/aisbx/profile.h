@@ -75,6 +75,7 @@ struct Network {
   // written, each checked by allow_entry_problem().
   std::optional<std::vector<Located<std::string>>> allow;
   std::optional<std::vector<std::uint16_t>> host_ports;
+  std::optional<std::vector<std::uint16_t>> publish;  // sandbox listeners -> host 127.0.0.1
   std::optional<std::vector<Located<std::string>>> deny_resolved;  // CIDRs
   Where where;
 };

@@ -5,6 +5,8 @@
 // status (128+N for signal N).
 #pragma once
 
+#include <functional>
+
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
 #include "aisbx/trace.h"
@@ -15,7 +17,11 @@ namespace aisbx {
 // identity uid/gid maps. When unshare itself is refused nothing has
 // changed, and userns_refused() says so: a launcher that assumed user
 // namespaces work (ProbeScope::assume_userns) can still plan without them.
-Expected<void> enter_namespaces(const plan::Plan& p);
+// `in_net`, when given, runs once the user and network namespaces exist and
+// the maps are written, before the pid namespace: what it forks stays in
+// the host's pid namespace (network.publish's relay, src/net/publish.h).
+Expected<void> enter_namespaces(const plan::Plan& p,
+                                const std::function<Expected<void>()>& in_net = {});
 bool userns_refused(const Error& e);
 
 // After enter_namespaces: forks init, which builds the root and forks the

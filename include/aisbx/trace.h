@@ -107,10 +107,21 @@ class Aggregate {
 // Events travel from the sandbox's init to the host launcher as text:
 // one event a line, tab-separated fields, `\t` `\n` `\\` escaped. The
 // first line carries the totals.
+// network.allow: what the proxy outside the sandbox denied, counted per
+// destination and reason (src/net/proxy.cc reports each once on stderr;
+// the trace says how often).
+struct NetDenial {
+  std::string destination;  // `denied.test:443`, `203.0.113.9:80`, a name looked up
+  std::string why;          // `not in network.allow`, `resolves to a loopback address: ...`
+  std::uint64_t count = 0;
+  friend bool operator==(const NetDenial&, const NetDenial&) = default;
+};
+
 struct Batch {
   std::vector<Event> events;
   std::uint64_t total = 0;
   std::uint64_t dropped = 0;
+  std::vector<NetDenial> network;  // from the proxy, not from init's text
 };
 std::string serialize(const Batch& b);
 // Garbled lines are skipped: the text comes from a process inside the
@@ -171,6 +182,7 @@ std::optional<Denial> classify(const plan::Plan& plan, const Fs& host_fs,
 
 struct Report {
   std::vector<Denial> denials;  // newest first, identical denials merged
+  std::vector<NetDenial> network;  // network.allow's denials, as the proxy counted them
   std::uint64_t events = 0;     // refused calls seen (all of them)
   std::uint64_t dropped = 0;    // distinct calls not kept (over the limit)
 };

@@ -59,6 +59,7 @@ Expected<Report> run(const plan::Plan& p, const Fs& fs, const Limits& limits) {
   check_command(p, oracle, fs, report);
   check_home(p, oracle, fs, report);
   check_git_configs(p, fs, report);
+  check_allow_names(p, report);
   return report;
 }
 

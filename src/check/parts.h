@@ -62,6 +62,10 @@ void check_libraries(const plan::Oracle& oracle, const Fs& fs, const std::string
 void check_home(const plan::Plan& plan, const plan::Oracle& oracle, const Fs& fs,
                 Report& report);
 
+// network.allow names that do not resolve here, or only to addresses the
+// proxy refuses (net_names.cc).
+void check_allow_names(const plan::Plan& plan, Report& report);
+
 // Repositories whose git config runs a command (fsmonitor, hooksPath,
 // sshCommand, pager, editor) when git runs there on the host.
 void check_git_configs(const plan::Plan& plan, const Fs& fs, Report& report);

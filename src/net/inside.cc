@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <poll.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -165,6 +168,36 @@ Expected<Proxy> start_proxy(const plan::NetAllowPlan& plan) {
     proxy_main(plan, theirs.release());
   }
   return Proxy(pid, std::move(mine));
+}
+
+std::vector<trace::NetDenial> Proxy::denials() {
+  std::vector<trace::NetDenial> out;
+  if (pid_ <= 0 || ::send(control_.get(), "c", 1, MSG_NOSIGNAL) != 1) return out;
+  pollfd p{control_.get(), POLLIN, 0};
+  int r;
+  while ((r = ::poll(&p, 1, 1000)) < 0 && errno == EINTR) {
+  }
+  if (r != 1) return out;
+  std::string text(65536, '\0');
+  const ssize_t n = ::recv(control_.get(), text.data(), text.size(), MSG_DONTWAIT);
+  if (n <= 0) return out;
+  text.resize(static_cast<std::size_t>(n));
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(at, end - at);
+    at = end + 1;
+    const auto t1 = line.find('\t');
+    const auto t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+    if (t2 == std::string::npos) continue;
+    trace::NetDenial d;
+    d.count = std::strtoull(line.substr(0, t1).c_str(), nullptr, 10);
+    d.destination = line.substr(t1 + 1, t2 - t1 - 1);
+    d.why = line.substr(t2 + 1);
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 Expected<void> Proxy::hand_over(const plan::NetAllowPlan& plan) {

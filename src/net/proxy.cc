@@ -36,14 +36,16 @@
 
 #include "net/dns_message.h"
 #include "net/proxy.h"
+#include "net/relay.h"
+#include "net/resolve.h"
 
 namespace aisbx::net {
 namespace {
 
-constexpr int kConnectTimeoutMs = 10000;
 constexpr int kHeaderTimeoutMs = 30000;
 constexpr std::size_t kMaxHeader = 16384;
-constexpr std::size_t kRelayBuffer = 65536;
+// The denial counts travel in one SOCK_SEQPACKET message.
+constexpr std::size_t kMaxCounts = 60000;
 
 struct Destination {
   Address address;
@@ -74,29 +76,7 @@ std::string host_port(const std::string& host, std::uint16_t port) {
 
 class State {
  public:
-  explicit State(const plan::NetAllowPlan& p) : plan_(p) {
-    policy_.deny_resolved = p.deny_resolved;
-    Address lo4 = *parse_address("127.0.0.1");
-    for (auto port : p.host_ports) policy_.listed.emplace_back(lo4, port);
-    for (const auto& e : p.allow)
-      if (e.kind == AllowEntry::Kind::address)
-        for (auto port : e.port ? std::vector<std::uint16_t>{e.port}
-                                : std::vector<std::uint16_t>(kDefaultPorts.begin(), kDefaultPorts.end()))
-          policy_.listed.emplace_back(e.address, port);
-    ifaddrs* ifs = nullptr;
-    if (::getifaddrs(&ifs) == 0) {
-      for (ifaddrs* i = ifs; i; i = i->ifa_next) {
-        if (!i->ifa_addr) continue;
-        if (i->ifa_addr->sa_family == AF_INET)
-          policy_.own.push_back(address_from_bytes(
-              reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr), true));
-        else if (i->ifa_addr->sa_family == AF_INET6)
-          policy_.own.push_back(address_from_bytes(
-              reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr.s6_addr, false));
-      }
-      ::freeifaddrs(ifs);
-    }
-  }
+  explicit State(const plan::NetAllowPlan& p) : plan_(p), policy_(host_address_policy(p)) {}
 
   const plan::NetAllowPlan& plan() const { return plan_; }
   const AddressPolicy& policy() const { return policy_; }
@@ -138,11 +118,29 @@ class State {
   }
 
   // Once per destination and reason, on the launcher's stderr.
+  // Once per destination and reason, on the launcher's stderr; every
+  // time in the counts the --trace report shows.
   void deny(const std::string& what, const std::string& why) {
     std::lock_guard lock(mu_);
-    if (!reported_.insert(what + "\n" + why).second) return;
+    auto [it, first] = counts_.try_emplace(what + "\t" + why, 0);
+    ++it->second;
+    if (!first) return;
+    order_.push_back(it->first);
     const std::string line = "aisbx-ns: network: denied " + what + " (" + why + ")\n";
     sys::write_all(STDERR_FILENO, line);
+  }
+
+  // `COUNT\tDESTINATION\tWHY\n` per denial, first denied first, within
+  // one control message (at most kMaxCounts lines).
+  std::string counts() {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& key : order_) {
+      const std::string line = std::to_string(counts_.at(key)) + "\t" + key + "\n";
+      if (out.size() + line.size() > kMaxCounts) break;
+      out += line;
+    }
+    return out;
   }
 
  private:
@@ -151,7 +149,8 @@ class State {
   std::mutex mu_;
   std::vector<std::string> names_;
   std::map<std::string, std::uint32_t> by_name_;
-  std::set<std::string> reported_;
+  std::map<std::string, std::uint64_t> counts_;  // `DESTINATION\tWHY` -> times
+  std::vector<std::string> order_;
 };
 
 // ---- DNS ----
@@ -227,43 +226,6 @@ void serve_udp(State& st, int fd) {
   }
 }
 
-// ---- blocking I/O with a deadline, for the connection threads ----
-
-bool wait_for(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  int r;
-  while ((r = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
-  }
-  return r == 1;
-}
-
-ssize_t read_some(int fd, void* buf, std::size_t len, int timeout_ms) {
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, len, MSG_DONTWAIT);
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    if (!wait_for(fd, POLLIN, timeout_ms)) return -1;
-  }
-}
-
-bool send_all(int fd, const void* data, std::size_t len) {
-  const auto* p = static_cast<const char*>(data);
-  while (len) {
-    const ssize_t n = ::send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      p += n;
-      len -= static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLOUT, -1)) continue;
-    return false;
-  }
-  return true;
-}
-
-bool send_text(int fd, const std::string& s) { return send_all(fd, s.data(), s.size()); }
 
 void serve_dns_tcp(State& st, sys::UniqueFd fd) {
   for (;;) {
@@ -291,35 +253,6 @@ void serve_dns_tcp(State& st, sys::UniqueFd fd) {
 
 // ---- dialling out ----
 
-std::optional<sys::UniqueFd> dial(const Address& a, std::uint16_t port) {
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (a.v4) {
-    auto& s = reinterpret_cast<sockaddr_in&>(ss);
-    s.sin_family = AF_INET;
-    s.sin_port = htons(port);
-    std::memcpy(&s.sin_addr, a.bytes.data(), 4);
-    len = sizeof(sockaddr_in);
-  } else {
-    auto& s = reinterpret_cast<sockaddr_in6&>(ss);
-    s.sin6_family = AF_INET6;
-    s.sin6_port = htons(port);
-    std::memcpy(&s.sin6_addr, a.bytes.data(), 16);
-    len = sizeof(sockaddr_in6);
-  }
-  sys::UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (fd.get() < 0) return std::nullopt;
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    if (errno != EINPROGRESS || !wait_for(fd.get(), POLLOUT, kConnectTimeoutMs)) return std::nullopt;
-    int err = 0;
-    socklen_t el = sizeof err;
-    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) return std::nullopt;
-  }
-  const int on = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  return fd;
-}
-
 struct Dialled {
   std::optional<sys::UniqueFd> fd;
   std::string why;  // when !fd: the reason, for the denial or the 502
@@ -335,35 +268,13 @@ Dialled dial_name(State& st, const std::string& name, std::uint16_t port) {
     d.why = "not in network.allow";
     return d;
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &res);
-  if (rc != 0) {
+  const Resolved r = resolve_name(name, port, st.policy());
+  if (r.usable.empty()) {
     d.denied = true;
-    d.why = std::string("does not resolve: ") + ::gai_strerror(rc);
+    d.why = r.why;
     return d;
   }
-  std::vector<Address> ok;
-  std::string first_refusal;
-  for (addrinfo* i = res; i; i = i->ai_next) {
-    sockaddr_storage ss{};
-    std::memcpy(&ss, i->ai_addr, std::min<std::size_t>(i->ai_addrlen, sizeof ss));
-    const Address a = destination_of(ss).address;
-    if (auto why = refused(a, port, st.policy())) {
-      if (first_refusal.empty()) first_refusal = "resolves to " + *why + ": " + to_string(a);
-      continue;
-    }
-    if (std::find(ok.begin(), ok.end(), a) == ok.end()) ok.push_back(a);
-  }
-  ::freeaddrinfo(res);
-  if (ok.empty()) {
-    d.denied = true;
-    d.why = first_refusal.empty() ? "does not resolve" : first_refusal;
-    return d;
-  }
-  for (const auto& a : ok) {
+  for (const auto& a : r.usable) {
     if (auto fd = dial(a, port)) {
       d.fd = std::move(fd);
       return d;
@@ -383,34 +294,6 @@ Dialled dial_address(State& st, const Address& a, std::uint16_t port) {
   d.fd = dial(a, port);
   if (!d.fd) d.why = "connection failed";
   return d;
-}
-
-// Copies both ways until both sides are done; a half-close is passed on.
-void relay(int a, int b, std::string pending_to_b = {}) {
-  if (!pending_to_b.empty() && !send_text(b, pending_to_b)) return;
-  std::vector<char> buf(kRelayBuffer);
-  bool a_open = true, b_open = true;
-  while (a_open || b_open) {
-    pollfd p[2] = {{a, static_cast<short>(a_open ? POLLIN : 0), 0},
-                   {b, static_cast<short>(b_open ? POLLIN : 0), 0}};
-    if (::poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const int from = i == 0 ? a : b, to = i == 0 ? b : a;
-      const ssize_t n = ::recv(from, buf.data(), buf.size(), MSG_DONTWAIT);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) {
-        ::shutdown(to, SHUT_WR);
-        (i == 0 ? a_open : b_open) = false;
-        if (n < 0) return;
-        continue;
-      }
-      if (!send_all(to, buf.data(), static_cast<std::size_t>(n))) return;
-    }
-  }
 }
 
 // ---- the HTTP proxy: the request line decides, never a Host header ----
@@ -614,7 +497,17 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
     if (n < 0) ::_exit(kExitLauncherFailure);
     for (int i = 0; i < n; ++i) {
       const int fd = evs[i].data.fd;
-      if (fd == control) ::_exit(0);  // the launcher closed its end: the run is over
+      if (fd == control) {
+        // `c`: the launcher asks for the denial counts (--trace); anything
+        // else, or its end closed: the run is over.
+        char req = 0;
+        if (::recv(control, &req, 1, MSG_DONTWAIT) == 1 && req == 'c') {
+          const std::string c = st.counts();
+          ::send(control, c.empty() ? "\n" : c.data(), c.empty() ? 1 : c.size(), MSG_NOSIGNAL);
+          continue;
+        }
+        ::_exit(0);
+      }
       if (fd == udp) {
         serve_udp(st, fd);
         continue;

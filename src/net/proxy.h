@@ -15,6 +15,7 @@
 
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
+#include "aisbx/trace.h"
 #include "aisbx/sys/fd.h"
 
 namespace aisbx::net {
@@ -35,6 +36,10 @@ class Proxy {
   // opens the relay, DNS and proxy sockets and passes them to the proxy.
   // Returns once the proxy has them.
   Expected<void> hand_over(const plan::NetAllowPlan& plan);
+
+  // What the proxy denied so far, counted per destination and reason (the
+  // --trace report). Empty when the proxy does not answer within a second.
+  std::vector<trace::NetDenial> denials();
 
  private:
   pid_t pid_ = -1;

@@ -16,7 +16,8 @@ constexpr std::uint16_t kDnsPort = 53;
 constexpr const char* kPool = "198.18.0.0/15";
 
 bool wanted(const profile::Network& n) {
-  return (n.allow && !n.allow->empty()) || (n.host_ports && !n.host_ports->empty());
+  return (n.allow && !n.allow->empty()) || (n.host_ports && !n.host_ports->empty()) ||
+         (n.publish && !n.publish->empty());
 }
 
 std::string where_of(const profile::Network& n) {
@@ -35,11 +36,11 @@ Expected<void> plan_net_allow_mode(Context& cx) {
   if (!wanted(n)) return {};
   const auto& o = cx.in.options;
   if (o.net && cx.plan.ns.net == profile::NetMode::host)
-    return fail("--net host conflicts with the profile's network.allow / host_ports (" +
+    return fail("--net host conflicts with the profile's network.allow / host_ports / publish (" +
                     where_of(n) + "), which need a network namespace of the sandbox's own",
                 "use --net loopback, or a profile without network.allow");
   if (n.mode && *n.mode == profile::NetMode::host)
-    return fail(where_of(n) + ": network.allow / host_ports need a network namespace of the "
+    return fail(where_of(n) + ": network.allow / host_ports / publish need a network namespace of the "
                               "sandbox's own, and network.mode is `host`",
                 "drop `mode: host` (the allowlist implies its own namespace)");
   // The namespace's loopback carries the relays and the DNS stub.
@@ -53,7 +54,7 @@ Expected<void> plan_net_allow(Context& cx) {
   if (!na.enabled) return {};
   const auto& n = cx.in.profile.network;
   if (!cx.plan.ns.enabled)
-    return fail(where_of(n) + ": network.allow / host_ports need the namespace wall (a network "
+    return fail(where_of(n) + ": network.allow / host_ports / publish need the namespace wall (a network "
                               "namespace of the sandbox's own): " +
                     (cx.plan.mode == Mode::landlock
                          ? std::string("--mode landlock has none, and Landlock alone limits TCP "
@@ -94,6 +95,19 @@ Expected<void> plan_net_allow(Context& cx) {
   add_port(na.relay_ports, na.proxy_port);
   add_port(na.relay_ports, kDnsPort);
   std::sort(na.relay_ports.begin(), na.relay_ports.end());
+  // A published port is the sandbox's own listener: one the relays already
+  // hold inside could never be bound by the program.
+  for (auto p : n.publish.value_or(std::vector<std::uint16_t>{})) {
+    if (std::binary_search(na.relay_ports.begin(), na.relay_ports.end(), p))
+      return fail(where_of(n) + ": network.publish: port " + std::to_string(p) +
+                      " is held inside by the allowlist's relays (" +
+                      (p == kDnsPort ? std::string("the DNS stub")
+                       : p == na.proxy_port ? std::string("the HTTP proxy")
+                                            : std::string("network.allow or host_ports")) +
+                      "), so no program inside could listen on it",
+                  "publish another port");
+    add_port(na.publish, p);
+  }
 
   // A name /etc/hosts maps would be dialled at its real address, which the
   // proxy refuses (an address is not a name): inside, names resolve
@@ -158,6 +172,9 @@ std::vector<std::string> net_allow_lines(const NetAllowPlan& n) {
   for (auto p : n.host_ports)
     out.push_back("host port: 127.0.0.1:" + std::to_string(p) + " inside -> 127.0.0.1:" +
                   std::to_string(p) + " of the host");
+  for (auto p : n.publish)
+    out.push_back("publish: 127.0.0.1:" + std::to_string(p) + " of the host -> 127.0.0.1:" +
+                  std::to_string(p) + " inside (a relay outside the sandbox's pid namespace)");
   return out;
 }
 

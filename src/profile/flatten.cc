@@ -92,6 +92,7 @@ void merge(Profile& base, const Profile& top) {
   take(n.unix_sockets, top.network.unix_sockets);
   take(n.allow, top.network.allow);
   take(n.host_ports, top.network.host_ports);
+  take(n.publish, top.network.publish);
   take(n.deny_resolved, top.network.deny_resolved);
   if (is_set(top.network.where)) n.where = top.network.where;
 

@@ -782,10 +782,8 @@ class Reader {
         AISBX_ASSIGN(v, ports_of(e.value));
         n.host_ports = std::move(v);
       } else if (e.key == "publish") {
-        // Refused until it is built: a port the author expects to reach
-        // from the host must not silently stay closed.
-        return error(e.key_where, it.path,
-                     "`publish` is not supported by this version of aisbx-ns yet");
+        AISBX_ASSIGN(v, ports_of(e.value));
+        n.publish = std::move(v);
       } else {
         return unknown_key(e, it.path, kNetworkKeys);
       }

@@ -438,6 +438,7 @@ Report classify_all(const plan::Plan& plan, const Fs& host_fs, const std::string
   Report r;
   r.events = batch.total;
   r.dropped = batch.dropped;
+  r.network = batch.network;
   for (const Event& e : batch.events) {
     auto d = classify(plan, host_fs, home, e);
     if (!d) continue;

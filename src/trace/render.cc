@@ -29,9 +29,21 @@ std::string programs_of(const Denial& d) {
   return s;
 }
 
-}  // namespace
+// network.allow's part: the proxy decides outside the sandbox, so these
+// are no refused calls; each line is a destination and how often.
+std::string network_text(const Report& r) {
+  if (r.network.empty()) return {};
+  std::uint64_t n = 0;
+  for (const auto& d : r.network) n += d.count;
+  std::string out = "aisbx-ns: trace: network.allow denied " + std::to_string(r.network.size()) +
+                    (r.network.size() == 1 ? " destination" : " destinations") + " (" +
+                    std::to_string(n) + (n == 1 ? " time" : " times") + "):\n";
+  for (const auto& d : r.network)
+    out += "  " + d.destination + ": " + d.why + " (" + std::to_string(d.count) + "x)\n";
+  return out;
+}
 
-std::string render_text(const Report& r, std::size_t limit) {
+std::string render_calls(const Report& r, std::size_t limit) {
   std::string out;
   if (r.denials.empty()) {
     out = "aisbx-ns: trace: the sandbox refused nothing";
@@ -75,6 +87,13 @@ std::string render_text(const Report& r, std::size_t limit) {
   return out;
 }
 
+}  // namespace
+
+std::string render_text(const Report& r, std::size_t limit) {
+  return render_calls(r, limit) + network_text(r);
+}
+
+
 std::string render_json(const Report& r) {
   plan::JsonWriter j;
   j.begin_object();
@@ -103,6 +122,15 @@ std::string render_json(const Report& r) {
       j.end_object();
     }
     j.key("secret_store").value(d.proposal.secret);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("network_denials").begin_array();
+  for (const auto& d : r.network) {
+    j.begin_object();
+    j.key("destination").value(d.destination);
+    j.key("why").value(d.why);
+    j.key("count").value(static_cast<std::int64_t>(d.count));
     j.end_object();
   }
   j.end_array();

@@ -281,7 +281,7 @@ void Tracer::record_failure(pid_t pid, const Thread& t, int err) {
 }
 
 Batch Tracer::batch() const {
-  return {aggregate_.events(), aggregate_.total(), aggregate_.dropped()};
+  return {aggregate_.events(), aggregate_.total(), aggregate_.dropped(), {}};
 }
 
 }  // namespace aisbx::trace

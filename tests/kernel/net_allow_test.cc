@@ -35,11 +35,16 @@ const char* const kScenarios[] = {
     "rebinding-loop-reported", "rebinding-own-reported", "rebinding-meta-reported",
     "dns-unlisted-A-udp", "dns-unlisted-A-tcp", "dns-unlisted-AAAA-udp", "dns-unlisted-AAAA-tcp",
     "dns-unlisted-TXT-udp", "dns-unlisted-TXT-tcp", "dns-allowed-answers", "dns-never-forwarded",
-    "host-port-reaches-local-service", "host-port-by-localhost", "io-uring-refused", "mptcp-refused",
+    "host-port-reaches-local-service", "host-port-by-localhost",
+    "publish-reaches-inside-server", "publish-server-served", "publish-closed-after-run",
+    "publish-not-on-host-own-address", "publish-port-in-use-refused", "publish-port-in-use-named",
+    "trace-counts-denials", "trace-counts-denied-name", "trace-counts-rebinding",
+    "check-warns-unresolved", "check-warns-refused", "check-quiet-on-good-name",
+    "io-uring-refused", "mptcp-refused",
     "socket-refused-AF_PACKET-SOCK_RAW-0", "socket-refused-AF_INET-SOCK_RAW-1",
     "socket-refused-AF_INET6-SOCK_RAW-58", "socket-refused-AF_INET-SOCK_STREAM-132",
     "socket-refused-AF_NETLINK-SOCK_RAW-9", "socket-netlink-route-allowed",
-    "sigkill-leaves-nothing", "clean-exit", "clean-exit-no-process", "no-socket-files",
+    "sigkill-leaves-nothing", "sigkill-no-proxy-or-relay", "sigkill-publish-closed", "clean-exit", "clean-exit-no-process", "no-socket-files",
 };
 
 struct LabCase {

@@ -65,4 +65,5 @@ nsenter --net=/proc/$inet/ns/net python3 "$here/lab_servers.py" internet "$WORK"
 python3 "$here/lab_servers.py" host "$WORK" &
 for _ in $(seq 200); do [ -e "$WORK/internet.ready" ] && [ -e "$WORK/host.ready" ] && break; sleep 0.05; done
 [ -e "$WORK/internet.ready" ] && [ -e "$WORK/host.ready" ] || { echo "FAIL lab: servers did not start"; exit 1; }
-bash "$here/lab_scenarios.sh"
+# bench/net.sh runs its own script in the same lab.
+bash "${LAB_SCRIPT:-$here/lab_scenarios.sh}"

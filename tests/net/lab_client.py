@@ -111,6 +111,74 @@ def concurrent(n, host):
     print("ok %d" % len(ok))
 
 
+def serve(port):
+    """A server the program starts inside (network.publish): one request."""
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(port)))
+        s.listen(8)
+        s.settimeout(30)
+        c, peer = s.accept()
+        c.settimeout(10)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        body = ("published-inside " + peer[0] + "\n").encode()
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        c.close()
+        print("served 1")
+    except Exception as e:
+        print("error " + type(e).__name__)
+
+
+def connect(host, port):
+    """From the host: does anything accept at HOST:PORT?"""
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+        print("accepted")
+    except OSError as e:
+        print("errno %d" % (e.errno or 0))
+
+
+def rps(host, n):
+    """bench/net.sh: N requests, one connection each, to HOST:80 (the name
+    resolved once, as a client with a DNS cache would)."""
+    import time
+    addr = socket.getaddrinfo(host, 80, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+    req = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    start = time.monotonic()
+    for _ in range(int(n)):
+        s = socket.create_connection(addr, timeout=10)
+        s.sendall(req)
+        while s.recv(65536):
+            pass
+        s.close()
+    took = time.monotonic() - start
+    print("rps %.1f latency_ms %.3f" % (int(n) / took, took * 1000 / int(n)))
+
+
+def bulk(host, n):
+    """bench/net.sh: N downloads of the 20 MB /big from HOST:80."""
+    import time
+    addr = socket.getaddrinfo(host, 80, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+    got = 0
+    start = time.monotonic()
+    for _ in range(int(n)):
+        s = socket.create_connection(addr, timeout=30)
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while True:
+            c = s.recv(1 << 20)
+            if not c:
+                break
+            got += len(c)
+        s.close()
+    print("mbps %.1f" % (got / (1 << 20) / (time.monotonic() - start)))
+
+
 cmd, args = sys.argv[1], sys.argv[2:]
-{"dns": dns, "raw-http": raw_http, "proxy-raw": proxy_raw, "udp": udp, "socket": sock,
+{"rps": rps, "bulk": bulk, "serve": serve, "connect": connect, "dns": dns, "raw-http": raw_http, "proxy-raw": proxy_raw, "udp": udp, "socket": sock,
  "concurrent": concurrent}[cmd](*args)

@@ -19,6 +19,15 @@ profiles:
       allow: [allowed.test, "*.allowed.test", "198.51.100.20:8443"]
       host_ports: [11434]
       deny_resolved: [198.51.100.66/32]
+      publish: [18080]
+  lab-busy:
+    extends: lab
+    network:
+      publish: [11435]
+  lab-check:
+    extends: lab
+    network:
+      allow: [allowed.test, nx.test, loop.allowed.test]
 YAML
 chmod 644 "$WORK/profiles.yaml"
 
@@ -28,10 +37,10 @@ sbx() {
     cd "$WORK/proj" || exit 125
     if [ "$AS" = nobody ]; then
       setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" \
-        "$BIN" --config "$WORK/profiles.yaml" --profile lab --mode "$MODE" -- "$@"
+        "$BIN" --config "$WORK/profiles.yaml" --profile "${PROFILE:-lab}" --mode "$MODE" ${SBX_OPTS:-} -- "$@"
     else
       env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" \
-        "$BIN" --config "$WORK/profiles.yaml" --profile lab --mode "$MODE" -- "$@"
+        "$BIN" --config "$WORK/profiles.yaml" --profile "${PROFILE:-lab}" --mode "$MODE" ${SBX_OPTS:-} -- "$@"
     fi
   ) 2>"$err"
   local rc=$?
@@ -128,6 +137,33 @@ check host-port-reaches-local-service "local-service 127.0.0.1" "$out"
 out=$(sbx curl -sS --max-time 10 http://localhost:11434/hello)
 check host-port-by-localhost "local-service 127.0.0.1" "$out"
 
+# ---- publish ----
+( sbx python3 "$client" serve 18080 > "$WORK/publish.out" ) &
+spid=$!
+got=""
+for _ in $(seq 150); do
+  got=$(curl -sS --noproxy '*' --max-time 2 http://127.0.0.1:18080/hello 2>/dev/null) && [ -n "$got" ] && break
+  sleep 0.1
+done
+check publish-reaches-inside-server "published-inside 127.0.0.1" "$got"
+wait $spid
+check publish-server-served "served 1" "$(cat "$WORK/publish.out")"
+check publish-closed-after-run "errno 111" "$(python3 "$client" connect 127.0.0.1 18080)"
+check publish-not-on-host-own-address "errno 111" "$(python3 "$client" connect 192.0.2.1 18080)"
+out=$(PROFILE=lab-busy sbx true; echo "rc=$?")
+check publish-port-in-use-refused "rc=125" "$out"
+check_has publish-port-in-use-named "network.publish: 127.0.0.1:11435 of the host: bind" "$(cat "$WORK/last.err")"
+
+# ---- --trace counts the denials, --check warns about names ----
+out=$(SBX_OPTS=--trace sbx sh -c 'for i in 1 2 3; do curl -sS --max-time 5 -o /dev/null http://denied.test/hello; done; curl -sS --max-time 5 -o /dev/null http://loop.allowed.test/hello')
+check_has trace-counts-denials "network.allow denied 2 destinations (4 times)" "$(cat "$WORK/last.err")"
+check_has trace-counts-denied-name "denied.test:80: not in network.allow (3x)" "$(cat "$WORK/last.err")"
+check_has trace-counts-rebinding "loop.allowed.test:80: resolves to a loopback address: 127.0.0.1 (1x)" "$(cat "$WORK/last.err")"
+out=$(cd "$WORK/proj" && env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" "$BIN" --config "$WORK/profiles.yaml" --profile lab-check --mode "$MODE" --check -- true 2>&1)
+check_has check-warns-unresolved "network.allow: \`nx.test\` does not resolve" "$out"
+check_has check-warns-refused "network.allow: \`loop.allowed.test\` resolves to a loopback address: 127.0.0.1" "$out"
+case "$out" in *"\`allowed.test\`"*) echo "FAIL check-quiet-on-good-name: $out" ;; *) echo "ok check-quiet-on-good-name" ;; esac
+
 # ---- sockets that go round the relays ----
 out=$(sbx "$SYSPROBE" io-uring; echo "rc=$?")
 check io-uring-refused "rc=1" "$(echo "$out" | tail -1)"
@@ -150,6 +186,10 @@ launcher=$(pgrep -f -o -- "--profile lab --mode $MODE -- sh -c curl -sS --max-ti
 left=""
 for _ in $(seq 100); do left=$(pgrep -f "$marker"); [ -z "$left" ] && break; sleep 0.05; done
 check sigkill-leaves-nothing "" "$left"
+# The launcher's own children (the proxy, the publish relay) go with it.
+for _ in $(seq 100); do left=$(pgrep -f -- "--mode $MODE -- sh -c curl -sS --max-time 30"); [ -z "$left" ] && break; sleep 0.05; done
+check sigkill-no-proxy-or-relay "" "$left"
+check sigkill-publish-closed "errno 111" "$(python3 "$client" connect 127.0.0.1 18080)"
 wait
 out=$(sbx true; echo "rc=$?")
 sleep 0.2

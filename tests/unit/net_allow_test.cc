@@ -265,10 +265,11 @@ TEST(NetAllowProfile, EntriesAreCheckedWithTheirPosition) {
             "t.yaml:5:20: profiles.p.network.host_ports[0]: must be between 1 and 65535, found `0`");
 }
 
-TEST(NetAllowProfile, PublishIsRefusedUntilItIsBuilt) {
-  EXPECT_EQ(parse_error("    network:\n      publish: [3000]\n"),
-            "t.yaml:5:7: profiles.p.network: `publish` is not supported by this version of "
-            "aisbx-ns yet");
+TEST(NetAllowProfile, PublishTakesPorts) {
+  EXPECT_EQ(parse_error("    network:\n      publish: [3000, 8080]\n"), "<parsed>");
+  EXPECT_EQ(parse_error("    network:\n      publish: [70000]\n"),
+            "t.yaml:5:17: profiles.p.network.publish[0]: must be between 1 and 65535, found "
+            "`70000`");
 }
 
 struct World {
@@ -317,6 +318,38 @@ TEST(NetAllowPlan, AnAllowlistGivesTheSandboxItsOwnNetworkAndTheProxyVariables) 
             std::string::npos) << text;
   EXPECT_NE(text.find("  deny_resolved: 10.0.0.0/8"), std::string::npos) << text;
   EXPECT_NE(render_json(*p).find("\"network_allow\""), std::string::npos);
+}
+
+TEST(NetAllowPlan, PublishAloneGivesTheSandboxItsOwnNetworkAndARelay) {
+  World w;
+  auto p = w.run("    network:\n      mode: none\n      publish: [3000, 3000, 8080]\n");
+  ASSERT_TRUE(p) << p.error().what;
+  EXPECT_TRUE(p->net.enabled);
+  EXPECT_EQ(p->ns.net, profile::NetMode::loopback);
+  EXPECT_EQ(p->net.publish, (std::vector<std::uint16_t>{3000, 8080}));
+  // No list: no proxy variables, and the stub refuses every name.
+  EXPECT_EQ(env_of(*p, "HTTP_PROXY"), "<unset>");
+  const std::string text = render_text(*p);
+  EXPECT_NE(text.find("  publish: 127.0.0.1:3000 of the host -> 127.0.0.1:3000 inside"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("  allow: (nothing)"), std::string::npos) << text;
+}
+
+TEST(NetAllowPlan, APublishedPortTheRelaysHoldIsRefused) {
+  World w;
+  for (const char* port : {"53", "443", "3128", "11434"}) {
+    auto p = w.run("    network:\n      allow: [a.test]\n      host_ports: [11434]\n"
+                   "      publish: [" + std::string(port) + "]\n");
+    ASSERT_FALSE(p) << port;
+    EXPECT_NE(p.error().what.find("network.publish: port " + std::string(port) +
+                                  " is held inside by the allowlist's relays"),
+              std::string::npos) << p.error().what;
+  }
+  World h;
+  auto host = h.run("    network:\n      mode: host\n      publish: [3000]\n");
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.error().what.find("need a network namespace of the sandbox's own"),
+            std::string::npos) << host.error().what;
 }
 
 TEST(NetAllowPlan, NoAllowlistChangesNothing) {

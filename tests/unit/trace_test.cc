@@ -431,6 +431,26 @@ TEST(TraceReport, MergesSortsAndBoundsTheSummary) {
   EXPECT_TRUE(has(render_text(Report{}), "refused nothing"));
 }
 
+// network.allow's denials come from the proxy, counted per destination and
+// reason, and are shown after the refused calls, also when there are none.
+TEST(TraceReport, NetworkDenialsAreCountedPerDestination) {
+  Batch b;
+  b.network = {{"denied.test:443", "not in network.allow", 3},
+               {"loop.allowed.test:80", "resolves to a loopback address: 127.0.0.1", 1}};
+  const Report r = classify_all(plan::Plan{}, test::FakeFs{}, "/home/u", b);
+  ASSERT_EQ(r.network, b.network);
+  const std::string text = render_text(r);
+  EXPECT_TRUE(has(text, "refused nothing")) << text;
+  EXPECT_TRUE(has(text, "network.allow denied 2 destinations (4 times):")) << text;
+  EXPECT_TRUE(has(text, "  denied.test:443: not in network.allow (3x)")) << text;
+  EXPECT_TRUE(has(text, "  loop.allowed.test:80: resolves to a loopback address: 127.0.0.1 (1x)"))
+      << text;
+  const std::string json = render_json(r);
+  EXPECT_TRUE(has(json, "network_denials")) << json;
+  EXPECT_TRUE(has(json, "denied.test:443")) << json;
+  EXPECT_FALSE(has(render_text(Report{}), "network.allow"));
+}
+
 // ---------------------------------------------------------------------------
 // learn: the proposal loads as a profile and allows what was refused.
 

@@ -1,0 +1,137 @@
+// network.publish (publish.h): the host's 127.0.0.1:PORT -> 127.0.0.1:PORT
+// inside the sandbox's network namespace.
+#include "net/publish.h"
+
+#include <linux/close_range.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <system_error>
+#include <thread>
+
+#include "net/relay.h"
+
+namespace aisbx::net {
+namespace {
+
+// Everything the launcher had open but the listeners (and stdio) is closed
+// in the relay: it must not keep the proxy's control socket, a pipe to
+// init or a profile file alive.
+void close_all_but(std::vector<int> keep) {
+  keep.push_back(STDIN_FILENO);
+  keep.push_back(STDOUT_FILENO);
+  keep.push_back(STDERR_FILENO);
+  std::sort(keep.begin(), keep.end());
+  unsigned int from = 0;
+  for (int k : keep) {
+    const auto fd = static_cast<unsigned int>(k);
+    if (fd > from) ::close_range(from, fd - 1, 0);
+    from = fd + 1;
+  }
+  ::close_range(from, ~0U, 0);
+}
+
+// The program's server inside: at 127.0.0.1, else at ::1 (a server bound to
+// `localhost` may have taken either).
+void serve(sys::UniqueFd client, std::uint16_t port) {
+  auto inside = dial(*parse_address("127.0.0.1"), port);
+  if (!inside) inside = dial(*parse_address("::1"), port);
+  if (!inside) return;  // nothing listens inside yet: the host sees the close
+  relay(client.get(), inside->get());
+}
+
+[[noreturn]] void relay_main(const std::map<int, std::uint16_t>& ports) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) ::_exit(kExitLauncherFailure);
+  for (const auto& [fd, port] : ports) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) ::_exit(kExitLauncherFailure);
+  }
+  for (;;) {
+    epoll_event evs[16];
+    const int n = ::epoll_wait(ep, evs, 16, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ::_exit(kExitLauncherFailure);
+    for (int i = 0; i < n; ++i) {
+      const int fd = evs[i].data.fd;
+      const std::uint16_t port = ports.at(fd);
+      for (;;) {
+        const int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) break;
+        try {
+          std::thread([c, port] { serve(sys::UniqueFd(c), port); }).detach();
+        } catch (const std::system_error&) {
+          ::close(c);  // out of threads: this connection is refused
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Published::~Published() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Expected<Published> Published::listen(const plan::NetAllowPlan& plan) {
+  Published out;
+  for (auto port : plan.publish) {
+    const std::string what = "network.publish: 127.0.0.1:" + std::to_string(port) + " of the host";
+    sys::UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (s.get() < 0) return sys_fail(what + ": socket");
+    const int on = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      return sys_fail(what + ": bind",
+                      errno == EADDRINUSE ? "another program (or another sandbox) listens there; "
+                                            "stop it or publish another port"
+                                          : "");
+    if (::listen(s.get(), SOMAXCONN) != 0) return sys_fail(what + ": listen");
+    out.listeners_.push_back(std::move(s));
+    out.ports_.push_back(port);
+  }
+  return out;
+}
+
+Expected<void> Published::start() {
+  if (listeners_.empty()) return {};
+  std::map<int, std::uint16_t> ports;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) ports.emplace(listeners_[i].get(), ports_[i]);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_fail("network.publish: fork of the relay");
+  if (pid == 0) {
+    // Dies with the launcher; if the launcher is already gone, now.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(kExitLauncherFailure);
+    std::vector<int> keep;
+    for (const auto& [fd, port] : ports) keep.push_back(fd);
+    close_all_but(keep);
+    relay_main(ports);
+  }
+  pid_ = pid;
+  listeners_.clear();  // the relay holds them; the sandbox's init must not
+  return {};
+}
+
+}  // namespace aisbx::net
