@@ -177,22 +177,23 @@ out=$(sbx python3 "$client" socket AF_NETLINK SOCK_RAW 0)
 check socket-netlink-route-allowed "created" "$out"
 
 # ---- the run ends cleanly ----
+# Killed mid-transfer: the download is throttled to last about 20 s.
 marker=aisbx-lab-marker-$$
-( sbx sh -c "curl -sS --max-time 30 http://allowed.test/big >/dev/null; sleep 30 # $marker" ) &
+( sbx sh -c "curl -sS --max-time 30 --limit-rate 1M http://allowed.test/big >/dev/null; sleep 30 # $marker" ) &
 for _ in $(seq 100); do pgrep -f "$marker" >/dev/null && break; sleep 0.05; done
 sleep 0.5
-launcher=$(pgrep -f -o -- "--profile lab --mode $MODE -- sh -c curl -sS --max-time 30")
+launcher=$(pgrep -f -o -- "$WORK/profiles.yaml --profile lab --mode $MODE -- sh -c curl -sS --max-time 30")
 [ -n "$launcher" ] && kill -9 $launcher
 left=""
 for _ in $(seq 100); do left=$(pgrep -f "$marker"); [ -z "$left" ] && break; sleep 0.05; done
 check sigkill-leaves-nothing "" "$left"
 # The launcher's own children (the proxy, the publish relay) go with it.
-for _ in $(seq 100); do left=$(pgrep -f -- "--mode $MODE -- sh -c curl -sS --max-time 30"); [ -z "$left" ] && break; sleep 0.05; done
+for _ in $(seq 100); do left=$(pgrep -f -- "$WORK/profiles.yaml --profile lab --mode $MODE -- sh -c curl -sS --max-time 30"); [ -z "$left" ] && break; sleep 0.05; done
 check sigkill-no-proxy-or-relay "" "$left"
 check sigkill-publish-closed "errno 111" "$(python3 "$client" connect 127.0.0.1 18080)"
 wait
 out=$(sbx true; echo "rc=$?")
 sleep 0.2
 check clean-exit "rc=0" "$out"
-check clean-exit-no-process "" "$(pgrep -f -- "--profile lab --mode $MODE")"
+check clean-exit-no-process "" "$(pgrep -f -- "$WORK/profiles.yaml --profile lab --mode $MODE")"
 check no-socket-files "" "$(find /tmp /run "$WORK" -type s 2>/dev/null | grep -i aisbx)"
