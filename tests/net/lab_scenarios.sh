@@ -4,6 +4,9 @@
 # `FAIL NAME: what happened`.
 set -u
 client=$HERE/lab_client.py
+# Socket files of other programs on this machine are not the runs' own.
+sockets_now() { find /tmp /run "$WORK" -type s 2>/dev/null | grep -i aisbx | sort; }
+sockets_before=$(sockets_now)
 mkdir -p "$WORK/proj" "$WORK/home-$AS"
 [ "$AS" = nobody ] && chown 65534:65534 "$WORK/home-$AS"
 cat > "$WORK/profiles.yaml" <<YAML
@@ -196,4 +199,4 @@ out=$(sbx true; echo "rc=$?")
 sleep 0.2
 check clean-exit "rc=0" "$out"
 check clean-exit-no-process "" "$(pgrep -f -- "$WORK/profiles.yaml --profile lab --mode $MODE")"
-check no-socket-files "" "$(find /tmp /run "$WORK" -type s 2>/dev/null | grep -i aisbx)"
+check no-socket-files "" "$(comm -13 <(echo "$sockets_before") <(sockets_now))"
