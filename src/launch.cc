@@ -175,12 +175,30 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
     if (traced && proxy) traced->network = proxy->denials();
     return status;
   }
-  report(p);
+  // network.allow, best effort (--mode landlock): the proxy at the host's
+  // 127.0.0.1 on a port the kernel picks, which goes into the Landlock
+  // rule and the proxy variables of this run's copy of the plan.
+  std::optional<net::Proxy> proxy;
+  std::optional<plan::Plan> with_port;
+  if (p.net.enabled && p.net.best_effort) {
+    AISBX_ASSIGN(listener, net::listen_on_host());
+    with_port.emplace(p);
+    plan::with_proxy_port(*with_port, listener.second);
+    AISBX_ASSIGN(started, net::start_proxy(with_port->net));
+    proxy.emplace(std::move(started));
+    AISBX_TRY(proxy->give(std::move(listener.first)));
+  }
+  const plan::Plan& run = with_port ? *with_port : p;
+  report(run);
   // --trace without the namespace wall: fork, and trace from outside.
-  if (traced) return run_traced_in_place(p, *traced);
+  if (traced) {
+    auto status = run_traced_in_place(run, *traced);
+    if (proxy) traced->network = proxy->denials();
+    return status;
+  }
   // Landlock alone (landlock mode, or layered without user namespaces): no
   // pid namespace ends the run, the launcher does (supervise.h).
-  return supervise::run(p);
+  return supervise::run(run);
 }
 
 }  // namespace

@@ -247,6 +247,10 @@ struct ExecPlan {
 // namespaces (src/net/). The proxy is the only enforcement point.
 struct NetAllowPlan {
   bool enabled = false;
+  // --mode landlock with network.landlock_mode: best_effort: no namespace,
+  // no relays or DNS stub; the proxy at the host's 127.0.0.1 on a port
+  // chosen at run time, Landlock TCP connect limited to it.
+  bool best_effort = false;
   std::vector<net::AllowEntry> allow;
   std::vector<std::uint16_t> host_ports;  // 127.0.0.1:PORT inside -> the host's
   // network.publish: the host's 127.0.0.1:PORT -> 127.0.0.1:PORT inside
@@ -323,6 +327,10 @@ struct Plan {
   // One line per wall: "namespace: on", "landlock: ABI 7, partial — ...".
   std::vector<std::string> status;
 };
+
+// Best effort (--mode landlock): the launcher has bound the proxy's port at
+// run time; it goes into the Landlock rule and the proxy variables.
+void with_proxy_port(Plan& p, std::uint16_t port);
 
 // Inputs of resolve(), all plain data.
 struct Inputs {

@@ -63,6 +63,10 @@ struct Command {
 };
 
 enum class NetMode { host, none, loopback };
+// What network.allow does in --mode landlock, which has no network
+// namespace: `refuse` (the default) or `best_effort` (proxy variables,
+// Landlock TCP connect to the proxy's port only; names not enforced).
+enum class AllowInLandlock { refuse, best_effort };
 
 struct Network {
   std::optional<NetMode> mode;
@@ -77,6 +81,7 @@ struct Network {
   std::optional<std::vector<std::uint16_t>> host_ports;
   std::optional<std::vector<std::uint16_t>> publish;  // sandbox listeners -> host 127.0.0.1
   std::optional<std::vector<Located<std::string>>> deny_resolved;  // CIDRs
+  std::optional<AllowInLandlock> landlock_mode;
   Where where;
 };
 

@@ -220,6 +220,12 @@ Expected<void> Proxy::hand_over(const plan::NetAllowPlan& plan) {
   socks.push_back(std::move(dns));
   std::vector<int> fds;
   for (const auto& s : socks) fds.push_back(s.get());
+  return pass(fds);
+}
+
+Expected<void> Proxy::give(sys::UniqueFd listener) { return pass({listener.get()}); }
+
+Expected<void> Proxy::pass(const std::vector<int>& fds) {
   AISBX_TRY(send_fds(control_.get(), fds));
   char ok = 0;
   ssize_t n;
@@ -227,6 +233,21 @@ Expected<void> Proxy::hand_over(const plan::NetAllowPlan& plan) {
   }
   if (n != 1 || ok != 'r') return fail("network: the proxy did not start");
   return {};
+}
+
+Expected<std::pair<sys::UniqueFd, std::uint16_t>> listen_on_host() {
+  sys::UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (s.get() < 0) return sys_fail("network: socket for the proxy at the host's 127.0.0.1");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(s.get(), SOMAXCONN) != 0 ||
+      ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    return sys_fail("network: listen at the host's 127.0.0.1 for the proxy");
+  const std::uint16_t port = ntohs(a.sin_port);
+  return std::pair{std::move(s), port};
 }
 
 }  // namespace aisbx::net

@@ -476,7 +476,8 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
   State st(plan);
   const std::vector<int> fds = receive_fds(control);
   if (fds.empty()) ::_exit(kExitLauncherFailure);
-  const int udp = fds.back();
+  // The DNS stub's UDP socket comes last; best effort has none.
+  const int udp = plan.best_effort ? -1 : fds.back();
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) ::_exit(kExitLauncherFailure);
   for (int fd : fds) {

@@ -36,15 +36,23 @@ class Proxy {
   // opens the relay, DNS and proxy sockets and passes them to the proxy.
   // Returns once the proxy has them.
   Expected<void> hand_over(const plan::NetAllowPlan& plan);
+  // Best effort (--mode landlock): the HTTP proxy's listener at the host's
+  // 127.0.0.1, made by listen_on_host().
+  Expected<void> give(sys::UniqueFd listener);
 
   // What the proxy denied so far, counted per destination and reason (the
   // --trace report). Empty when the proxy does not answer within a second.
   std::vector<trace::NetDenial> denials();
 
  private:
+  Expected<void> pass(const std::vector<int>& fds);
   pid_t pid_ = -1;
   sys::UniqueFd control_;
 };
+
+// Best effort (--mode landlock): a listener at the host's 127.0.0.1 on a
+// port the kernel chooses, and that port.
+Expected<std::pair<sys::UniqueFd, std::uint16_t>> listen_on_host();
 
 // Forks the proxy. Call before unshare(CLONE_NEWNET).
 Expected<Proxy> start_proxy(const plan::NetAllowPlan& plan);

@@ -2,6 +2,7 @@
 // deny_resolved). Pure: the rules are aisbx/net_rules.h; what runs is
 // src/net/ (the proxy outside the sandbox) and the launcher.
 #include <algorithm>
+#include <array>
 
 #include "plan/parts.h"
 
@@ -14,6 +15,28 @@ constexpr std::uint16_t kDnsPort = 53;
 // RFC 2544's benchmarking range: never a real destination, so an address
 // the stub hands out cannot be confused with one a program meant.
 constexpr const char* kPool = "198.18.0.0/15";
+
+void set_env(Plan& plan, const std::string& k, const std::string& v) {
+  auto& env = plan.exec.env;
+  auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == k; });
+  if (it != env.end()) it->second = v;
+  else env.emplace_back(k, v);
+  std::erase(plan.exec.env_dropped, k);
+}
+
+constexpr std::array<const char*, 6> kProxyVariables{
+    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"};
+
+// Programs that honour proxy variables go through the proxy (HTTP
+// absolute-form and CONNECT); curl reads only the lower-case http_proxy.
+void set_proxy_variables(Context& cx) {
+  const NetAllowPlan& na = cx.plan.net;
+  if (na.allow.empty()) return;
+  const std::string url = "http://127.0.0.1:" + std::to_string(na.proxy_port);
+  for (const char* k : kProxyVariables) set_env(cx.plan, k, url);
+  // host_ports are reached at 127.0.0.1 directly, not through the proxy.
+  for (const char* k : {"NO_PROXY", "no_proxy"}) set_env(cx.plan, k, "localhost,127.0.0.1,::1");
+}
 
 bool wanted(const profile::Network& n) {
   return (n.allow && !n.allow->empty()) || (n.host_ports && !n.host_ports->empty()) ||
@@ -43,22 +66,98 @@ Expected<void> plan_net_allow_mode(Context& cx) {
     return fail(where_of(n) + ": network.allow / host_ports / publish need a network namespace of the "
                               "sandbox's own, and network.mode is `host`",
                 "drop `mode: host` (the allowlist implies its own namespace)");
+  cx.plan.net.enabled = true;
+  if (cx.plan.mode == Mode::landlock &&
+      n.landlock_mode.value_or(profile::AllowInLandlock::refuse) ==
+          profile::AllowInLandlock::best_effort) {
+    // No namespace: the host's network stays, Landlock narrows it
+    // (plan_net_allow).
+    cx.plan.net.best_effort = true;
+    return {};
+  }
   // The namespace's loopback carries the relays and the DNS stub.
   cx.plan.ns.net = profile::NetMode::loopback;
-  cx.plan.net.enabled = true;
   return {};
 }
+
+namespace {
+
+// --mode landlock with network.landlock_mode: best_effort. The proxy
+// listens at the host's 127.0.0.1 on a port chosen at run time
+// (with_proxy_port); Landlock allows TCP connect to that port and to
+// host_ports only, at any address. Nothing stops a program that ignores the
+// proxy variables from reaching another host at those ports, and DNS and
+// other UDP are not filtered: the warning says so.
+Expected<void> plan_best_effort(Context& cx) {
+  NetAllowPlan& na = cx.plan.net;
+  const auto& n = cx.in.profile.network;
+  LandlockPlan& l = cx.plan.landlock;
+  if (n.publish && !n.publish->empty())
+    return fail(where_of(n) + ": network.publish needs a network namespace of the sandbox's own; "
+                              "in --mode landlock a listener is on the host's network already",
+                "drop publish, or use --mode layered or strict");
+  if (!(net_rights_at(l.abi) & net::kConnectTcp))
+    return fail(where_of(n) + ": network.landlock_mode: best_effort needs Landlock TCP rules (ABI 4), "
+                              "and this run's Landlock ABI is " + std::to_string(l.abi),
+                "use --mode layered or strict where user namespaces work (aisbx-ns --features)");
+  for (const auto& e : n.allow.value_or(std::vector<profile::Located<std::string>>{})) {
+    std::string why;
+    auto entry = net::parse_allow_entry(e.value, why);
+    if (!entry) return fail(e.where.str() + ": network.allow: `" + e.value + "`: " + why);
+    if (std::find(na.allow.begin(), na.allow.end(), *entry) == na.allow.end())
+      na.allow.push_back(std::move(*entry));
+  }
+  for (const auto& c : n.deny_resolved.value_or(std::vector<profile::Located<std::string>>{})) {
+    std::string why;
+    auto cidr = net::parse_cidr(c.value, why);
+    if (!cidr) return fail(c.where.str() + ": network.deny_resolved: `" + c.value + "`: " + why);
+    na.deny_resolved.push_back(*cidr);
+  }
+  for (auto p : n.host_ports.value_or(std::vector<std::uint16_t>{})) add_port(na.host_ports, p);
+  na.proxy_port = 0;  // chosen at run time
+  l.enabled = true;
+  l.handled_net |= net::kConnectTcp;
+  auto allow_connect = [&](std::uint16_t port) {
+    auto it = std::find_if(l.net_rules.begin(), l.net_rules.end(),
+                           [&](const PortRule& r) { return r.port == port; });
+    if (it != l.net_rules.end()) it->access |= net::kConnectTcp;
+    else l.net_rules.push_back({port, net::kConnectTcp});
+  };
+  allow_connect(0);  // the proxy's port, set by with_proxy_port()
+  for (auto p : na.host_ports) allow_connect(p);
+  std::string direct;
+  for (const auto& r : l.net_rules)
+    if (r.port && (r.access & net::kConnectTcp))
+      direct += (direct.empty() ? "" : ", ") + std::to_string(r.port);
+  cx.warn("network.allow in --mode landlock is best effort (network.landlock_mode: best_effort): "
+          "programs that honour HTTP_PROXY/HTTPS_PROXY/ALL_PROXY go through the allowlist's proxy "
+          "at the host's 127.0.0.1; Landlock limits TCP connect to the proxy's port" +
+          (direct.empty() ? std::string() : " and " + direct) +
+          ", at any address; names are not enforced for programs that ignore the proxy "
+          "variables, and DNS and other UDP are not filtered (a lookup can carry data out); "
+          "--mode layered or strict enforces the list");
+  return {};
+}
+
+}  // namespace
 
 Expected<void> plan_net_allow(Context& cx) {
   NetAllowPlan& na = cx.plan.net;
   if (!na.enabled) return {};
   const auto& n = cx.in.profile.network;
+  if (na.best_effort) {
+    AISBX_TRY(plan_best_effort(cx));
+    set_proxy_variables(cx);
+    return {};
+  }
   if (!cx.plan.ns.enabled)
     return fail(where_of(n) + ": network.allow / host_ports / publish need the namespace wall (a network "
                               "namespace of the sandbox's own): " +
                     (cx.plan.mode == Mode::landlock
                          ? std::string("--mode landlock has none, and Landlock alone limits TCP "
-                                       "ports, never names")
+                                       "ports, never names (network.landlock_mode: best_effort "
+                                       "runs with the proxy variables and Landlock limiting TCP "
+                                       "connect to the proxy's port, names unenforced)")
                          : std::string("user namespaces are not available here (") +
                                cx.in.features.userns_why + ")"),
                 "use --mode layered or strict where user namespaces work (aisbx-ns --features)");
@@ -121,24 +220,17 @@ Expected<void> plan_net_allow(Context& cx) {
     cx.plan.ns.mounts.push_back({MountKind::mask_file, "/etc/hosts", "/etc/hosts", true, true,
                                  "network.allow (names resolve through the DNS stub)", true});
 
-  // Programs that honour proxy variables go through the proxy (HTTP
-  // absolute-form and CONNECT); curl reads only the lower-case http_proxy.
-  if (!na.allow.empty()) {
-    const std::string url = "http://127.0.0.1:" + std::to_string(na.proxy_port);
-    auto set = [&](const std::string& k, const std::string& v) {
-      auto& env = cx.plan.exec.env;
-      auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == k; });
-      if (it != env.end()) it->second = v;
-      else env.emplace_back(k, v);
-      std::erase(cx.plan.exec.env_dropped, k);
-    };
-    for (const char* k : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
-                          "all_proxy"})
-      set(k, url);
-    // host_ports are reached at 127.0.0.1 directly, not through the proxy.
-    for (const char* k : {"NO_PROXY", "no_proxy"}) set(k, "localhost,127.0.0.1,::1");
-  }
+  set_proxy_variables(cx);
   return {};
+}
+
+void with_proxy_port(Plan& p, std::uint16_t port) {
+  if (!p.net.best_effort) return;
+  p.net.proxy_port = port;
+  for (auto& r : p.landlock.net_rules)
+    if (r.port == 0) r.port = port;
+  if (!p.net.allow.empty())
+    for (const char* k : kProxyVariables) set_env(p, k, "http://127.0.0.1:" + std::to_string(port));
 }
 
 std::vector<std::string> net_allow_lines(const NetAllowPlan& n) {
@@ -156,6 +248,14 @@ std::vector<std::string> net_allow_lines(const NetAllowPlan& n) {
   out.push_back("refused addresses: loopback, unspecified, link-local, multicast, broadcast, "
                 "reserved, this host's own, cloud metadata (169.254.169.254, fd00:ec2::254, "
                 "100.100.100.200), unless listed with their port");
+  if (n.best_effort) {
+    out.push_back("best effort (--mode landlock, network.landlock_mode): proxy socket: the host's "
+                  "127.0.0.1 at a port chosen at run time (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) -> "
+                  "the proxy; Landlock allows TCP connect to that port (and host_ports) only, at "
+                  "any address; names are not enforced for programs that ignore the variables; "
+                  "DNS and UDP are not filtered");
+    return out;
+  }
   if (!n.allow.empty()) {
     out.push_back("proxy socket: 127.0.0.1:" + std::to_string(n.proxy_port) +
                   " inside (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY; CONNECT and absolute-form "

@@ -93,6 +93,7 @@ void merge(Profile& base, const Profile& top) {
   take(n.allow, top.network.allow);
   take(n.host_ports, top.network.host_ports);
   take(n.publish, top.network.publish);
+  take(n.landlock_mode, top.network.landlock_mode);
   take(n.deny_resolved, top.network.deny_resolved);
   if (is_set(top.network.where)) n.where = top.network.where;
 

@@ -384,6 +384,8 @@ std::string choice_names(const Choices<E, N>& choices) {
 
 constexpr Choices<NetMode, 3> kNetModes{
     {{"host", NetMode::host}, {"none", NetMode::none}, {"loopback", NetMode::loopback}}};
+constexpr Choices<AllowInLandlock, 2> kAllowInLandlock{
+    {{"refuse", AllowInLandlock::refuse}, {"best_effort", AllowInLandlock::best_effort}}};
 constexpr Choices<SeccompPreset, 2> kPresets{
     {{"off", SeccompPreset::off}, {"default", SeccompPreset::default_}}};
 constexpr Choices<EnvMode, 2> kEnvModes{
@@ -409,9 +411,9 @@ constexpr std::array<std::string_view, 6> kGroupKeys{"paths", "permissions", "re
                                                      "deny", "readonly", "overlay"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"binary", "args", "working_dir",
                                                        "env"};
-constexpr std::array<std::string_view, 10> kNetworkKeys{
-    "mode",         "connect_tcp", "bind_tcp",   "connect_udp", "bind_udp",
-    "unix_sockets", "allow",       "host_ports", "publish",     "deny_resolved"};
+constexpr std::array<std::string_view, 11> kNetworkKeys{
+    "mode",         "connect_tcp", "bind_tcp",   "connect_udp", "bind_udp",     "unix_sockets",
+    "allow",        "host_ports",  "publish",    "deny_resolved", "landlock_mode"};
 constexpr std::array<std::string_view, 2> kScopeKeys{"abstract_unix_socket", "signal"};
 constexpr std::array<std::string_view, 4> kSeccompKeys{"preset", "deny", "allow",
                                                        "allow_nested_userns"};
@@ -784,6 +786,9 @@ class Reader {
       } else if (e.key == "publish") {
         AISBX_ASSIGN(v, ports_of(e.value));
         n.publish = std::move(v);
+      } else if (e.key == "landlock_mode") {
+        AISBX_ASSIGN(m, enum_of(e.value, kAllowInLandlock));
+        n.landlock_mode = m;
       } else {
         return unknown_key(e, it.path, kNetworkKeys);
       }

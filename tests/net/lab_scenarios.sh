@@ -27,6 +27,11 @@ profiles:
     extends: lab
     network:
       publish: [11435]
+  lab-landlock:
+    extends: lab
+    network:
+      publish: []
+      landlock_mode: best_effort
   lab-check:
     extends: lab
     network:
@@ -40,10 +45,10 @@ sbx() {
     cd "$WORK/proj" || exit 125
     if [ "$AS" = nobody ]; then
       setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" \
-        "$BIN" --config "$WORK/profiles.yaml" --profile "${PROFILE:-lab}" --mode "$MODE" ${SBX_OPTS:-} -- "$@"
+        "$BIN" --config "$WORK/profiles.yaml" --profile "${PROFILE:-lab}" --mode "${SBX_MODE:-$MODE}" ${SBX_OPTS:-} -- "$@"
     else
       env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" \
-        "$BIN" --config "$WORK/profiles.yaml" --profile "${PROFILE:-lab}" --mode "$MODE" ${SBX_OPTS:-} -- "$@"
+        "$BIN" --config "$WORK/profiles.yaml" --profile "${PROFILE:-lab}" --mode "${SBX_MODE:-$MODE}" ${SBX_OPTS:-} -- "$@"
     fi
   ) 2>"$err"
   local rc=$?
@@ -166,6 +171,18 @@ out=$(cd "$WORK/proj" && env -i PATH=/usr/bin:/bin HOME="$WORK/home-$AS" "$BIN" 
 check_has check-warns-unresolved "network.allow: \`nx.test\` does not resolve" "$out"
 check_has check-warns-refused "network.allow: \`loop.allowed.test\` resolves to a loopback address: 127.0.0.1" "$out"
 case "$out" in *"\`allowed.test\`"*) echo "FAIL check-quiet-on-good-name: $out" ;; *) echo "ok check-quiet-on-good-name" ;; esac
+
+# ---- --mode landlock, network.landlock_mode: best_effort ----
+ll() { PROFILE=lab-landlock SBX_MODE=landlock sbx "$@"; }
+out=$(ll curl -sS --max-time 10 http://allowed.test/hello)
+check landlock-best-effort-proxy-allows "allowed 198.51.100.10" "$out"
+check_has landlock-best-effort-warns "network.allow in --mode landlock is best effort" "$(cat "$WORK/last.err")"
+out=$(ll curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://denied.test/hello)
+check landlock-best-effort-proxy-denies "403" "$out"
+out=$(ll python3 "$client" connect 198.51.100.20 80)
+check landlock-best-effort-direct-connect-refused "errno 13" "$out"
+out=$(ll curl -sS --max-time 10 http://127.0.0.1:11434/hello)
+check landlock-best-effort-host-port "local-service 127.0.0.1" "$out"
 
 # ---- sockets that go round the relays ----
 out=$(sbx "$SYSPROBE" io-uring; echo "rc=$?")

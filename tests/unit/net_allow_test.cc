@@ -378,6 +378,53 @@ TEST(NetAllowPlan, ModeHostAndLandlockModeAreRefused) {
   EXPECT_NE(ll.error().what.find("--mode landlock has none"), std::string::npos) << ll.error().what;
 }
 
+TEST(NetAllowPlan, LandlockModeBestEffortNarrowsTcpToTheProxyAndSaysSo) {
+  World w;
+  w.opt.mode = Mode::landlock;
+  auto p = w.run("    network:\n      allow: [a.test]\n      host_ports: [11434]\n"
+                 "      landlock_mode: best_effort\n");
+  ASSERT_TRUE(p) << p.error().what;
+  EXPECT_TRUE(p->net.enabled);
+  EXPECT_TRUE(p->net.best_effort);
+  EXPECT_FALSE(p->ns.enabled);
+  EXPECT_TRUE(p->landlock.handled_net & net::kConnectTcp);
+  std::vector<std::uint16_t> ports;
+  for (const auto& r : p->landlock.net_rules)
+    if (r.access & net::kConnectTcp) ports.push_back(r.port);
+  EXPECT_EQ(ports, (std::vector<std::uint16_t>{0, 11434}));  // 0: the proxy's, set at run time
+  bool warned = false;
+  for (const auto& x : p->warnings)
+    warned = warned || (x.find("best effort") != std::string::npos &&
+                        x.find("DNS and other UDP are not filtered") != std::string::npos &&
+                        x.find("Landlock limits TCP connect to the proxy's port and 11434") !=
+                            std::string::npos);
+  EXPECT_TRUE(warned);
+  Plan run = *p;
+  with_proxy_port(run, 40123);
+  ports.clear();
+  for (const auto& r : run.landlock.net_rules)
+    if (r.access & net::kConnectTcp) ports.push_back(r.port);
+  EXPECT_EQ(ports, (std::vector<std::uint16_t>{40123, 11434}));
+  EXPECT_EQ(env_of(run, "https_proxy"), "http://127.0.0.1:40123");
+  // publish has no meaning without a namespace; ABI 3 has no TCP rules.
+  auto pub = w.run("    network:\n      allow: [a.test]\n      publish: [3000]\n"
+                   "      landlock_mode: best_effort\n");
+  ASSERT_FALSE(pub);
+  EXPECT_NE(pub.error().what.find("network.publish needs a network namespace"), std::string::npos)
+      << pub.error().what;
+  w.feat = Features::full(3);
+  auto old = w.run("    network:\n      allow: [a.test]\n      landlock_mode: best_effort\n");
+  ASSERT_FALSE(old);
+  EXPECT_NE(old.error().what.find("needs Landlock TCP rules (ABI 4)"), std::string::npos)
+      << old.error().what;
+  // In layered mode the key changes nothing: the list is enforced.
+  World l;
+  auto layered = l.run("    network:\n      allow: [a.test]\n      landlock_mode: best_effort\n");
+  ASSERT_TRUE(layered) << layered.error().what;
+  EXPECT_FALSE(layered->net.best_effort);
+  EXPECT_EQ(layered->ns.net, profile::NetMode::loopback);
+}
+
 TEST(NetAllowPlan, WithoutUserNamespacesLayeredModeRefusesInsteadOfDroppingTheList) {
   World w;
   w.feat.userns = false;

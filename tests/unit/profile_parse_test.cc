@@ -224,7 +224,7 @@ const std::vector<BadCase> kBadCases = {
    "profiles.p.network: expected one of host, none, loopback or a map, found a sequence"},
   {"network_unknown", kHead + "    network:\n      mod: host\n", "5:7",
    "profiles.p.network: unknown key `mod` (known: mode, connect_tcp, bind_tcp, connect_udp, bind_udp, "
-   "unix_sockets, allow, host_ports, publish, deny_resolved); did you mean `mode`?"},
+   "unix_sockets, allow, host_ports, publish, deny_resolved, landlock_mode); did you mean `mode`?"},
   {"network_mode", kHead + "    network:\n      mode: lan\n", "5:13",
    "profiles.p.network.mode: expected one of host, none, loopback, found `lan`"},
   {"port_too_big", kHead + "    network:\n      connect_tcp: [443, 70000]\n", "5:26",
