@@ -140,7 +140,7 @@ Expected<int> run_plan_kept(const plan::Plan& p, trace::Batch* traced) {
   AISBX_ASSIGN(run, runs::create_run(p, shell_words(p.exec.argv)));
   Expected<int> status = run_plan(p, traced);
   if (!status && status.error().exit_code == kExitLauncherFailure) {
-    runs::forget_failed_run(p);
+    runs::forget_failed_run(run);
     return status;
   }
   runs::announce(p);

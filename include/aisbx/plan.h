@@ -361,6 +361,9 @@ std::string runs_dir(const std::string& real_home);
 // merged view (writes beneath it stay in the upper dir too), never from the
 // host. nullptr otherwise.
 const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i);
+// The overlay mount whose merged view holds `path` (a path in the new
+// root), or nullptr: a mask there covers what the merged view shows.
+const MountOp* overlay_covering(const NamespacePlan& ns, const std::string& path);
 
 // What to print: the whole Plan (--dry-run) or the Landlock ruleset and
 // the status lines (--print-ruleset).

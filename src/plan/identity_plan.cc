@@ -115,9 +115,9 @@ void plan_identities(Context& cx) {
         case MountKind::bind:
         case MountKind::readonly:
         case MountKind::host_root:
-          // Beneath an overlay the source is the merged view's: another
-          // device, nothing of the host's to compare.
-          if (!overlay_holding(ns, i)) seen = look(fs, op.source, false);
+          // Beneath an overlay the source is the merged view's: the stage
+          // ties it to the host's path (open_merged_as_planned).
+          seen = look(fs, op.source, false);
           break;
         case MountKind::overlay:  // the lower dir is opened on the host
           seen = look(fs, op.source, false);
@@ -129,8 +129,11 @@ void plan_identities(Context& cx) {
         case MountKind::mask_file: {
           // The target is opened in the new root: what lies there must be
           // the host's file, through a bind made before the mask.
+          // Or an overlay's merged view, which the stage ties to the host's
+          // path as it does for a bind beneath it.
           const auto under = provider.at(op.target, provider.rank_of(ns.mounts, i));
-          if (under && keeps_identity(*under)) seen = look(fs, op.target, false);
+          if (under && (keeps_identity(*under) || *under == MountKind::overlay))
+            seen = look(fs, op.target, false);
           break;
         }
         default:

@@ -32,6 +32,12 @@ bool profile_wants_overlay(const profile::Profile& p) {
   return false;
 }
 
+const MountOp* overlay_covering(const NamespacePlan& ns, const std::string& path) {
+  for (const MountOp& op : ns.mounts)
+    if (op.kind == MountKind::overlay && is_within(path, op.target)) return &op;
+  return nullptr;
+}
+
 const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i) {
   if (i >= ns.mounts.size()) return nullptr;
   const MountOp& op = ns.mounts[i];

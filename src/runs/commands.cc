@@ -197,11 +197,8 @@ void announce(const plan::Plan& p) {
                n.c_str());
 }
 
-void forget_failed_run(const plan::Plan& p) {
-  const std::string home = p.run.checked_below;
-  auto runs = open_runs_dir(home, false);
-  if (runs && runs->get() >= 0)
-    (void)remove_tree(runs->get(), p.run.name, p.run.dir);
+void forget_failed_run(const RunDir& run) {
+  if (run.runs.get() >= 0) (void)remove_tree(run.runs.get(), run.meta.name, run.meta.name);
 }
 
 }  // namespace aisbx::runs

@@ -7,6 +7,7 @@
 #include "aisbx/error.h"
 #include "aisbx/options.h"
 #include "aisbx/plan.h"
+#include "runs/store.h"
 
 namespace aisbx::runs {
 
@@ -18,7 +19,8 @@ std::string generate_name();
 // On stderr after the command: the run's name and the commands to review it.
 void announce(const plan::Plan& p);
 
-// The sandbox could not be built: its run directory (empty) is removed.
-void forget_failed_run(const plan::Plan& p);
+// The sandbox could not be built: its run directory (empty) is removed,
+// through the fds create_run kept.
+void forget_failed_run(const RunDir& run);
 
 }  // namespace aisbx::runs

@@ -130,6 +130,7 @@ Expected<RunDir> create_run(const plan::Plan& p, const std::string& command) {
   AISBX_ASSIGN(dir, open_canonical(run.checked_below));
   const std::string rest = run.dir.substr(run.checked_below == "/" ? 1 : run.checked_below.size() + 1);
   std::size_t i = 0;
+  sys::UniqueFd runs;
   std::string part = run.checked_below == "/" ? "" : run.checked_below;
   while (i <= rest.size()) {
     std::size_t end = rest.find('/', i);
@@ -148,6 +149,7 @@ Expected<RunDir> create_run(const plan::Plan& p, const std::string& command) {
     }
     AISBX_ASSIGN(next, open_dir_at(dir.get(), name, part));
     AISBX_TRY(check_owned(next.get(), part));
+    if (last) runs = std::move(dir);
     dir = std::move(next);
   }
   for (const char* sub : {"upper", "work"})
@@ -169,7 +171,7 @@ Expected<RunDir> create_run(const plan::Plan& p, const std::string& command) {
   if (meta.get() < 0 || !sys::write_all(meta.get(), text))
     return sys_fail("write " + q(run.dir + "/meta"));
   if (::flock(dir.get(), LOCK_EX | LOCK_NB) != 0) return sys_fail("lock " + q(run.dir));
-  return RunDir{std::move(dir), std::move(m)};
+  return RunDir{std::move(dir), std::move(m), std::move(runs)};
 }
 
 Expected<sys::UniqueFd> open_runs_dir(const std::string& real_home, bool must_exist) {
@@ -203,7 +205,7 @@ Expected<RunDir> open_run(const std::string& real_home, const std::string& name)
   AISBX_ASSIGN(dir, open_dir_at(runs.get(), name, shown));
   AISBX_TRY(check_owned(dir.get(), shown));
   AISBX_ASSIGN(meta, read_meta(dir.get(), shown));
-  return RunDir{std::move(dir), std::move(meta)};
+  return RunDir{std::move(dir), std::move(meta), std::move(runs)};
 }
 
 Expected<sys::UniqueFd> open_project(const Meta& m) {

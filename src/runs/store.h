@@ -35,6 +35,10 @@ struct Meta {
 struct RunDir {
   sys::UniqueFd dir;  // the run directory, O_RDONLY | O_DIRECTORY
   Meta meta;
+  // The runs directory holding it (create_run): the launcher removes a run
+  // whose sandbox could not be built through it, since by then it shares
+  // the sandbox's mount namespace and no longer sees the host's paths.
+  sys::UniqueFd runs = sys::UniqueFd();
 };
 
 // Before the namespaces: makes the run directory 0700 (refusing one that

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <optional>
 #include <set>
 
 #include "aisbx/stages.h"
@@ -93,15 +94,22 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
 // before it is attached: no mount table to read, nothing ever visible with
 // the host's flags, and a root nested in it later keeps its own. Without it
 // (`flagged` false) the flags come after all binds (apply_flags).
+// The upper dir's device once an overlay is mounted (open_merged_as_planned).
+using UpperDev = std::optional<dev_t>;
+
 Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged, Dirs& dirs,
-                    bool from_merged = false) {
+                    bool from_merged = false, UpperDev upper_dev = {}) {
   // The source planning saw, through no symlink: what is checked is what
   // is bound (a `readonly` .git/hooks swapped for a link to ~/.ssh would
   // otherwise bind ~/.ssh). Beneath an overlay (plan::overlay_holding) the
-  // source is the merged view's, so that its writes stay in the upper dir.
-  AISBX_ASSIGN(src_fd, from_merged ? open_as_planned(in_new(op.source), {}, op.source)
-                                   : open_as_planned(kOldRoot + (op.source == "/" ? "" : op.source),
-                                                     seen, op.source));
+  // source is the merged view's, so that its writes stay in the upper dir,
+  // tied to the host's path planning saw.
+  const std::string host = kOldRoot + (op.source == "/" ? "" : op.source);
+  if (from_merged && !upper_dev)
+    return fail("mounts: " + q(op.source) + " lies beneath an overlay that is not mounted yet");
+  AISBX_ASSIGN(src_fd, from_merged
+                           ? open_merged_as_planned(in_new(op.source), host, seen, op.source, *upper_dev)
+                           : open_as_planned(host, seen, op.source));
   // A directory or a file to mount it on, as the source is (on the fd: what
   // is bound is what was looked at).
   struct stat st {};
@@ -133,8 +141,9 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
 // rename(2), which mv handles) and every changed file is whole in the upper
 // dir, which is what `aisbx-ns diff` and `commit` read. Every layer is
 // named by an fd opened without following symlinks.
-Expected<void> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
-                             const plan::NamespacePlan& ns, Dirs& dirs) {
+// Returns the upper dir's device.
+Expected<dev_t> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
+                              const plan::NamespacePlan& ns, Dirs& dirs) {
   AISBX_ASSIGN(lower, open_as_planned(kOldRoot + op.source, seen, op.source));
   AISBX_ASSIGN(upper, sys::open_no_symlinks(kOldRoot + ns.overlay_upper));
   AISBX_ASSIGN(work, sys::open_no_symlinks(kOldRoot + ns.overlay_work));
@@ -158,7 +167,9 @@ Expected<void> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
                             "directory on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs "
                             "since 6.6), not on overlayfs itself; run without --overlay");
   }
-  return {};
+  struct stat st {};
+  if (::fstat(upper.get(), &st) != 0) return sys_fail("fstat " + q(ns.overlay_upper));
+  return st.st_dev;
 }
 
 // Kernels before 5.12: reads the mount table once and remounts every mount beneath each bind
@@ -215,9 +226,11 @@ Expected<void> apply_flags(const std::vector<const MountOp*>& binds,
 // A denied path is covered, never removed: an empty read-only tmpfs over a
 // directory, the staging root's empty file bound read-only over a file. The
 // mount is made through an fd opened without following symlinks.
-Expected<void> mask(const MountOp& op, const plan::PlannedId& seen) {
+Expected<void> mask(const MountOp& op, const plan::PlannedId& seen, UpperDev merged_upper) {
   const std::string dst = in_new(op.target);
-  AISBX_ASSIGN(dst_fd, open_as_planned(dst, seen, op.target));
+  AISBX_ASSIGN(dst_fd, merged_upper ? open_merged_as_planned(dst, kOldRoot + op.target, seen,
+                                                             op.target, *merged_upper)
+                                    : open_as_planned(dst, seen, op.target));
   const std::string at = sys::fd_path(kHostProc, dst_fd.get());
   constexpr unsigned long kRo = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (op.kind == MountKind::mask_dir)
@@ -280,6 +293,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
   std::vector<const MountOp*> binds;
   std::vector<std::string> own_mounts;
   Dirs dirs;
+  UpperDev upper_dev;
   const bool flagged = ns.flag_detached;
   // What planning saw at each mount's path (none in a Plan made by hand).
   const auto seen = [&](const MountOp& op) {
@@ -307,15 +321,18 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::home:
       case MountKind::readonly: {
         const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
-        AISBX_TRY(bind(op, seen(op), flagged, dirs, plan::overlay_holding(ns, i) != nullptr));
+        AISBX_TRY(bind(op, seen(op), flagged, dirs, plan::overlay_holding(ns, i) != nullptr,
+                       upper_dev));
         binds.push_back(&op);
         break;
       }
-      case MountKind::overlay:
-        AISBX_TRY(mount_overlay(op, seen(op), ns, dirs));
+      case MountKind::overlay: {
+        AISBX_ASSIGN(dev, mount_overlay(op, seen(op), ns, dirs));
+        upper_dev = dev;
         // Its flags are its own: a bind it lies beneath must not re-flag it.
         own_mounts.push_back(in_new(op.target));
         break;
+      }
       default:
         break;  // after the binds and their flags
     }
@@ -341,7 +358,8 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
         break;
       case MountKind::mask_dir:
       case MountKind::mask_file:
-        AISBX_TRY(mask(op, seen(op)));
+        AISBX_TRY(mask(op, seen(op),
+                       plan::overlay_covering(ns, op.target) ? upper_dev : UpperDev{}));
         break;
       default:
         break;

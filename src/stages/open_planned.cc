@@ -64,4 +64,26 @@ Expected<sys::UniqueFd> open_as_planned(const std::string& path, const plan::Pla
   return fd;
 }
 
+Expected<sys::UniqueFd> open_merged_as_planned(const std::string& merged, const std::string& host,
+                                               const plan::PlannedId& seen,
+                                               const std::string& shown, dev_t upper_dev) {
+  if (!seen.checked) return open_as_planned(merged, seen, shown);  // a Plan made by hand
+  AISBX_ASSIGN(lower, open_as_planned(host, seen, shown));
+  AISBX_ASSIGN(fd, open_as_planned(merged, {}, shown));
+  struct stat l {}, m {};
+  if (::fstat(lower.get(), &l) != 0 || ::fstat(fd.get(), &m) != 0)
+    return sys_fail("fstat " + q(shown));
+  const FileId now{static_cast<std::uint64_t>(m.st_dev), static_cast<std::uint64_t>(m.st_ino)};
+  const auto differs = [&] {
+    return std::unexpected(changed(shown, seen, "in the overlay's merged view " +
+                                                    std::string(kind_of(m.st_mode)) + ", " +
+                                                    describe(now)));
+  };
+  if ((l.st_mode & S_IFMT) != (m.st_mode & S_IFMT)) return differs();
+  if (l.st_ino == m.st_ino) return fd;
+  if (l.st_dev == upper_dev || !S_ISDIR(m.st_mode)) return differs();
+  AISBX_TRY(open_as_planned(host, seen, shown));
+  return fd;
+}
+
 }  // namespace aisbx::stage

@@ -1,6 +1,8 @@
 // Internal to the stages: opening a path of the Plan as planning saw it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "aisbx/error.h"
@@ -20,5 +22,20 @@ namespace aisbx::stage {
 // an empty UniqueFd (a Landlock rule on nothing grants nothing).
 Expected<sys::UniqueFd> open_as_planned(const std::string& path, const plan::PlannedId& seen,
                                         const std::string& shown, bool missing_ok = false);
+
+// Beneath an overlay (--overlay): `merged` in the merged view, tied to
+// `host`, the same path in its lower layer on the host, which planning saw
+// (`seen`). The run's upper dir is new and empty while the sandbox is
+// built, so the merged view shows the lower tree: `host` is opened as
+// planned, then `merged`, and the two must be one file. Where upper and
+// lower share a filesystem, overlayfs shows the lower file's inode number
+// (also a non-directory's on another filesystem with xino off): it must be
+// the host's. Where they do not (`upper_dev` is not the lower's), a
+// directory's number is overlayfs's own; `host` is then opened again after
+// `merged` and must still be what planning saw. Nothing is compared when
+// planning saw nothing (`seen.checked` false).
+Expected<sys::UniqueFd> open_merged_as_planned(const std::string& merged, const std::string& host,
+                                               const plan::PlannedId& seen,
+                                               const std::string& shown, dev_t upper_dev);
 
 }  // namespace aisbx::stage

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <functional>
@@ -341,6 +342,66 @@ TEST_P(RaceWall, SwapAfterPlanningIsRefused) {
 
 std::string user_name(const ::testing::TestParamInfo<As>& info) {
   return runner::name_of(info.param);
+}
+
+// --overlay (issue 21): binds and masks beneath the overlay come from its
+// merged view; the stage ties each to the host's path planning saw, so the
+// same swaps are refused there too, and the refused run leaves no run.
+TEST_P(RaceWall, SwapAfterPlanningBeneathAnOverlayIsRefused) {
+  const std::vector<SwapCase> cases = {
+      {"layered", ".git/hooks", true, {}},
+      {"layered", ".git/hooks", false, {}},
+      {"strict", "secrets", false, {}},
+      {"layered", "secrets", true, {}},
+      {"layered", ".git/hooks", false, {{"AISBX_FAKE_NO_MOUNT_SETATTR", "1"}}},
+  };
+  const std::string fifo = tree_->at("pause.fifo");
+  const std::string runs = home_ + "/.ai-sandbox/runs";
+  const auto overlaid = [&](const std::string& mode) {
+    std::vector<std::string> argv = attack(mode);
+    const auto dashes = std::find(argv.begin(), argv.end(), "--");
+    argv.insert(dashes, "--overlay");
+    return argv;
+  };
+  for (const SwapCase& c : cases) {
+    std::string env_text;
+    for (const auto& [k, v] : c.env) env_text += " " + k + "=" + v;
+    SCOPED_TRACE(std::string("--overlay --mode ") + c.mode + ", " + c.rel + " swapped for " +
+                 (c.with_symlink ? "a symlink" : "a new directory") + env_text);
+    const std::string path = in_project(c.rel);
+    const std::string away = path + ".away";
+    const Result r = run_with_swap(
+        fifo, overlaid(c.mode), c.env,
+        [&] {
+          ASSERT_EQ(::rename(path.c_str(), away.c_str()), 0);
+          if (c.with_symlink)
+            ASSERT_EQ(::symlink(secret_dir_.c_str(), path.c_str()), 0);
+          else
+            ASSERT_EQ(::mkdir(path.c_str(), 0755), 0);
+        },
+        [&](const std::vector<std::string>& argv,
+            std::vector<std::pair<std::string, std::string>> env) { return launch(argv, env); });
+    EXPECT_EQ(r.status, 125) << r.describe();
+    EXPECT_TRUE(contains(r.err, kChanged));
+    EXPECT_TRUE(contains(r.err, "`" + path + "`"));
+    EXPECT_TRUE(names_in(runs).empty()) << "a refused run left its run directory: " << r.err;
+    if (c.with_symlink)
+      ::unlink(path.c_str());
+    else
+      ::rmdir(path.c_str());
+    ASSERT_EQ(::rename(away.c_str(), path.c_str()), 0);
+    // Put back, the same launch runs: the secret is not read, objects are
+    // written in the merged view (kept for review), hooks are read-only.
+    const Result ok = launch(overlaid(c.mode), c.env);
+    ASSERT_EQ(ok.status, 0) << ok.describe();
+    EXPECT_EQ(ok.out, std::to_string(ENOENT) + " " + std::to_string(ENOENT) + " 0 " +
+                          std::to_string(EROFS) + "\n");
+    const std::vector<std::string> kept = names_in(runs);
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(names_in(in_project(".git/objects")), std::vector<std::string>{"pack"});
+    const Result gone = launch({binary_path(), "discard", kept[0]});
+    EXPECT_EQ(gone.status, 0) << gone.describe();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(RaceUsers, RaceWall, ::testing::ValuesIn(runner::users_to_test()),
