@@ -83,6 +83,15 @@ bool same_bytes(int a_dir, int b_dir, const std::string& name, off_t size) {
   return true;
 }
 
+// As git tells binary from text: a NUL byte in the first 8000 bytes.
+bool looks_binary(int dir, const std::string& name) {
+  sys::UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  char buf[8000];
+  const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  return n > 0 && std::memchr(buf, 0, static_cast<std::size_t>(n)) != nullptr;
+}
+
 std::string read_link(int dir, const std::string& name) {
   char buf[4096];
   const ssize_t n = ::readlinkat(dir, name.c_str(), buf, sizeof buf);
@@ -148,7 +157,9 @@ struct Walker {
       c.real = has_real ? type_of(rst.st_mode) : NodeType::none;
       c.real_mode = has_real ? rst.st_mode & 07777 : 0;
       if (is_whiteout(ust)) {
-        if (has_real) out.push_back(std::move(c));  // removed
+        if (!has_real) continue;
+        c.binary = c.real == NodeType::file && looks_binary(real, n);
+        out.push_back(std::move(c));  // removed
         continue;
       }
       c.upper = type_of(ust.st_mode);
@@ -191,6 +202,8 @@ struct Walker {
         case NodeType::file:
           c.content = c.real != NodeType::file || rst.st_size != ust.st_size ||
                       !same_bytes(upper, real, n, ust.st_size);
+          c.binary = c.content && (looks_binary(upper, n) ||
+                                   (c.real == NodeType::file && looks_binary(real, n)));
           if (c.content || c.mode) out.push_back(std::move(c));
           break;
         case NodeType::symlink: {
@@ -266,6 +279,7 @@ std::string describe(const Change& c) {
   if (l == 'A' && c.upper == NodeType::file) notes.push_back("new file, mode " + mode_text(c.upper_mode));
   if (l == 'T') notes.push_back(std::string(noun(c.real)) + " replaced by " + noun(c.upper));
   if (c.upper == NodeType::other) notes.push_back("special file: never applied");
+  if (c.binary) notes.push_back("binary");
   if (c.mode) notes.push_back("mode " + mode_text(c.real_mode) + " -> " + mode_text(c.upper_mode));
   if (c.upper == NodeType::symlink) {
     notes.push_back("symlink -> " + profile::escaped_path(c.link));

@@ -32,6 +32,8 @@ struct Change {
   NodeType real = NodeType::none;   // what the project has there now
   NodeType upper = NodeType::none;  // what the run left (none: removed)
   bool content = false;      // file contents differ (or it is new)
+  bool binary = false;       // either side holds a NUL in its first 8000 bytes (as git
+                             // decides): listed, its contents not shown
   bool mode = false;         // permission bits differ
   mode_t real_mode = 0, upper_mode = 0;
   std::string link;          // the symlink's text

@@ -111,10 +111,11 @@ Expected<int> diff(const std::string& home, const RunsCommand& c) {
   for (const auto& ch : changes) std::printf("%s\n", describe(ch).c_str());
   if (changes.empty()) std::printf("no changes\n");
   if (c.stat) return 0;
-  // Contents of text files; git's own database is listed, not shown.
+  // Contents of text files; binary files and git's own database are
+  // listed, not shown.
   for (const auto& ch : changes)
     if ((ch.upper == NodeType::file || ch.real == NodeType::file) &&
-        (ch.content || ch.upper != ch.real) && !in_git_dir(ch.path))
+        (ch.content || ch.upper != ch.real) && !ch.binary && !in_git_dir(ch.path))
       AISBX_TRY(show_diff(upper.get(), project.get(), ch));
   return 0;
 }

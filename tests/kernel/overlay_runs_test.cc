@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -484,6 +485,66 @@ TEST_P(OverlayRuns, ARenamedDirectoryIsCopiedAndCommittedAsRemovalAndAddition) {
   EXPECT_EQ(read_text(proj_ + "/fresh2/f"), "f\n");
   // What git said inside is what it says on the host after the commit.
   EXPECT_EQ(git({"status", "--porcelain"}).out, r.out);
+}
+
+TEST_P(OverlayRuns, BinaryFilesAreListedNotShownAndRunsSaysWhenWhatAndHowMuch) {
+  const Result r = sandboxed("blob", {"/bin/sh", "-c", "printf 'a\\000b' > blob.bin; echo more >> a.txt"});
+  ASSERT_EQ(r.status, 0) << r.describe();
+  const Result d = aisbx({"diff", "blob"});
+  ASSERT_EQ(d.status, 0) << d.describe();
+  EXPECT_TRUE(contains(d.out, "A  blob.bin  (new file, mode ")) << d.out;
+  EXPECT_TRUE(contains(d.out, ", binary)")) << d.out;
+  EXPECT_TRUE(contains(d.out, "+more"));
+  EXPECT_FALSE(contains(d.out, "b/blob.bin")) << "a binary file's contents are not shown";
+  // runs: the start time, the profile, the size of the changes (3 + 23
+  // bytes), the project and the command.
+  const Result list = aisbx({"runs"}, "/");
+  ASSERT_EQ(list.status, 0) << list.describe();
+  const auto at = list.out.find("\nblob ");
+  ASSERT_NE(at, std::string::npos) << list.out;
+  const std::string line = list.out.substr(at + 1, list.out.find('\n', at + 1) - at - 1);
+  for (const std::string& part :
+       {std::string(" UTC "), std::string(" agentish "), std::string(" 26B "), proj_,
+        std::string("/bin/sh -c")})
+    EXPECT_TRUE(contains(line, part)) << part;
+}
+
+// Whether a process whose argv is exactly `argv` is running.
+bool running(const std::vector<std::string>& argv) {
+  std::string want;
+  for (const auto& a : argv) want += a + std::string(1, '\0');
+  bool found = false;
+  if (DIR* d = ::opendir("/proc")) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+        found = found || read_text(std::string("/proc/") + e->d_name + "/cmdline") == want;
+    ::closedir(d);
+  }
+  return found;
+}
+
+TEST_P(OverlayRuns, ALauncherKilledMidRunLeavesAReviewableRunAndNothingRunning) {
+  // SIGKILL of the launcher (timeout -s KILL) while the command sleeps (a
+  // sleep of its own length, told from other tests' sleeps).
+  const std::string nap = std::to_string(100 + ::getpid() % 100000) + ".25";
+  RunSpec s;
+  s.argv = {"/usr/bin/timeout", "-s", "KILL", "3", binary_path(), "--config", config_,
+            "--profile", "agentish", "--mode", GetParam().mode, "--overlay", "--run", "killed",
+            "--", "/bin/sh", "-c", "echo early > early.txt; exec /bin/sleep " + nap};
+  s.as = GetParam().as;
+  s.cwd = proj_;
+  s.env = env();
+  const Result r = runner::run(s);
+  EXPECT_EQ(r.status, 128 + SIGKILL) << r.describe();
+  EXPECT_TRUE(runner::eventually(10, [&] { return !running({"/bin/sleep", nap}); }))
+      << "the command outlived its killed launcher";
+  EXPECT_FALSE(exists(proj_ + "/early.txt"));
+  // The run holds what was written, and its lock went with the launcher.
+  const Result d = aisbx({"diff", "killed", "--stat"});
+  EXPECT_TRUE(contains(d.out, "A  early.txt")) << d.describe();
+  const Result c = aisbx({"commit", "killed"});
+  ASSERT_EQ(c.status, 0) << c.describe();
+  EXPECT_EQ(read_text(proj_ + "/early.txt"), "early\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRuns, ::testing::ValuesIn(params()), name_of);

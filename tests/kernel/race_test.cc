@@ -290,6 +290,43 @@ struct SwapCase {
   std::vector<std::pair<std::string, std::string>> env;
 };
 
+using Launch = std::function<Result(const std::vector<std::string>&,
+                                    std::vector<std::pair<std::string, std::string>>)>;
+
+// `argv` launched with `path` swapped after planning, per `c`: the launch is
+// refused, naming the path; then the swap is undone.
+void expect_swap_refused(const SwapCase& c, const std::string& path, const std::string& secret_dir,
+                         const std::string& fifo, const std::vector<std::string>& argv,
+                         const Launch& launch) {
+  const std::string away = path + ".away";
+  const Result r = run_with_swap(
+      fifo, argv, c.env,
+      [&] {
+        ASSERT_EQ(::rename(path.c_str(), away.c_str()), 0);
+        if (c.with_symlink)
+          ASSERT_EQ(::symlink(secret_dir.c_str(), path.c_str()), 0);
+        else
+          ASSERT_EQ(::mkdir(path.c_str(), 0755), 0);
+      },
+      launch);
+  EXPECT_EQ(r.status, 125) << r.describe();
+  EXPECT_TRUE(contains(r.err, kChanged));
+  EXPECT_TRUE(contains(r.err, "`" + path + "`"));
+  EXPECT_TRUE(contains(r.err, c.with_symlink ? "a symlink" : "a directory, inode"));
+  if (c.with_symlink)
+    ::unlink(path.c_str());
+  else
+    ::rmdir(path.c_str());
+  ASSERT_EQ(::rename(away.c_str(), path.c_str()), 0);
+}
+
+std::string swap_trace(const std::string& prefix, const SwapCase& c) {
+  std::string env_text;
+  for (const auto& [k, v] : c.env) env_text += " " + k + "=" + v;
+  return prefix + c.mode + ", " + c.rel + " swapped for " +
+         (c.with_symlink ? "a symlink" : "a new directory") + env_text;
+}
+
 TEST_P(RaceWall, SwapAfterPlanningIsRefused) {
   const std::vector<SwapCase> cases = {
       {"landlock", ".git/objects", true, {}},
@@ -304,34 +341,14 @@ TEST_P(RaceWall, SwapAfterPlanningIsRefused) {
       {"layered", ".git/hooks", true, {{"AISBX_FAKE_NO_OPENAT2", "1"}}},
   };
   const std::string fifo = tree_->at("pause.fifo");
+  const Launch launched = [&](const std::vector<std::string>& argv,
+                              std::vector<std::pair<std::string, std::string>> env) {
+    return launch(argv, env);
+  };
   for (const SwapCase& c : cases) {
-    std::string env_text;
-    for (const auto& [k, v] : c.env) env_text += " " + k + "=" + v;
-    SCOPED_TRACE(std::string("--mode ") + c.mode + ", " + c.rel + " swapped for " +
-                 (c.with_symlink ? "a symlink" : "a new directory") + env_text);
-    const std::string path = in_project(c.rel);
-    const std::string away = path + ".away";
-    const Result r = run_with_swap(
-        fifo, attack(c.mode), c.env,
-        [&] {
-          ASSERT_EQ(::rename(path.c_str(), away.c_str()), 0);
-          if (c.with_symlink)
-            ASSERT_EQ(::symlink(secret_dir_.c_str(), path.c_str()), 0);
-          else
-            ASSERT_EQ(::mkdir(path.c_str(), 0755), 0);
-        },
-        [&](const std::vector<std::string>& argv,
-            std::vector<std::pair<std::string, std::string>> env) { return launch(argv, env); });
-    EXPECT_EQ(r.status, 125) << r.describe();
-    EXPECT_TRUE(contains(r.err, kChanged));
-    EXPECT_TRUE(contains(r.err, "`" + path + "`"));
-    EXPECT_TRUE(contains(r.err, c.with_symlink ? "a symlink" : "a directory, inode"));
-    // Put it back, and the same launch runs (and still reads no secret).
-    if (c.with_symlink)
-      ::unlink(path.c_str());
-    else
-      ::rmdir(path.c_str());
-    ASSERT_EQ(::rename(away.c_str(), path.c_str()), 0);
+    SCOPED_TRACE(swap_trace("--mode ", c));
+    expect_swap_refused(c, in_project(c.rel), secret_dir_, fifo, attack(c.mode), launched);
+    // Put back, the same launch runs (and still reads no secret).
     const Result ok = launch(attack(c.mode), c.env);
     ASSERT_EQ(ok.status, 0) << ok.describe();
     EXPECT_EQ(ok.out, std::to_string(ENOENT) + " " + std::to_string(ENOENT) + " 0 " +
@@ -363,33 +380,14 @@ TEST_P(RaceWall, SwapAfterPlanningBeneathAnOverlayIsRefused) {
     argv.insert(dashes, "--overlay");
     return argv;
   };
+  const Launch launched = [&](const std::vector<std::string>& argv,
+                              std::vector<std::pair<std::string, std::string>> env) {
+    return launch(argv, env);
+  };
   for (const SwapCase& c : cases) {
-    std::string env_text;
-    for (const auto& [k, v] : c.env) env_text += " " + k + "=" + v;
-    SCOPED_TRACE(std::string("--overlay --mode ") + c.mode + ", " + c.rel + " swapped for " +
-                 (c.with_symlink ? "a symlink" : "a new directory") + env_text);
-    const std::string path = in_project(c.rel);
-    const std::string away = path + ".away";
-    const Result r = run_with_swap(
-        fifo, overlaid(c.mode), c.env,
-        [&] {
-          ASSERT_EQ(::rename(path.c_str(), away.c_str()), 0);
-          if (c.with_symlink)
-            ASSERT_EQ(::symlink(secret_dir_.c_str(), path.c_str()), 0);
-          else
-            ASSERT_EQ(::mkdir(path.c_str(), 0755), 0);
-        },
-        [&](const std::vector<std::string>& argv,
-            std::vector<std::pair<std::string, std::string>> env) { return launch(argv, env); });
-    EXPECT_EQ(r.status, 125) << r.describe();
-    EXPECT_TRUE(contains(r.err, kChanged));
-    EXPECT_TRUE(contains(r.err, "`" + path + "`"));
-    EXPECT_TRUE(names_in(runs).empty()) << "a refused run left its run directory: " << r.err;
-    if (c.with_symlink)
-      ::unlink(path.c_str());
-    else
-      ::rmdir(path.c_str());
-    ASSERT_EQ(::rename(away.c_str(), path.c_str()), 0);
+    SCOPED_TRACE(swap_trace("--overlay --mode ", c));
+    expect_swap_refused(c, in_project(c.rel), secret_dir_, fifo, overlaid(c.mode), launched);
+    EXPECT_TRUE(names_in(runs).empty()) << "a refused run left its run directory";
     // Put back, the same launch runs: the secret is not read, objects are
     // written in the merged view (kept for review), hooks are read-only.
     const Result ok = launch(overlaid(c.mode), c.env);
