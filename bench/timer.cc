@@ -14,6 +14,10 @@
 //   timer walk DIR               the file-heavy workload: walk DIR and
 //                                read every regular file in it; prints
 //                                the files, bytes and its own time
+//   timer time CMD ARGS...       runs CMD (fork, exec, wait) and prints
+//                                its time as "... ms" for `timer inner`:
+//                                a workload's own time inside a sandbox,
+//                                without the launch; fails when CMD does
 //   timer exec CMD ARGS...       only execs CMD: built static, the
 //                                cheapest possible launcher (the floor)
 //   timer phases RUNS WARMUP SPEC  runs each command with
@@ -27,7 +31,9 @@
 // SPEC: one command per line, `label<TAB>argv0<TAB>argv1...`.
 // Output: label, median ms, min ms, p90 ms, median max RSS KiB (the
 // largest of the process tree: launcher, its children, the command),
-// runs, failures.
+// runs, failures, median CPU ms (user + system of the whole tree, from
+// wait4(): what the launch costs the machine, much less moved by other
+// jobs than the time on the clock), median minor page faults of the tree.
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/resource.h>
@@ -52,6 +58,8 @@ struct Command {
   std::vector<std::string> argv;
   std::vector<double> ms;
   std::vector<long> rss_kib;
+  std::vector<double> cpu_ms;
+  std::vector<long> minflt;
   int failures = 0;
   int last_status = 0;
 };
@@ -167,6 +175,11 @@ bool run_once(Command& c, bool record, bool self_timed) {
     if (ok) {
       c.ms.push_back(ms);
       c.rss_kib.push_back(ru.ru_maxrss);
+      const auto tv_ms = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3;
+      };
+      c.cpu_ms.push_back(tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime));
+      c.minflt.push_back(ru.ru_minflt);
     } else {
       ++c.failures;
     }
@@ -234,9 +247,10 @@ int cmd_run(int runs, int warmup, const char* spec, bool self_timed, bool phased
     return 0;
   }
   for (const auto& c : cmds) {
-    std::printf("%s\t%.3f\t%.3f\t%.3f\t%ld\t%zu\t%d\n", c.label.c_str(), quantile(c.ms, 0.5),
-                quantile(c.ms, 0.0), quantile(c.ms, 0.9), quantile(c.rss_kib, 0.5), c.ms.size(),
-                c.failures);
+    std::printf("%s\t%.3f\t%.3f\t%.3f\t%ld\t%zu\t%d\t%.3f\t%ld\n", c.label.c_str(),
+                quantile(c.ms, 0.5), quantile(c.ms, 0.0), quantile(c.ms, 0.9),
+                quantile(c.rss_kib, 0.5), c.ms.size(), c.failures, quantile(c.cpu_ms, 0.5),
+                quantile(c.minflt, 0.5));
     if (c.failures)
       std::fprintf(stderr, "timer: %s failed %d times (last wait status %d)\n", c.label.c_str(),
                    c.failures, c.last_status);
@@ -280,12 +294,32 @@ int main(int argc, char** argv) {
     return cmd_run(std::atoi(argv[2]), std::atoi(argv[3]), argv[4],
                    std::strcmp(argv[1], "inner") == 0, std::strcmp(argv[1], "phases") == 0);
   if (argc == 3 && std::strcmp(argv[1], "walk") == 0) return cmd_walk(argv[2]);
+  if (argc >= 3 && std::strcmp(argv[1], "time") == 0) {
+    const double t0 = now_ms();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      execvp(argv[2], argv + 2);
+      _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "timer: %s: wait status %d\n", argv[2], status);
+      return 1;
+    }
+    std::printf("%s: %.3f ms\n", argv[2], now_ms() - t0);
+    return 0;
+  }
   if (argc >= 3 && std::strcmp(argv[1], "exec") == 0) {
     execv(argv[2], argv + 2);
     std::perror(argv[2]);
     return 127;
   }
   std::fprintf(stderr,
-               "usage: timer run|inner|phases RUNS WARMUP SPEC | timer walk DIR | timer exec CMD...\n");
+               "usage: timer run|inner|phases RUNS WARMUP SPEC | timer walk DIR | timer time CMD... | "
+               "timer exec CMD...\n");
   return 2;
 }

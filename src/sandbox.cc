@@ -39,6 +39,7 @@
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/mount.h"
 #include "aisbx/sys/phase.h"
+#include "aisbx/sys/spawn.h"
 #include "stages/limits.h"
 #include "stages/mount_paths.h"
 #include "supervise/descendants.h"
@@ -203,13 +204,22 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
 
   int traced[2] = {-1, -1};
   if (p.trace && ::pipe2(traced, O_CLOEXEC) != 0) fail_out(errno_error(errno, "trace: pipe2"));
-  const pid_t target = ::fork();
-  if (target < 0) fail_out(errno_error(errno, "fork of the target"));
-  if (target == 0) {
-    if (traced[1] >= 0) ::close(traced[1]);
-    if (trace_fd >= 0) ::close(trace_fd);
-    target_main(p, err_fd, old_mask, traced[0]);
+  pid_t target = -1;
+  if (p.trace) {
+    // The target waits for its tracer, this process: a fork, so that this
+    // one runs meanwhile.
+    target = ::fork();
+    if (target == 0) {
+      ::close(traced[1]);
+      if (trace_fd >= 0) ::close(trace_fd);
+      target_main(p, err_fd, old_mask, traced[0]);
+    }
+  } else {
+    // Nothing to copy for a process that execs next (sys/spawn.h).
+    auto child = [&] { target_main(p, err_fd, old_mask, -1); };
+    target = sys::spawn_shared(child);
   }
+  if (target < 0) fail_out(errno_error(errno, "fork of the target"));
 
   const sigset_t set = forwarded_set();
   if (p.trace) {

@@ -364,6 +364,9 @@ const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i);
 // The overlay mount whose merged view holds `path` (a path in the new
 // root), or nullptr: a mask there covers what the merged view shows.
 const MountOp* overlay_covering(const NamespacePlan& ns, const std::string& path);
+// overlay_holding() of every mount, in mount order: linear when no overlay
+// is planned (asked op by op, 10 000 roots were 50 million comparisons).
+std::vector<const MountOp*> overlays_holding(const NamespacePlan& ns);
 
 // What to print: the whole Plan (--dry-run) or the Landlock ruleset and
 // the status lines (--print-ruleset).

@@ -6,6 +6,8 @@
 // apply to the project: it must be out of the sandbox's reach, like a
 // private HOME (home_plan.cc): outside every writable root, and reached from
 // the real HOME through no symbolic link.
+#include <algorithm>
+
 #include "plan/parts.h"
 
 namespace aisbx::plan {
@@ -46,6 +48,15 @@ const MountOp* overlay_holding(const NamespacePlan& ns, std::size_t i) {
     if (ns.mounts[j].kind == MountKind::overlay && is_within(op.source, ns.mounts[j].target))
       return &ns.mounts[j];
   return nullptr;
+}
+
+std::vector<const MountOp*> overlays_holding(const NamespacePlan& ns) {
+  std::vector<const MountOp*> out(ns.mounts.size(), nullptr);
+  const bool any = std::any_of(ns.mounts.begin(), ns.mounts.end(),
+                               [](const MountOp& op) { return op.kind == MountKind::overlay; });
+  if (any)
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = overlay_holding(ns, i);
+  return out;
 }
 
 Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
@@ -133,9 +144,10 @@ Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
   p.ns.overlay_work = run.dir + "/work";
   // Other writable binds are the host's own directories: say that their
   // writes are not kept for review.
+  const std::vector<const MountOp*> held = overlays_holding(p.ns);
   for (std::size_t i = 0; i < p.ns.mounts.size(); ++i) {
     const MountOp& op = p.ns.mounts[i];
-    if (op.kind == MountKind::bind && !op.read_only && !overlay_holding(p.ns, i))
+    if (op.kind == MountKind::bind && !op.read_only && !held[i])
       cx.note("--overlay keeps the project's writes only: " + op.target + " (" + op.origin +
               ") is written directly");
   }

@@ -20,16 +20,16 @@ Expected<void> apply_landlock(const plan::LandlockPlan& l) {
     // Never through a symlink, and the file planning saw: a rule on a
     // directory swapped for a link to ~/.ssh would grant ~/.ssh.
     const plan::PlannedId seen = i < l.rule_seen.size() ? l.rule_seen[i] : plan::PlannedId{};
-    auto opened = open_as_planned(r.path, seen, r.path, /*missing_ok=*/true);
+    struct stat st {};
+    auto opened = open_as_planned(r.path, seen, r.path, /*missing_ok=*/true, &st);
     if (!opened)
       return std::unexpected(
           with_context(opened.error(), "landlock: the rule of " + r.origin));
     const sys::UniqueFd fd = std::move(*opened);
     if (fd.get() < 0) continue;  // missing when planned and now: nothing to grant
-    // Decide file or directory on the opened fd, not on the plan (where
-    // nothing is compared, e.g. a private HOME made at launch).
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return sys_fail("landlock: fstat " + q(r.path));
+    // Decide file or directory on the opened fd (its fstat above), not on
+    // the plan (where nothing is compared, e.g. a private HOME made at
+    // launch).
     const AccessMask access = S_ISDIR(st.st_mode) ? r.access : (r.access & fs::kFileRights);
     if (access == 0) continue;
     if (auto ok = sys::add_path_rule(ruleset.get(), fd.get(), access); !ok)

@@ -45,6 +45,11 @@ std::string in_new(const std::string& target) {
 // mkdir() and not one per component of its path (1000 roots beneath
 // /home/u/src: 6000 mkdir() calls that fail with EEXIST). A mount hides
 // what lay beneath its mount point: those entries are forgotten.
+//
+// The directory a root is made in is kept open: roots are mostly siblings
+// (1000 roots in one directory open it once, not 1000 times). The fd is the
+// directory reached through no symlink when it was opened; a mount on it or
+// above it drops it, since a mount hides the directory the fd names.
 class Dirs {
  public:
   Expected<void> make(const std::string& path) {
@@ -55,20 +60,44 @@ class Dirs {
     // writable host directory, a directory on the way may have become a
     // link since planning, and mkdir would follow it out to the host.
     const std::string parent = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-    sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, parent));
-    if (dir.get() < 0) return sys_fail("open " + q(parent) + " (O_PATH, no symlinks)");
-    if (::mkdirat(dir.get(), path.substr(slash + 1).c_str(), 0755) != 0 && errno != EEXIST)
+    AISBX_ASSIGN(dir, parent_fd(parent));
+    if (::mkdirat(dir, path.substr(slash + 1).c_str(), 0755) != 0 && errno != EEXIST)
       return sys_fail("mkdir " + q(path));
     known_.insert(path);
     return {};
   }
+  // `path` (made by make(), or a file beside it) opened O_PATH through no
+  // symlink, from the kept parent.
+  Expected<sys::UniqueFd> open(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0) return sys::open_no_symlinks(path);
+    AISBX_ASSIGN(dir, parent_fd(path.substr(0, slash)));
+    sys::UniqueFd fd(sys::open_path_no_symlinks(dir, path.substr(slash + 1)));
+    if (fd.get() < 0) return sys_fail("open " + q(path) + " (O_PATH, no symlinks)");
+    return fd;
+  }
   void mounted(const std::string& at) {
     const std::string below = at + "/";
     known_.erase(known_.lower_bound(below), known_.lower_bound(at + "0"));  // '0' follows '/'
+    if (open_path_ == at || open_path_.starts_with(below)) {
+      open_fd_.reset();
+      open_path_.clear();
+    }
   }
 
  private:
+  Expected<int> parent_fd(const std::string& parent) {
+    if (open_fd_.get() >= 0 && open_path_ == parent) return open_fd_.get();
+    sys::UniqueFd dir(sys::open_path_no_symlinks(AT_FDCWD, parent));
+    if (dir.get() < 0) return sys_fail("open " + q(parent) + " (O_PATH, no symlinks)");
+    open_fd_ = std::move(dir);
+    open_path_ = parent;
+    return open_fd_.get();
+  }
+
   std::set<std::string> known_;
+  std::string open_path_;
+  sys::UniqueFd open_fd_;
 };
 
 // The flags a bind gets on every mount of its tree.
@@ -107,22 +136,22 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
   const std::string host = kOldRoot + (op.source == "/" ? "" : op.source);
   if (from_merged && !upper_dev)
     return fail("mounts: " + q(op.source) + " lies beneath an overlay that is not mounted yet");
+  struct stat st {};
   AISBX_ASSIGN(src_fd, from_merged
                            ? open_merged_as_planned(in_new(op.source), host, seen, op.source, *upper_dev)
-                           : open_as_planned(host, seen, op.source));
-  // A directory or a file to mount it on, as the source is (on the fd: what
-  // is bound is what was looked at).
-  struct stat st {};
-  if (::fstat(src_fd.get(), &st) != 0) return sys_fail("fstat " + q(op.source));
+                           : open_as_planned(host, seen, op.source, false, &st));
+  if (from_merged && ::fstat(src_fd.get(), &st) != 0) return sys_fail("fstat " + q(op.source));
   const std::string dst = in_new(op.target);
   const auto parent = dst.substr(0, dst.rfind('/'));
   AISBX_TRY(dirs.make(parent));
+  // A directory or a file to mount it on, as the source is (on the fd: what
+  // is bound is what was looked at).
   if (S_ISDIR(st.st_mode))
     AISBX_TRY(dirs.make(dst));
   else
     AISBX_TRY(sys::touch(dst, 0644));
+  AISBX_ASSIGN(dst_fd, dirs.open(dst));
   dirs.mounted(dst);
-  AISBX_ASSIGN(dst_fd, sys::open_no_symlinks(dst));
   if (flagged) {
     AISBX_ASSIGN(tree, sys::clone_tree(src_fd.get(), op.source));
     AISBX_TRY(sys::add_attrs_recursive(tree.get(), as_mount_attrs(bind_flags(op)), op.target));
@@ -300,6 +329,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
     const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
     return i < ns.mount_seen.size() ? ns.mount_seen[i] : plan::PlannedId{};
   };
+  const std::vector<const MountOp*> held = plan::overlays_holding(ns);
   for (const MountOp& op : ns.mounts) {
     switch (op.kind) {
       case MountKind::tmpfs_root:
@@ -321,8 +351,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::home:
       case MountKind::readonly: {
         const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
-        AISBX_TRY(bind(op, seen(op), flagged, dirs, plan::overlay_holding(ns, i) != nullptr,
-                       upper_dev));
+        AISBX_TRY(bind(op, seen(op), flagged, dirs, held[i] != nullptr, upper_dev));
         binds.push_back(&op);
         break;
       }

@@ -39,7 +39,8 @@ Error changed(const std::string& shown, const plan::PlannedId& seen, const std::
 }  // namespace
 
 Expected<sys::UniqueFd> open_as_planned(const std::string& path, const plan::PlannedId& seen,
-                                        const std::string& shown, bool missing_ok) {
+                                        const std::string& shown, bool missing_ok,
+                                        struct ::stat* st_out) {
   sys::UniqueFd fd(sys::open_path_no_symlinks(AT_FDCWD, path));
   if (fd.get() < 0) {
     const int err = errno;
@@ -54,9 +55,11 @@ Expected<sys::UniqueFd> open_as_planned(const std::string& path, const plan::Pla
                                      "opens a rule or mount through one: name the real path"
                                    : "the path vanished or is not visible in the sandbox");
   }
-  if (!seen.checked) return fd;
   struct stat st {};
+  if (!seen.checked && st_out == nullptr) return fd;
   if (::fstat(fd.get(), &st) != 0) return sys_fail("fstat " + q(shown));
+  if (st_out != nullptr) *st_out = st;
+  if (!seen.checked) return fd;
   const FileId now{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
   if (!seen.id || *seen.id != now)
     return std::unexpected(changed(shown, seen, std::string(kind_of(st.st_mode)) + ", " +

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -20,8 +21,11 @@ namespace aisbx::stage {
 // there now: "the tree changed while the sandbox was being built; run again".
 // `missing_ok`: a path planning saw missing and that is still missing gives
 // an empty UniqueFd (a Landlock rule on nothing grants nothing).
+// `st`, when given, receives fstat() of the fd, so that a caller that needs
+// the kind of file asks the kernel once (1000 roots: 2000 system calls).
 Expected<sys::UniqueFd> open_as_planned(const std::string& path, const plan::PlannedId& seen,
-                                        const std::string& shown, bool missing_ok = false);
+                                        const std::string& shown, bool missing_ok = false,
+                                        struct ::stat* st = nullptr);
 
 // Beneath an overlay (--overlay): `merged` in the merged view, tied to
 // `host`, the same path in its lower layer on the host, which planning saw

@@ -19,6 +19,7 @@
 #include "aisbx/stages.h"
 #include "aisbx/sys/error_pipe.h"
 #include "aisbx/sys/fd.h"
+#include "aisbx/sys/spawn.h"
 #include "supervise/cgroup.h"
 #include "supervise/descendants.h"
 #include "supervise/pty_relay.h"
@@ -78,9 +79,10 @@ void end_run(const RunCgroup* cg) {
   sigaddset(&guard_set, SIGTTOU);
   (void)::sigprocmask(SIG_BLOCK, &guard_set, nullptr);
 
-  const pid_t target = ::fork();
+  // Nothing to copy for a process that execs next (sys/spawn.h).
+  auto child = [&] { target_main(p, pty, cg, err_fd, old_mask); };
+  const pid_t target = sys::spawn_shared(child);
   if (target < 0) fail_out(errno_error(errno, "fork of the target"));
-  if (target == 0) target_main(p, pty, cg, err_fd, old_mask);
   ::close(err_fd);
   if (pty != nullptr) {
     ::close(pty->slave.get());
