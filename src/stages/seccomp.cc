@@ -9,11 +9,21 @@
 #include <sys/socket.h>
 #include <termios.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "aisbx/stages.h"
+#include "aisbx/sys/fd.h"
+#include "aisbx/sys/landlock.h"
 #include "aisbx/trace.h"
 
 namespace aisbx::stage {
@@ -138,11 +148,53 @@ Expected<SeccompCtx> build(const plan::SeccompPlan& s, Deny deny = {}) {
   return ctx;
 }
 
+// Strict mode's filter, compiled once: the launcher compiles it while
+// planning (check_seccomp), and the target, whose memory is the launcher's
+// (a fork, or sys/spawn.h), loads that program. libseccomp compiling it a
+// second time in the target was most of the launch's seccomp phase. The
+// key is the plan's filter itself: a program is loaded only for the plan
+// it was made from.
+struct Compiled {
+  std::string key;
+  std::vector<sock_filter> prog;
+};
+
+Compiled& compiled() {
+  static Compiled c;
+  return c;
+}
+
+std::string key_of(const plan::SeccompPlan& s) {
+  std::string k{s.enabled ? 'e' : '-', s.preset ? 'p' : '-', s.allow_nested_userns ? 'u' : '-',
+                s.tty_guard ? 't' : '-', s.net_guard ? 'n' : '-'};
+  for (const auto& d : s.deny) k += "," + d;
+  return k;
+}
+
+// The BPF program libseccomp would load, read back from a memfd.
+std::optional<std::vector<sock_filter>> export_bpf(void* ctx) {
+  sys::UniqueFd fd(::memfd_create("aisbx-seccomp", MFD_CLOEXEC));
+  if (fd.get() < 0 || seccomp_export_bpf(ctx, fd.get()) != 0) return std::nullopt;
+  const off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0 ||
+      size / static_cast<off_t>(sizeof(sock_filter)) > BPF_MAXINSNS)
+    return std::nullopt;
+  std::vector<sock_filter> prog(static_cast<std::size_t>(size) / sizeof(sock_filter));
+  if (::pread(fd.get(), prog.data(), static_cast<std::size_t>(size), 0) != size) return std::nullopt;
+  return prog;
+}
+
 }  // namespace
 
 Expected<void> check_seccomp(const plan::SeccompPlan& s) {
-  if (!s.enabled) return {};
-  AISBX_ASSIGN(ctx, build(s));
+  compiled() = Compiled{};
+  if (!s.enabled && !s.tty_guard) return {};
+  auto ctx = build(s);
+  // The terminal guard alone is not checked here: should it fail, the
+  // target says so, as it always did.
+  if (!ctx) return s.enabled ? Expected<void>(std::unexpected(ctx.error())) : Expected<void>{};
+  // Kept for the target, which loads it as it is (apply_seccomp).
+  if (auto prog = export_bpf(ctx->get())) compiled() = Compiled{key_of(s), std::move(*prog)};
   return {};
 }
 
@@ -167,6 +219,16 @@ Expected<void> apply_trace_filter(const plan::SeccompPlan& s) {
 
 Expected<void> apply_seccomp(const plan::SeccompPlan& s) {
   if (!s.enabled && !s.tty_guard) return {};
+  if (const Compiled& c = compiled(); !c.prog.empty() && c.key == key_of(s)) {
+    // What seccomp_load() does with the filter's attributes (no_new_privs,
+    // no flags), with the program check_seccomp compiled.
+    AISBX_TRY(sys::set_no_new_privs());
+    sock_fprog prog{static_cast<unsigned short>(c.prog.size()),
+                    const_cast<sock_filter*>(c.prog.data())};
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &prog) != 0)
+      return sys_fail("seccomp(SECCOMP_SET_MODE_FILTER)");
+    return {};
+  }
   AISBX_ASSIGN(ctx, build(s));
   AISBX_TRY(check(seccomp_load(ctx.get()), "seccomp_load"));
   return {};
