@@ -15,6 +15,9 @@ packages=(
   # The GUI test (tests/gui/chromium_test.sh): a real browser on a display
   # of its own, the tools that find its window and take its picture.
   chromium xvfb x11-utils xdotool imagemagick
+  # desktop.dbus (tests/gui/dbus_lab.sh): the proxy the launcher starts, a
+  # bus daemon of the test's own and a name owner on it.
+  xdg-dbus-proxy dbus python3-gi
 )
 [ "${AISBX_SETUP_EXTRA:-}" ] && read -r -a extra <<<"$AISBX_SETUP_EXTRA" && packages+=("${extra[@]}")
 

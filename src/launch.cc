@@ -22,6 +22,7 @@
 #include "net/publish.h"
 #include "runs/commands.h"
 #include "runs/store.h"
+#include "desktop/dbus_proxy.h"
 #include "desktop/desktop.h"
 #include "supervise/supervise.h"
 
@@ -151,6 +152,13 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
   stage::test_pause_after_planning();
   if (!p.ns.home.empty()) AISBX_TRY(stage::prepare_home(p.ns, p.exec.tmpdir));
   AISBX_TRY(desktop::copy_xauthority(p.desktop));
+  // desktop.dbus: the proxy listens before the sandbox is built (its
+  // socket is bound in) and goes when this scope ends or the launcher dies.
+  std::optional<desktop::DbusProxy> bus;
+  if (!p.desktop.dbus_socket.empty()) {
+    AISBX_ASSIGN(started, desktop::start_dbus_proxy(p.desktop));
+    bus.emplace(std::move(started));
+  }
   if (p.ns.enabled) {
     // network.allow: the proxy is forked while the launcher is still in
     // the host's namespaces, and gets its sockets once the new network

@@ -17,6 +17,7 @@ struct HostFacts {
   std::string home;                         // $HOME (or the passwd entry)
   std::string cwd;                          // the launcher's working directory
   std::map<std::string, std::string> env;   // the caller's environment
+  pid_t pid = 0;                            // the launcher's (names its D-Bus proxy socket)
 };
 
 enum class FileKind { missing, directory, regular, symlink, other };

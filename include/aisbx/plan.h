@@ -180,6 +180,15 @@ struct DesktopPlan {
   std::string xauth_target;
   std::string x11_display;  // "0" for DISPLAY=:0
   std::string x11_inner;    // its number inside the sandbox (the cookies say so)
+  // `dbus: {talk: [...]}`: xdg-dbus-proxy, started by the launcher on the
+  // host (src/desktop/dbus_proxy.cc), listens at `dbus_socket` (in
+  // `dbus_dir`, made 0700 at launch) and lets through only `dbus_talk`.
+  // Empty `dbus_socket`: no proxy.
+  std::string dbus_proxy;    // the xdg-dbus-proxy binary
+  std::string dbus_address;  // the host's session bus (DBUS_SESSION_BUS_ADDRESS)
+  std::string dbus_dir;
+  std::string dbus_socket;
+  std::vector<std::string> dbus_talk;
 };
 
 struct SeccompPlan {

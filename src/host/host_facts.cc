@@ -14,6 +14,7 @@ Expected<HostFacts> read_host_facts() {
   HostFacts h;
   h.uid = ::getuid();
   h.gid = ::getgid();
+  h.pid = ::getpid();
   for (char** e = environ; e && *e; ++e) {
     const std::string kv = *e;
     const auto eq = kv.find('=');

@@ -1,5 +1,5 @@
-// `desktop:` resolved: the display sockets, GPU nodes, /dev/shm and audio
-// socket a GUI program is granted, each narrow and each off unless the
+// `desktop:` resolved: the display sockets, GPU nodes, /dev/shm, audio
+// socket and filtered session bus a GUI program is granted, each narrow and each off unless the
 // profile asks (flatpak's --socket=x11, --device=dri model). Pure: the host
 // is read through Fs; the stages bind (src/stages/mounts.cc, special_fs.cc)
 // and copy the X cookie (src/desktop/xauth.cc).
@@ -223,6 +223,146 @@ void grant_audio(Granting& g) {
                                      g.runtime_dir + ": none granted");
 }
 
+// The host's session bus, as libdbus finds it: $DBUS_SESSION_BUS_ADDRESS,
+// else the socket systemd and dbus-broker keep at $XDG_RUNTIME_DIR/bus.
+std::string host_bus_address(Granting& g) {
+  const std::string a = host_env(g.cx, "DBUS_SESSION_BUS_ADDRESS");
+  if (!a.empty()) return a;
+  const std::string bus = g.runtime_dir + "/bus";
+  if (g.cx.in.fs.kind(bus) == FileKind::other) return "unix:path=" + bus;
+  return {};
+}
+
+// The first `unix:path=` of a bus address ("" if none): the host's socket
+// file, which the sandbox must not reach.
+std::string bus_path(const std::string& address) {
+  for (std::size_t at = 0; at < address.size();) {
+    std::size_t end = address.find(';', at);
+    if (end == std::string::npos) end = address.size();
+    const std::string one = address.substr(at, end - at);
+    if (one.starts_with("unix:")) {
+      const std::string keys = one.substr(5);
+      for (std::size_t k = 0; k < keys.size();) {
+        std::size_t e = keys.find(',', k);
+        if (e == std::string::npos) e = keys.size();
+        if (keys.compare(k, 5, "path=") == 0) return keys.substr(k + 5, e - k - 5);
+        k = e + 1;
+      }
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
+// The host path the sandbox sees at `path` through a bind of the host's
+// tree (the mount with the deepest target above it, the later one on a
+// tie); nullopt when a mount of the sandbox's own (a tmpfs) holds it.
+std::optional<std::string> covering_bind(const NamespacePlan& ns, const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  const MountOp* best = nullptr;
+  for (const MountOp& m : ns.mounts) {
+    const bool above = m.target == "/" || path == m.target ||
+                       (path.starts_with(m.target) && path[m.target.size()] == '/');
+    if (!above || m.kind == MountKind::symlink) continue;
+    if (!best || m.target.size() >= best->target.size()) best = &m;
+  }
+  if (!best) return std::nullopt;
+  const bool host = best->kind == MountKind::bind || best->kind == MountKind::readonly ||
+                    best->kind == MountKind::host_root;
+  if (!host || best->source != best->target) return std::nullopt;
+  return best->target;
+}
+
+// xdg-dbus-proxy on the host's PATH (the launcher starts it on the host).
+std::string find_proxy(const Context& cx) {
+  std::string path = host_env(cx, "PATH");
+  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t at = 0; at <= path.size();) {
+    std::size_t end = path.find(':', at);
+    if (end == std::string::npos) end = path.size();
+    const std::string dir = path.substr(at, end - at);
+    if (dir.starts_with("/")) {
+      const std::string bin = dir + "/xdg-dbus-proxy";
+      if (cx.in.fs.kind(bin) == FileKind::regular) return bin;
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
+// `dbus: {talk: [...]}`: a session bus filtered by xdg-dbus-proxy (flatpak's
+// --talk-name), started by the launcher on the host, so that it reaches the
+// real bus whatever the sandbox's network. With the namespace wall its
+// socket is the only bus socket inside (at $XDG_RUNTIME_DIR/bus, in the
+// private runtime dir); the host's is not there.
+Expected<void> grant_dbus(Granting& g, const std::vector<profile::Located<std::string>>& talk) {
+  Context& cx = g.cx;
+  DesktopPlan& dp = cx.plan.desktop;
+  const std::string address = host_bus_address(g);
+  if (address.empty()) {
+    dp.grants.push_back("dbus: none ($DBUS_SESSION_BUS_ADDRESS is not set and there is no " +
+                        g.runtime_dir + "/bus): no bus socket inside");
+    return {};
+  }
+  dp.dbus_proxy = find_proxy(cx);
+  if (dp.dbus_proxy.empty()) {
+    // Closed, not open: no bus at all rather than the unfiltered one.
+    cx.warn("desktop.dbus (" + talk.front().where.str() +
+            "): xdg-dbus-proxy is not on the PATH, so the sandbox gets no session bus "
+            "(aisbx-ns does not filter the bus itself); install it (Debian, Ubuntu: apt install "
+            "xdg-dbus-proxy; Fedora: dnf install xdg-dbus-proxy)");
+    dp.grants.push_back("dbus: none (xdg-dbus-proxy is not installed)");
+    return {};
+  }
+  dp.dbus_address = address;
+  // A directory of the user's own: $XDG_RUNTIME_DIR/aisbx when the host
+  // has a runtime dir, else one in /tmp. The socket is named after the
+  // launcher's pid; xdg-dbus-proxy removes it when the launcher's end of
+  // its --fd pipe closes, which a SIGKILL of the launcher does too.
+  const std::string runtime = host_env(cx, "XDG_RUNTIME_DIR");
+  dp.dbus_dir = runtime.starts_with("/") && cx.in.fs.kind(runtime) == FileKind::directory
+                    ? runtime + "/aisbx"
+                    : "/tmp/aisbx-" + std::to_string(cx.in.host.uid);
+  dp.dbus_socket = dp.dbus_dir + "/dbus-" + std::to_string(cx.in.host.pid);
+  for (const auto& n : talk) dp.dbus_talk.push_back(n.value);
+  const std::string real = bus_path(address);
+  std::string inside = dp.dbus_socket;
+  if (g.ns) {
+    inside = g.runtime_dir + "/bus";
+    // Read-only: connecting needs no write access to the mount.
+    cx.plan.ns.mounts.push_back(
+        {MountKind::bind, dp.dbus_socket, inside, true, true, "desktop.dbus", true});
+  } else {
+    g.rule(dp.dbus_socket, false, fs::kResolveUnix, "desktop.dbus");
+  }
+  g.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + inside);
+  dp.grants.push_back("dbus proxy " + dp.dbus_proxy + " for the host's bus " + address +
+                      ": socket " + dp.dbus_socket + (inside == dp.dbus_socket ? "" : " at " + inside));
+  for (const auto& n : dp.dbus_talk) dp.grants.push_back("dbus talk " + n);
+  // What else reaches the host's bus.
+  const LandlockPlan& l = cx.plan.landlock;
+  if (g.ns) {
+    if (const auto root = covering_bind(cx.plan.ns, real))
+      cx.warn("desktop.dbus: the host's bus socket `" + real + "` is visible inside through `" +
+              *root + "`, past the proxy; grant that root without it");
+    else if (!real.empty())
+      dp.grants.push_back("dbus: the host's bus socket " + real + " is not visible inside");
+  } else if (!real.empty() && !(g.landlock && (l.handled_fs & fs::kResolveUnix) != 0)) {
+    cx.warn("desktop.dbus: without the namespace wall the host's bus socket `" + real +
+            "` stays reachable by its path (Landlock refuses connecting to a unix socket only "
+            "from ABI 9, with resolve_unix controlled): the filter holds for programs that use "
+            "$DBUS_SESSION_BUS_ADDRESS; run in layered or strict mode to hide the real bus");
+  }
+  const bool abstract = address.find("unix:abstract=") != std::string::npos;
+  const bool host_net = cx.plan.ns.net == profile::NetMode::host || !g.ns;
+  const bool scoped = l.enabled && (l.scoped & scope::kAbstractUnixSocket) != 0;
+  if (abstract && host_net && !scoped)
+    cx.warn("desktop.dbus: the host's bus has an abstract socket (" + address +
+            ") that the sandbox reaches past the proxy (network: host without Landlock's "
+            "abstract_unix_socket scope); set `scope: {abstract_unix_socket: true}`");
+  return {};
+}
+
 }  // namespace
 
 Expected<void> plan_desktop(Context& cx) {
@@ -238,11 +378,6 @@ Expected<void> plan_desktop(Context& cx) {
               "profile");
     return {};
   }
-  if (d.dbus_talk && !d.dbus_talk->empty())
-    return fail("desktop.dbus (" + d.dbus_talk->front().where.str() +
-                    "): a filtered session bus is not supported by this version of aisbx-ns "
-                    "yet; the sandbox would have no bus at all",
-                "remove `dbus:` from `desktop:` (no bus socket is visible without it)");
   DesktopPlan& dp = cx.plan.desktop;
   dp.enabled = true;
   Granting g{cx, cx.plan.ns.enabled,
@@ -250,8 +385,9 @@ Expected<void> plan_desktop(Context& cx) {
   g.runtime_dir = host_env(cx, "XDG_RUNTIME_DIR");
   if (g.runtime_dir.empty() || !g.runtime_dir.starts_with("/"))
     g.runtime_dir = "/run/user/" + std::to_string(cx.in.host.uid);
+  const bool dbus = d.dbus_talk && !d.dbus_talk->empty();
   const bool wants_runtime = display == Display::wayland || display == Display::both ||
-                             (d.audio && d.audio->value);
+                             (d.audio && d.audio->value) || dbus;
   if (wants_runtime) {
     // A private, writable runtime dir for what programs keep there (locks,
     // their own sockets); the granted sockets are bound into it.
@@ -279,6 +415,7 @@ Expected<void> plan_desktop(Context& cx) {
     }
   }
   if (d.audio && d.audio->value) grant_audio(g);
+  if (dbus) AISBX_TRY(grant_dbus(g, *d.dbus_talk));
   if (dp.grants.empty()) dp.grants.push_back("nothing (every part of `desktop:` is off)");
   return {};
 }

@@ -117,7 +117,10 @@ void plan_identities(Context& cx) {
         case MountKind::host_root:
           // Beneath an overlay the source is the merged view's: the stage
           // ties it to the host's path (open_merged_as_planned).
-          seen = look(fs, op.source, false);
+          // The D-Bus proxy's socket is made at launch, in a directory the
+          // launcher checks is the user's own (desktop/dbus_proxy.cc): a
+          // file there now is a dead run's, replaced.
+          if (op.source != cx.plan.desktop.dbus_socket) seen = look(fs, op.source, false);
           break;
         case MountKind::overlay:  // the lower dir is opened on the host
           seen = look(fs, op.source, false);

@@ -204,13 +204,110 @@ TEST(DesktopPlan, GpuGrantsRenderNodesNeverCardNodes) {
   EXPECT_FALSE(card);
 }
 
-// Unfinished parts are refused, never ignored (exit 125 at launch).
-TEST(DesktopPlan, DbusIsRefusedUntilItIsBuilt) {
+// dbus: the proxy's socket is the only bus socket inside, at the place
+// clients look for the session bus; the host's is not bound.
+TEST(DesktopPlan, DbusBindsOnlyTheProxySocket) {
   World w;
+  w.host.pid = 4242;
+  w.fs.file("/usr/bin/xdg-dbus-proxy");
+  auto r = w.run(doc("      dbus: {talk: [org.freedesktop.Notifications, org.freedesktop.secrets]}\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const plan::DesktopPlan& d = r->desktop;
+  EXPECT_EQ(d.dbus_proxy, "/usr/bin/xdg-dbus-proxy");
+  EXPECT_EQ(d.dbus_address, "unix:path=/run/user/1000/bus");  // no $DBUS_SESSION_BUS_ADDRESS
+  EXPECT_EQ(d.dbus_dir, "/run/user/1000/aisbx");
+  EXPECT_EQ(d.dbus_socket, "/run/user/1000/aisbx/dbus-4242");
+  EXPECT_EQ(d.dbus_talk,
+            (std::vector<std::string>{"org.freedesktop.Notifications", "org.freedesktop.secrets"}));
+  int runtime = -1, bus = -1;
+  for (std::size_t i = 0; i < r->ns.mounts.size(); ++i) {
+    const auto& m = r->ns.mounts[i];
+    EXPECT_NE(m.source, "/run/user/1000/bus") << "the host's bus is bound at " << m.target;
+    if (m.kind == MountKind::tmp && m.target == "/run/user/1000") runtime = static_cast<int>(i);
+    if (m.kind == MountKind::bind && m.target == "/run/user/1000/bus") {
+      bus = static_cast<int>(i);
+      EXPECT_EQ(m.source, d.dbus_socket);
+    }
+  }
+  ASSERT_GE(runtime, 0) << "a private runtime dir hides the host's bus";
+  ASSERT_GT(bus, runtime);
+  EXPECT_EQ(env_of(*r, "DBUS_SESSION_BUS_ADDRESS"), "unix:path=/run/user/1000/bus");
+  EXPECT_TRUE(granted(*r, "dbus talk org.freedesktop.Notifications")) << grants(*r);
+  EXPECT_TRUE(granted(*r, "dbus talk org.freedesktop.secrets")) << grants(*r);
+  EXPECT_TRUE(granted(*r, "the host's bus socket /run/user/1000/bus is not visible")) << grants(*r);
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.front();
+  // Made at launch: planning has nothing to compare it with.
+  for (std::size_t i = 0; i < r->ns.mounts.size(); ++i) {
+    if (r->ns.mounts[i].source == d.dbus_socket) {
+      EXPECT_FALSE(r->ns.mount_seen[i].checked);
+    }
+  }
+}
+
+TEST(DesktopPlan, DbusAddressAndSocketDirectoryFromTheHost) {
+  World w;
+  w.host.pid = 7;
+  w.host.uid = 65534;
+  w.host.env.erase("XDG_RUNTIME_DIR");
+  w.host.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/var/tmp/b/bus,guid=abc";
+  w.host.env["PATH"] = "relative:/opt/x/bin:/usr/bin";
+  w.fs.file("/opt/x/bin/xdg-dbus-proxy");
+  auto r = w.run(doc("      dbus: {talk: [org.example.A]}\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(r->desktop.dbus_proxy, "/opt/x/bin/xdg-dbus-proxy");
+  EXPECT_EQ(r->desktop.dbus_address, "unix:path=/var/tmp/b/bus,guid=abc");
+  EXPECT_EQ(r->desktop.dbus_socket, "/tmp/aisbx-65534/dbus-7");
+  EXPECT_TRUE(granted(*r, "the host's bus socket /var/tmp/b/bus is not visible")) << grants(*r);
+  // A root holding the host's socket: said, since the proxy cannot hide it.
+  w.opt.ro.push_back("/var/tmp/b");
+  w.fs.dir("/var/tmp/b").other("/var/tmp/b/bus");
+  auto seen = w.run(doc("      dbus: {talk: [org.example.A]}\n"));
+  ASSERT_TRUE(seen.has_value()) << err(seen);
+  ASSERT_FALSE(seen->warnings.empty()) << grants(*seen);
+  EXPECT_NE(seen->warnings.back().find("visible inside through `/var/tmp/b`"), std::string::npos)
+      << seen->warnings.back();
+}
+
+TEST(DesktopPlan, DbusWithoutTheProxyOrTheBusGivesNoBus) {
+  World w;
+  // No xdg-dbus-proxy: no bus at all, never the unfiltered one, and every
+  // run says so.
   auto r = w.run(doc("      dbus: {talk: [org.freedesktop.Notifications]}\n"));
-  ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().what.find("desktop.dbus"), std::string::npos) << err(r);
-  EXPECT_NE(r.error().what.find("not supported"), std::string::npos) << err(r);
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->desktop.dbus_socket.empty());
+  EXPECT_FALSE(has_bind(*r, "/run/user/1000/bus"));
+  ASSERT_EQ(r->warnings.size(), 1u) << grants(*r);
+  EXPECT_NE(r->warnings[0].find("xdg-dbus-proxy is not on the PATH"), std::string::npos);
+  EXPECT_NE(r->warnings[0].find("test.yaml:"), std::string::npos) << r->warnings[0];
+  EXPECT_TRUE(granted(*r, "dbus: none (xdg-dbus-proxy is not installed)")) << grants(*r);
+  // No session bus on the host: nothing to proxy, no socket inside.
+  w.fs.file("/usr/bin/xdg-dbus-proxy");
+  w.fs.dir("/run/user/1000/bus");  // not a socket
+  auto none = w.run(doc("      dbus: {talk: [org.freedesktop.Notifications]}\n"));
+  ASSERT_TRUE(none.has_value()) << err(none);
+  EXPECT_TRUE(none->desktop.dbus_socket.empty());
+  EXPECT_FALSE(has_bind(*none, "/run/user/1000/bus"));
+  EXPECT_TRUE(granted(*none, "dbus: none")) << grants(*none);
+  // An empty list: no proxy either.
+  auto empty = w.run(doc("      dbus: {talk: []}\n"));
+  ASSERT_TRUE(empty.has_value()) << err(empty);
+  EXPECT_TRUE(empty->desktop.dbus_socket.empty());
+}
+
+// Landlock mode: the proxy's socket at its host path; below ABI 9 nothing
+// refuses connecting to the host's socket, and every run says so.
+TEST(DesktopPlan, DbusInLandlockModeSaysTheRealBusStaysReachable) {
+  World w;
+  w.host.pid = 9;
+  w.fs.file("/usr/bin/xdg-dbus-proxy");
+  w.opt.mode = Mode::landlock;
+  auto r = w.run(doc("      dbus: {talk: [org.freedesktop.Notifications]}\n"));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_EQ(env_of(*r, "DBUS_SESSION_BUS_ADDRESS"), "unix:path=/run/user/1000/aisbx/dbus-9");
+  bool warned = false;
+  for (const auto& x : r->warnings)
+    warned = warned || x.find("`/run/user/1000/bus` stays reachable") != std::string::npos;
+  EXPECT_TRUE(warned) << grants(*r);
 }
 
 // One entry: family 256 (local), address "host", number, name, data.
