@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev libmount-dev libseccomp-dev
   libgtest-dev googletest
   util-linux    # setpriv, unshare: tests run as an unprivileged user
-  nodejs        # the demo and the copilot-backend tests run node
+  nodejs npm    # the demo and the copilot-backend tests run node; npm installs the agent CLIs
   clang-16 libclang-rt-16-dev   # the profile fuzzer (libFuzzer); clang 14 cannot compile <expected>
   # Real programs the kernel tests run in the built-in profiles.
   python3 git clangd tmux

@@ -105,6 +105,9 @@ Expected<void> plan_exec(Context& cx, const std::vector<Root>& roots);
 // desktop_plan.cc: `desktop:` (display, GPU, shm, audio), after plan_exec
 // (its variables pass whatever env_policy drops).
 Expected<void> plan_desktop(Context& cx);
+// agent_hints_plan.cc: what a known agent CLI will meet that it cannot say
+// clearly itself (codex's daemon in landlock mode); after plan_desktop.
+void plan_agent_hints(Context& cx);
 void plan_status(Plan& plan, const Features& f);
 // process_plan.cc: how a run without the namespace wall is ended, and its
 // status line.

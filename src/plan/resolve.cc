@@ -72,6 +72,7 @@ Expected<Plan> resolve(const Inputs& in) {
     AISBX_TRY(plan_exec(cx, roots));
     AISBX_TRY(plan_net_allow(cx));
     AISBX_TRY(plan_desktop(cx));
+    plan_agent_hints(cx);
     return {};
   };
   if (auto made = walls(); !made) {

@@ -310,6 +310,36 @@ TEST(DesktopPlan, DbusInLandlockModeSaysTheRealBusStaysReachable) {
   EXPECT_TRUE(warned) << grants(*r);
 }
 
+// codex's daemon wants /tmp, which landlock mode has no private one of:
+// said before codex starts, with the remedy; not where it can work.
+TEST(AgentHints, CodexInLandlockModeIsToldToRunWithoutItsDaemon) {
+  World w;
+  w.fs.file("/usr/bin/codex");
+  w.opt.mode = Mode::landlock;
+  const auto warned = [&](std::vector<std::string> command) {
+    w.opt.command = std::move(command);
+    // Landlock controls making directories and sockets (as `agent` does).
+    std::string yaml = doc("");
+    const std::string c = "make_reg: true}";
+    yaml.replace(yaml.find(c), c.size(), "make_reg: true, make_dir: true, make_sock: true}");
+    auto r = w.run(yaml);
+    EXPECT_TRUE(r.has_value()) << err(r);
+    if (!r) return false;
+    for (const auto& x : r->warnings)
+      if (x.find("codex --no-daemon") != std::string::npos &&
+          x.find("/tmp/codex-daemon-1000") != std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(warned({"codex"}));
+  EXPECT_TRUE(warned({"/usr/bin/codex", "resume"}));
+  EXPECT_FALSE(warned({"codex", "--no-daemon"}));
+  EXPECT_FALSE(warned({"codex", "--version"}));
+  EXPECT_FALSE(warned({"sh"}));
+  w.opt.mode = Mode::layered;  // a private /tmp
+  EXPECT_FALSE(warned({"codex"}));
+}
+
 // One entry: family 256 (local), address "host", number, name, data.
 std::string xauth_entry(const std::string& number, const std::string& data) {
   auto f = [](const std::string& s) {
