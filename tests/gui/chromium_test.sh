@@ -96,10 +96,12 @@ export DISPLAY=$display
 
 touch "$work/started"
 # The launch, as a user would: from the project, with the built-in
-# profile's private HOME under this HOME.
+# profile's private HOME under this HOME. --net none: the page is a file,
+# and chromium on the host's network would look up its addresses and call
+# out (network tests stay on this machine).
 (cd "$project" && exec env -i PATH=/usr/bin:/bin HOME="$home" DISPLAY="$display" \
    setpriv --reuid="$uid" --regid="$uid" --clear-groups \
-   "$bin" --config "$work/profiles.yaml" --profile gui -- \
+   "$bin" --config "$work/profiles.yaml" --profile gui --net none -- \
    chromium --no-first-run --no-default-browser-check --disable-gpu \
    --password-store=basic --window-size=1000,700 --window-position=0,0 \
    "file://$project/index.html") >"$work/launch.log" 2>&1 &

@@ -78,6 +78,7 @@ class MaskPins : public ::testing::TestWithParam<runner::UserMode> {
     s.as = GetParam().as;
     s.cwd = cwd;
     s.env = {{"HOME", home_}, {"XDG_CONFIG_HOME", tree_->at("xdg")}, {"GIT_CONFIG_NOSYSTEM", "1"}};
+    s.env.insert(s.env.end(), extra_env_.begin(), extra_env_.end());
     s.timeout_seconds = 90;
     return runner::run(s);
   }
@@ -90,11 +91,14 @@ class MaskPins : public ::testing::TestWithParam<runner::UserMode> {
     return run(v, cwd);
   }
 
+  void attack_home(const std::string& cwd) const;
+
   std::unique_ptr<TempTree> tree_;
   std::string home_, config_;
+  std::vector<std::pair<std::string, std::string>> extra_env_;
 };
 
-TEST_P(MaskPins, AParentOfAMaskCannotBeRenamedAwayAndReplaced) {
+void MaskPins::attack_home(const std::string& cwd) const {
   const std::string h = home_;
   // Each line tries to move a parent of masked entries out of the way and
   // put the sandbox's own file where the host's tools will read it.
@@ -111,7 +115,7 @@ TEST_P(MaskPins, AParentOfAMaskCannotBeRenamedAwayAndReplaced) {
       // The rest of those directories stays usable.
       "mkdir .config/newapp && echo ok > .config/newapp/settings && echo WROTE-CONFIG\n"
       "mv .config/autostart-dir .config/moved && echo MOVED-PLAIN\n";
-  const Result r = sandboxed({"--config", config_, "--profile", "home"}, script, h);
+  const Result r = sandboxed({"--config", config_, "--profile", "home"}, script, cwd);
   ASSERT_EQ(r.status, 0) << r.describe();
   for (const char* moved : {"MOVED-CONFIG", "MOVED-CACHE", "MOVED-SHARE", "MOVED-LOCAL",
                             "MOVED-DOCKER"})
@@ -129,6 +133,15 @@ TEST_P(MaskPins, AParentOfAMaskCannotBeRenamedAwayAndReplaced) {
   EXPECT_EQ(read_text(h + "/.docker/config.json"), "# host's .docker/config.json\n");
   EXPECT_EQ(read_text(h + "/.config/autostart"), "# host's .config/autostart\n");
   EXPECT_EQ(read_text(h + "/.config/newapp/settings"), "ok\n");
+}
+
+TEST_P(MaskPins, AParentOfAMaskCannotBeRenamedAwayAndReplaced) { attack_home(home_); }
+
+// From a subdirectory of HOME, and through the older kernels' mount path
+// (no mount_setattr: the pin is a recursive bind made with mount(2)).
+TEST_P(MaskPins, TheSameFromASubdirectoryWithoutTheNewMountApi) {
+  extra_env_ = {{"AISBX_FAKE_NO_MOUNT_SETATTR", "1"}};
+  attack_home(tree_->dir("home/work/sub"));
 }
 
 TEST_P(MaskPins, DryRunNamesEachPinnedDirectory) {
