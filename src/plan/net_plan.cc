@@ -88,18 +88,9 @@ namespace {
 // host_ports only, at any address. Nothing stops a program that ignores the
 // proxy variables from reaching another host at those ports, and DNS and
 // other UDP are not filtered: the warning says so.
-Expected<void> plan_best_effort(Context& cx) {
-  NetAllowPlan& na = cx.plan.net;
-  const auto& n = cx.in.profile.network;
-  LandlockPlan& l = cx.plan.landlock;
-  if (n.publish && !n.publish->empty())
-    return fail(where_of(n) + ": network.publish needs a network namespace of the sandbox's own; "
-                              "in --mode landlock a listener is on the host's network already",
-                "drop publish, or use --mode layered or strict");
-  if (!(net_rights_at(l.abi) & net::kConnectTcp))
-    return fail(where_of(n) + ": network.landlock_mode: best_effort needs Landlock TCP rules (ABI 4), "
-                              "and this run's Landlock ABI is " + std::to_string(l.abi),
-                "use --mode layered or strict where user namespaces work (aisbx-ns --features)");
+// allow, deny_resolved and host_ports as the plan holds them, in both
+// the namespace and the best-effort form.
+Expected<void> take_lists(const profile::Network& n, NetAllowPlan& na) {
   for (const auto& e : n.allow.value_or(std::vector<profile::Located<std::string>>{})) {
     std::string why;
     auto entry = net::parse_allow_entry(e.value, why);
@@ -114,6 +105,22 @@ Expected<void> plan_best_effort(Context& cx) {
     na.deny_resolved.push_back(*cidr);
   }
   for (auto p : n.host_ports.value_or(std::vector<std::uint16_t>{})) add_port(na.host_ports, p);
+  return {};
+}
+
+Expected<void> plan_best_effort(Context& cx) {
+  NetAllowPlan& na = cx.plan.net;
+  const auto& n = cx.in.profile.network;
+  LandlockPlan& l = cx.plan.landlock;
+  if (n.publish && !n.publish->empty())
+    return fail(where_of(n) + ": network.publish needs a network namespace of the sandbox's own; "
+                              "in --mode landlock a listener is on the host's network already",
+                "drop publish, or use --mode layered or strict");
+  if (!(net_rights_at(l.abi) & net::kConnectTcp))
+    return fail(where_of(n) + ": network.landlock_mode: best_effort needs Landlock TCP rules (ABI 4), "
+                              "and this run's Landlock ABI is " + std::to_string(l.abi),
+                "use --mode layered or strict where user namespaces work (aisbx-ns --features)");
+  AISBX_TRY(take_lists(n, na));
   na.proxy_port = 0;  // chosen at run time
   l.enabled = true;
   l.handled_net |= net::kConnectTcp;
@@ -162,20 +169,7 @@ Expected<void> plan_net_allow(Context& cx) {
                                cx.in.features.userns_why + ")"),
                 "use --mode layered or strict where user namespaces work (aisbx-ns --features)");
 
-  for (const auto& e : n.allow.value_or(std::vector<profile::Located<std::string>>{})) {
-    std::string why;
-    auto entry = net::parse_allow_entry(e.value, why);
-    if (!entry) return fail(e.where.str() + ": network.allow: `" + e.value + "`: " + why);
-    if (std::find(na.allow.begin(), na.allow.end(), *entry) == na.allow.end())
-      na.allow.push_back(std::move(*entry));
-  }
-  for (const auto& c : n.deny_resolved.value_or(std::vector<profile::Located<std::string>>{})) {
-    std::string why;
-    auto cidr = net::parse_cidr(c.value, why);
-    if (!cidr) return fail(c.where.str() + ": network.deny_resolved: `" + c.value + "`: " + why);
-    na.deny_resolved.push_back(*cidr);
-  }
-  for (auto p : n.host_ports.value_or(std::vector<std::uint16_t>{})) add_port(na.host_ports, p);
+  AISBX_TRY(take_lists(n, na));
   na.proxy_port = kProxyPort;
   if (std::find(na.host_ports.begin(), na.host_ports.end(), kProxyPort) != na.host_ports.end())
     return fail(where_of(n) + ": network.host_ports: " + std::to_string(kProxyPort) +
