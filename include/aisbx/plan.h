@@ -78,7 +78,7 @@ enum class MountKind {
   mask_dir,    // a denied directory: an empty read-only tmpfs over it
   mask_file,   // a denied file: an empty read-only file bound over it
   overlay,     // a root seen through overlayfs: `source` is the lower dir,
-               // writes go to NamespacePlan::overlay_upper (--overlay)
+               // writes go to its NamespacePlan::overlays entry's upper dir
   pin,         // a directory of the new root bound onto itself with all it
                // holds (after the binds): a mount point cannot be renamed
                // or removed, so what is mounted beneath stays where it is
@@ -126,6 +126,13 @@ struct ProtectedPath {
   bool restored = false;
 };
 
+// One root seen through overlayfs (--overlay, `overlay: true`).
+struct OverlayDirs {
+  std::string lower;  // the root, canonical: its overlay op's source and target
+  std::string upper;  // on the host, in the run's directory
+  std::string work;
+};
+
 struct NamespacePlan {
   bool enabled = false;
   bool empty_root = true;  // reads controlled: only the roots are visible
@@ -148,11 +155,10 @@ struct NamespacePlan {
   // kernel's default, half the RAM.
   std::uint64_t tmp_size = 0;
   std::uint64_t shm_size = 0;
-  // The MountKind::overlay op's upper and work directories on the host
-  // (RunPlan::dir/upper, /work), made by runs::create_run before the
-  // namespaces.
-  std::string overlay_upper;
-  std::string overlay_work;
+  // Each MountKind::overlay op's upper and work directories on the host
+  // (below RunPlan::dir, run_layer_dir), made by runs::create_run before
+  // the namespaces; in the run's layer order (the project first).
+  std::vector<OverlayDirs> overlays;
   // Host device nodes bound into the minimal /dev as they are (device
   // access on, unlike every other mount): `desktop: {gpu: true}`.
   std::vector<std::string> dev_nodes;
@@ -165,7 +171,7 @@ struct RunPlan {
   std::string name;
   std::string dir;            // <real HOME>/.ai-sandbox/runs/<name>
   std::string checked_below;  // the real HOME: components below it are opened O_NOFOLLOW
-  std::string lower;          // the project, canonical
+  std::string project;        // the project, canonical (its roots: NamespacePlan::overlays)
 };
 
 // What `desktop:` grants (src/plan/desktop_plan.cc): the sockets, devices
@@ -365,6 +371,12 @@ std::optional<std::string> run_name_problem(const std::string& name);
 bool profile_wants_overlay(const profile::Profile& p);
 // Where runs are kept: `real_home`/.ai-sandbox/runs.
 std::string runs_dir(const std::string& real_home);
+// The name, in a run's directory, of the `kind` ("upper", "work") dir of
+// its overlaid root `i` (0-based, the project first when it is one):
+// `upper` for the first, `upper.2` for the second, and so on.
+std::string run_layer_dir(const std::string& kind, std::size_t i);
+// The overlaid root of `ns` at `lower` (an overlay op's target), or nullptr.
+const OverlayDirs* overlay_dirs(const NamespacePlan& ns, const std::string& lower);
 // The overlay mount a bind or readonly op at `i` takes its source from,
 // when its source lies in an overlaid root: the stage binds it from the
 // merged view (writes beneath it stay in the upper dir too), never from the

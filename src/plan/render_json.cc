@@ -95,8 +95,16 @@ std::string render_json(const Plan& p, Section section) {
       j.key("run").begin_object();
       j.key("name").value(p.run.name);
       j.key("dir").value(p.run.dir);
-      j.key("upper").value(p.ns.overlay_upper);
-      j.key("lower").value(p.run.lower);
+      j.key("project").value(p.run.project);
+      // Every overlaid root with its upper dir, the project first.
+      j.key("roots").begin_array();
+      for (const OverlayDirs& d : p.ns.overlays) {
+        j.begin_object();
+        j.key("lower").value(d.lower);
+        j.key("upper").value(d.upper);
+        j.end_object();
+      }
+      j.end_array();
       j.end_object();
     }
   }

@@ -177,9 +177,12 @@ std::string render_text(const Plan& p, Section section) {
       o << "  home: " << p.ns.home
         << (p.ns.home_shared ? " (private, shared by every project, created 0700)\n"
                              : " (private to this profile and project, created 0700)\n");
-    if (p.run.enabled)
-      o << "  run: " << p.run.name << "  # writes to " << p.run.lower << " go to " << p.ns.overlay_upper
-        << " (created 0700); review: aisbx-ns diff " << p.run.name << "\n";
+    if (p.run.enabled) {
+      o << "  run: " << p.run.name << "  # writes to ";
+      for (std::size_t i = 0; i < p.ns.overlays.size(); ++i)
+        o << (i ? ", to " : "") << p.ns.overlays[i].lower << " go to " << p.ns.overlays[i].upper;
+      o << " (created 0700); review: aisbx-ns diff " << p.run.name << "\n";
+    }
     o << "  env: " << p.exec.env.size() << " variables\n";
     if (!p.exec.env_dropped.empty()) {
       o << "  env dropped:";

@@ -1,6 +1,7 @@
-// --overlay: the project seen through overlayfs, its writes kept in a run's
-// upper directory for review (`aisbx-ns diff|commit|discard`, src/runs/).
-// Pure: where the run lives and which mount becomes the overlay.
+// --overlay and `overlay: true`: the project, or any writable root, seen
+// through overlayfs, its writes kept in the run's upper directory for that
+// root, for review (`aisbx-ns diff|commit|discard`, src/runs/). Pure: where
+// the run lives and which mounts become overlays.
 //
 // The run directory holds what the next host command (commit) will read and
 // apply to the project: it must be out of the sandbox's reach, like a
@@ -59,28 +60,65 @@ std::vector<const MountOp*> overlays_holding(const NamespacePlan& ns) {
   return out;
 }
 
+std::string run_layer_dir(const std::string& kind, std::size_t i) {
+  return i == 0 ? kind : kind + "." + std::to_string(i + 1);
+}
+
+const OverlayDirs* overlay_dirs(const NamespacePlan& ns, const std::string& lower) {
+  for (const OverlayDirs& d : ns.overlays)
+    if (d.lower == lower) return &d;
+  return nullptr;
+}
+
+namespace {
+
+bool group_overlaid(const profile::Profile& p, const std::string& group) {
+  for (const auto& g : p.access_roots)
+    if (g.name == group) return g.overlay && g.overlay->value;
+  return false;
+}
+
+// A root to overlay: the project (--overlay) or a root of a group with
+// `overlay: true`; `where` says which, for messages.
+struct Wanted {
+  std::string lower;
+  std::string where;
+  std::string fix;
+};
+
+}  // namespace
+
 Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
   const Options& o = cx.in.options;
   const Fs& fs = cx.in.fs;
   Plan& p = cx.plan;
   const std::string project = fs.realpath(p.project).value_or(normalize(p.project));
-  // `overlay: true` in a group: for now only the project itself can be
-  // overlaid (one upper dir, one project for diff and commit); any other
-  // path is refused rather than bound writable without review.
-  for (const auto& g : cx.in.profile.access_roots) {
-    if (!g.overlay || !g.overlay->value) continue;
-    for (const auto& raw : g.paths) {
-      AISBX_ASSIGN(path, expand_path(raw, cx.vars));
-      const std::string real = fs.realpath(path).value_or(normalize(path));
-      if (real != project)
-        return fail(g.overlay->where.str() + ": `overlay: true` in group " + q(g.name) + ": " +
-                        q(real) + " is not the project " + q(project) +
-                        "; only the project can be overlaid",
-                    "move " + q(raw.value) + " to a group without `overlay`, or run from that "
-                    "project");
-    }
+  // What is overlaid: the project (--overlay) and every root of a group
+  // that says `overlay: true`, the project first. Roots that `git:
+  // worktree` adds stay binds: commit never writes git's own database.
+  std::vector<Wanted> wanted;
+  if (o.overlay)
+    wanted.push_back({project, "--overlay: the project",
+                      "choose a profile that grants the project write rights (e.g. agent), or "
+                      "--rw " + project});
+  for (const Root& r : roots) {
+    if (r.git_added || r.link_only || !group_overlaid(cx.in.profile, r.group)) continue;
+    const bool dup = std::any_of(wanted.begin(), wanted.end(),
+                                 [&](const Wanted& w) { return w.lower == r.path; });
+    if (dup) continue;
+    if (!r.is_dir)
+      return fail(r.where.str() + ": `overlay: true` in group " + q(r.group) + ": " + q(r.path) +
+                      " is a file; overlayfs overlays directories only",
+                  "overlay its directory, or move the file to a group without `overlay`");
+    Wanted w{r.path, r.where.str() + ": `overlay: true` in group " + q(r.group) + ": the root",
+             "grant group " + q(r.group) + " a write right, or drop its `overlay: true`"};
+    if (r.path == project)
+      wanted.insert(wanted.begin(), std::move(w));
+    else
+      wanted.push_back(std::move(w));
   }
-  if (!o.overlay && !profile_wants_overlay(cx.in.profile)) {
+  const bool asked = o.overlay || profile_wants_overlay(cx.in.profile);
+  if (!asked) {
     if (o.run_name)
       return fail("--run names an overlay run: it needs --overlay",
                   "add --overlay, or drop --run");
@@ -94,19 +132,34 @@ Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
     return fail("--overlay needs the namespace wall, which this run does not have (no user "
                 "namespace)",
                 "see aisbx-ns --features");
+  if (wanted.empty()) {  // `overlay: true` on roots none of which exists here
+    cx.note("`overlay: true`: none of its roots exists here; nothing is kept for review");
+    return {};
+  }
   if (!o.run_name) return fail("--overlay: no run name (the launcher makes one)");
   if (auto why = run_name_problem(*o.run_name))
     return fail("--run `" + *o.run_name + "`: the name " + *why,
                 "use a short name such as `fix-tests` or `2026-01-31a`");
 
-  MountOp* overlay = nullptr;
-  for (MountOp& op : p.ns.mounts)
-    if (op.kind == MountKind::bind && op.target == project) overlay = &op;
-  if (!overlay || overlay->read_only)
-    return fail("--overlay: the project " + q(project) + " is not a writable root of profile " +
-                    q(p.profile),
-                "choose a profile that grants the project write rights (e.g. agent), or --rw " +
-                    project);
+  // Each overlaid root replaces its own writable bind. One inside another
+  // is refused: its writes would be kept in one run dir and hidden from
+  // the other's diff.
+  std::vector<MountOp*> ops;
+  for (const Wanted& w : wanted) {
+    MountOp* op = nullptr;
+    for (MountOp& m : p.ns.mounts)
+      if (m.kind == MountKind::bind && m.target == w.lower) op = &m;
+    if (!op || op->read_only)
+      return fail(w.where + " " + q(w.lower) + " is not a writable root of profile " +
+                      q(p.profile) + (op ? "" : " bound from the host"),
+                  w.fix);
+    for (const Wanted& other : wanted)
+      if (&other != &w && is_within(w.lower, other.lower))
+        return fail(w.where + " " + q(w.lower) + " lies inside " + q(other.lower) +
+                        ", which is overlaid too",
+                    "overlay only the outer one: its run keeps the writes beneath it");
+    ops.push_back(op);
+  }
 
   const std::string real_home = fs.realpath(cx.in.host.home).value_or(normalize(cx.in.host.home));
   RunPlan& run = p.run;
@@ -114,7 +167,7 @@ Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
   run.name = *o.run_name;
   run.dir = runs_dir(real_home) + "/" + run.name;
   run.checked_below = real_home;
-  run.lower = project;
+  run.project = project;
   // Every component below the real HOME is looked at without following it;
   // create_run does the same with O_NOFOLLOW.
   for (std::size_t i = real_home.size() + (real_home == "/" ? 0 : 1); i <= run.dir.size();) {
@@ -139,16 +192,18 @@ Expected<void> plan_run(Context& cx, const std::vector<Root>& roots) {
                     ", which the sandbox may write (" + r.where.str() + ", group " + r.group + ")",
                 "keep ~/.ai-sandbox out of every writable root");
   }
-  overlay->kind = MountKind::overlay;
-  p.ns.overlay_upper = run.dir + "/upper";
-  p.ns.overlay_work = run.dir + "/work";
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    ops[i]->kind = MountKind::overlay;
+    p.ns.overlays.push_back({wanted[i].lower, run.dir + "/" + run_layer_dir("upper", i),
+                             run.dir + "/" + run_layer_dir("work", i)});
+  }
   // Other writable binds are the host's own directories: say that their
   // writes are not kept for review.
   const std::vector<const MountOp*> held = overlays_holding(p.ns);
   for (std::size_t i = 0; i < p.ns.mounts.size(); ++i) {
     const MountOp& op = p.ns.mounts[i];
     if (op.kind == MountKind::bind && !op.read_only && !held[i])
-      cx.note("--overlay keeps the project's writes only: " + op.target + " (" + op.origin +
+      cx.note("--overlay keeps the overlaid roots' writes only: " + op.target + " (" + op.origin +
               ") is written directly");
   }
   return {};

@@ -266,15 +266,16 @@ char letter(const Change& c) {
   return 'M';
 }
 
-std::string describe(const Change& c) {
+std::string describe(const Change& c, const std::string& prefix) {
   std::string s(1, letter(c));
-  s += "  " + profile::escaped_path(c.path) + (c.upper == NodeType::dir ? "/" : "");
+  s += "  " + profile::escaped_path(prefix + c.path) + (c.upper == NodeType::dir ? "/" : "");
   std::vector<std::string> notes;
   const char l = letter(c);
   if (l == 'D') notes.push_back(std::string("removed ") + noun(c.real));
   if (l == 'U')
-    notes.push_back(std::string("changed by the run, removed from the project since it started: a "
-                                "conflict, commit leaves it"));
+    notes.push_back(std::string("changed by the run, removed from the ") +
+                    (prefix.empty() ? "project" : "root") +
+                    " since it started: a conflict, commit leaves it");
   if (l == 'A' && c.upper == NodeType::dir) notes.push_back("new directory");
   if (l == 'A' && c.upper == NodeType::file) notes.push_back("new file, mode " + mode_text(c.upper_mode));
   if (l == 'T') notes.push_back(std::string(noun(c.real)) + " replaced by " + noun(c.upper));
@@ -283,7 +284,9 @@ std::string describe(const Change& c) {
   if (c.mode) notes.push_back("mode " + mode_text(c.real_mode) + " -> " + mode_text(c.upper_mode));
   if (c.upper == NodeType::symlink) {
     notes.push_back("symlink -> " + profile::escaped_path(c.link));
-    if (c.link_escapes) notes.push_back("points outside the project: applied as a link, never followed");
+    if (c.link_escapes)
+      notes.push_back(std::string("points outside the ") + (prefix.empty() ? "project" : "root") +
+                      ": applied as a link, never followed");
   }
   for (std::size_t i = 0; i < notes.size(); ++i) s += (i ? ", " : "  (") + notes[i];
   if (!notes.empty()) s += ")";

@@ -66,8 +66,9 @@ Expected<std::vector<Change>> collect_changes(int upper, int project, const Base
 // One letter per change, as in `git status --short`: A M D T(ype) L(ink),
 // U for a path the host removed since the run started (gone_from_project).
 char letter(const Change& c);
-// "A  path/" and what is special about it (mode, link target, outside).
-std::string describe(const Change& c);
+// "A  path/" and what is special about it (mode, link target, outside);
+// `prefix` before the path (a root other than the project: its path and `/`).
+std::string describe(const Change& c, const std::string& prefix = "");
 
 // Total bytes of the regular files in the upper dir.
 std::uint64_t upper_bytes(int upper);

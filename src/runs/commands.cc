@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
+#include <vector>
 
 #include "aisbx/host_sys.h"
 #include "aisbx/profile.h"
@@ -54,19 +56,29 @@ Expected<int> list_runs(const std::string& home) {
       std::printf("%-24s (unreadable: %s)\n", n.c_str(), run.error().message().c_str());
       continue;
     }
-    auto upper = open_upper(*run);
-    const std::uint64_t bytes = upper ? upper_bytes(upper->get()) : 0;
     const Meta& m = run->meta;
+    std::vector<std::uint64_t> bytes;
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < m.roots.size(); ++i) {
+      auto upper = open_upper(*run, i);
+      bytes.push_back(upper ? upper_bytes(upper->get()) : 0);
+      total += bytes.back();
+    }
     std::printf("%-24s %-24s %-16s %8s  %s  %s\n", n.c_str(), m.started_utc.c_str(),
-                m.profile.c_str(), size_text(bytes).c_str(), profile::escaped_path(m.project).c_str(),
+                m.profile.c_str(), size_text(total).c_str(), profile::escaped_path(m.project).c_str(),
                 profile::escaped_path(m.command).c_str());
+    // Which roots the run overlaid, when it is not the project alone.
+    if (m.roots.size() > 1 || m.roots[0] != m.project)
+      for (std::size_t i = 0; i < m.roots.size(); ++i)
+        std::printf("%-24s %-24s %-16s %8s  %s\n", "", "", "root", size_text(bytes[i]).c_str(),
+                    profile::escaped_path(m.roots[i]).c_str());
   }
   return 0;
 }
 
 // A unified diff of one file by diff(1), both sides opened here without
 // following links and handed over as /dev/fd/3 and /dev/fd/4.
-Expected<void> show_diff(int upper, int project, const Change& c) {
+Expected<void> show_diff(int upper, int project, const Change& c, const std::string& prefix) {
   const auto [dir, name] = split_parent(c.path);
   const auto open_side = [&](int root, NodeType t) -> sys::UniqueFd {
     if (t != NodeType::file) return sys::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -78,8 +90,10 @@ Expected<void> show_diff(int upper, int project, const Change& c) {
   sys::UniqueFd b = open_side(upper, c.upper);
   if (a.get() < 0 || b.get() < 0) return sys_fail("open both sides of " + q(c.path));
   std::fflush(stdout);
-  const std::string la = c.real == NodeType::file ? "a/" + c.path : "/dev/null";
-  const std::string lb = c.upper == NodeType::file ? "b/" + c.path : "/dev/null";
+  // a/PATH as git labels it; a root other than the project by its path.
+  const std::string shown = (prefix.empty() ? "/" : prefix) + c.path;
+  const std::string la = c.real == NodeType::file ? "a" + shown : "/dev/null";
+  const std::string lb = c.upper == NodeType::file ? "b" + shown : "/dev/null";
   const pid_t pid = ::fork();
   if (pid < 0) return sys_fail("fork");
   if (pid == 0) {
@@ -100,33 +114,72 @@ bool in_git_dir(const std::string& path) {
   return path == ".git" || path.starts_with(".git/") || path.find("/.git/") != std::string::npos;
 }
 
+// What root `i` of the run is called in listings: "" for the project
+// (paths relative to it, as before), its path and `/` otherwise.
+std::string prefix_of(const Meta& m, std::size_t i) {
+  return m.roots.at(i) == m.project ? "" : m.roots[i] + "/";
+}
+
 Expected<int> diff(const std::string& home, const RunsCommand& c) {
   AISBX_ASSIGN(run, open_run(home, c.name));
-  AISBX_ASSIGN(project, open_project(run.meta));
-  AISBX_ASSIGN(upper, open_upper(run));
-  AISBX_ASSIGN(since, read_baseline(run));
-  AISBX_ASSIGN(changes, collect_changes(upper.get(), project.get(), since));
+  struct Root {
+    sys::UniqueFd upper, real;
+    std::vector<Change> changes;
+  };
+  std::vector<Root> roots;
+  for (std::size_t i = 0; i < run.meta.roots.size(); ++i) {
+    AISBX_ASSIGN(real, open_root(run.meta, i));
+    AISBX_ASSIGN(upper, open_upper(run, i));
+    AISBX_ASSIGN(since, read_baseline(run, i));
+    AISBX_ASSIGN(changes, collect_changes(upper.get(), real.get(), since));
+    roots.push_back({std::move(upper), std::move(real), std::move(changes)});
+  }
   std::printf("run %s: %s (started %s)\n", run.meta.name.c_str(),
               profile::escaped_path(run.meta.project).c_str(), run.meta.started_utc.c_str());
-  for (const auto& ch : changes) std::printf("%s\n", describe(ch).c_str());
-  if (changes.empty()) std::printf("no changes\n");
+  bool any = false;
+  for (std::size_t i = 0; i < roots.size(); ++i)
+    for (const auto& ch : roots[i].changes) {
+      std::printf("%s\n", describe(ch, prefix_of(run.meta, i)).c_str());
+      any = true;
+    }
+  if (!any) std::printf("no changes\n");
   if (c.stat) return 0;
   // Contents of text files; binary files and git's own database are
   // listed, not shown.
-  for (const auto& ch : changes)
-    if ((ch.upper == NodeType::file || ch.real == NodeType::file) &&
-        (ch.content || ch.upper != ch.real) && !ch.binary && !in_git_dir(ch.path))
-      AISBX_TRY(show_diff(upper.get(), project.get(), ch));
+  for (std::size_t i = 0; i < roots.size(); ++i)
+    for (const auto& ch : roots[i].changes)
+      if ((ch.upper == NodeType::file || ch.real == NodeType::file) &&
+          (ch.content || ch.upper != ch.real) && !ch.binary && !in_git_dir(ch.path))
+        AISBX_TRY(show_diff(roots[i].upper.get(), roots[i].real.get(), ch, prefix_of(run.meta, i)));
   return 0;
 }
 
-// PATH as typed: relative to the project, or absolute beneath it.
-Expected<std::string> project_relative(const std::string& typed, const Meta& m) {
+// PATH as typed: relative to the project, or absolute beneath one of the
+// run's overlaid roots. Returns the root and the path relative to it (""
+// when PATH names the whole root).
+Expected<std::pair<std::size_t, std::string>> root_relative(const std::string& typed,
+                                                            const Meta& m) {
   std::string p = typed;
+  std::optional<std::size_t> root;
   if (p.starts_with("/")) {
-    if (!p.starts_with(m.project + "/"))
-      return fail("commit: " + q(typed) + " is not inside the run's project " + q(m.project));
-    p = p.substr(m.project.size() + 1);
+    for (std::size_t i = 0; i < m.roots.size(); ++i)
+      if (p == m.roots[i] || p.starts_with(m.roots[i] + "/")) {
+        root = i;
+        p = p.substr(m.roots[i].size());
+      }
+    if (!root) {
+      std::string list;
+      for (const auto& r : m.roots) list += (list.empty() ? "" : ", ") + q(r);
+      return fail("commit: " + q(typed) + " is not inside a root the run overlaid (" + list + ")",
+                  "nothing the run wrote lies there; `aisbx-ns diff " + m.name + "` lists it");
+    }
+  } else {
+    for (std::size_t i = 0; i < m.roots.size(); ++i)
+      if (m.roots[i] == m.project) root = i;
+    if (!root)
+      return fail("commit: " + q(typed) + ": a relative path names the project, which run " +
+                      q(m.name) + " did not overlay",
+                  "name the path by its absolute path beneath one of its roots");
   }
   std::string out;
   for (std::size_t i = 0; i <= p.size();) {
@@ -138,21 +191,39 @@ Expected<std::string> project_relative(const std::string& typed, const Meta& m) 
     if (part == "..") return fail("commit: " + q(typed) + ": `..` is not allowed in a path");
     out += (out.empty() ? "" : "/") + part;
   }
-  if (out.empty()) return fail("commit: " + q(typed) + " names the whole project", "omit PATH to apply everything");
-  return out;
+  if (out.empty() && !typed.starts_with("/"))
+    return fail("commit: " + q(typed) + " names the whole project", "omit PATH to apply everything");
+  return std::pair{*root, out};
 }
 
 Expected<int> do_commit(const std::string& home, const RunsCommand& c) {
   AISBX_ASSIGN(run, open_run(home, c.name));
   AISBX_TRY(lock_run(run));
-  std::vector<std::string> paths;
+  // Per root: nullopt = not named, an empty list = all of it.
+  std::vector<std::optional<std::vector<std::string>>> wanted(run.meta.roots.size());
+  if (c.paths.empty())
+    for (auto& w : wanted) w.emplace();
   for (const auto& typed : c.paths) {
-    AISBX_ASSIGN(rel, project_relative(typed, run.meta));
-    paths.push_back(rel);
+    AISBX_ASSIGN(at, root_relative(typed, run.meta));
+    auto& w = wanted[at.first];
+    if (at.second.empty())
+      w.emplace();  // the whole root
+    else if (!w || !w->empty())
+      (w ? *w : w.emplace()).push_back(at.second);
   }
-  AISBX_ASSIGN(project, open_project(run.meta));
-  AISBX_ASSIGN(upper, open_upper(run));
-  return commit(run, upper.get(), project.get(), paths);
+  Committed sum;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (!wanted[i]) continue;
+    AISBX_ASSIGN(real, open_root(run.meta, i));
+    AISBX_ASSIGN(upper, open_upper(run, i));
+    AISBX_ASSIGN(done, commit(run, i, upper.get(), real.get(), *wanted[i]));
+    sum.refused += done.refused;
+    sum.unmatched += done.unmatched;
+  }
+  if (sum.refused)
+    std::fprintf(stderr, "aisbx-ns: commit: %d path%s not applied; the run keeps them\n",
+                 sum.refused, sum.refused == 1 ? "" : "s");
+  return sum.refused || sum.unmatched ? 1 : 0;
 }
 
 Expected<int> discard(const std::string& home, const RunsCommand& c) {
@@ -190,12 +261,14 @@ std::string generate_name() {
 
 void announce(const plan::Plan& p) {
   const std::string& n = p.run.name;
+  std::string kept;
+  for (const plan::OverlayDirs& d : p.ns.overlays)
+    kept += (kept.empty() ? "" : ", to ") + d.lower + " in " + d.upper;
   std::fprintf(stderr,
-               "aisbx-ns: run %s kept the writes to %s in %s\n"
+               "aisbx-ns: run %s kept the writes to %s\n"
                "  review: aisbx-ns diff %s    apply: aisbx-ns commit %s [PATH...]    "
                "drop: aisbx-ns discard %s\n",
-               n.c_str(), p.run.lower.c_str(), p.ns.overlay_upper.c_str(), n.c_str(), n.c_str(),
-               n.c_str());
+               n.c_str(), kept.c_str(), n.c_str(), n.c_str(), n.c_str());
 }
 
 void forget_failed_run(const RunDir& run) {

@@ -111,7 +111,9 @@ struct Committer {
   const RunDir& run;
   const Baseline& since;
   int upper;
-  int project;
+  int project;  // the root's fd (the project, or another overlaid root)
+  std::string where;   // "the project", or the root's path quoted
+  std::string prefix;  // "" for the project; the root's path and `/` for another
   int refused = 0;
   // Project directories this commit writes in, and those of them that no
   // one else had changed since the run started: only these are recorded
@@ -123,7 +125,7 @@ struct Committer {
   // Before the first write in `rel`.
   void writes_in(const std::string& rel) {
     if (!seen.insert(rel).second) return;
-    auto d = open_below(project, rel, "the project");
+    auto d = open_below(project, rel, where);
     struct stat st {};
     if (!d) {
       if (d.error().err == ENOENT) written.insert(rel);  // this commit makes it
@@ -135,7 +137,7 @@ struct Committer {
   void refuse(const Change& c, const std::string& why) {
     ++refused;
     std::fprintf(stderr, "aisbx-ns: commit: %s: %s\n",
-                 q(profile::escaped_path(c.path)).c_str(), why.c_str());
+                 q(profile::escaped_path(prefix + c.path)).c_str(), why.c_str());
   }
 
   Expected<void> remove_real(int rdir, const std::string& name, const std::string& shown) {
@@ -155,7 +157,7 @@ struct Committer {
       return {};
     }
     if (c.gone_from_project) {
-      refuse(c, "removed from the project since the run started (" + run.meta.started_utc +
+      refuse(c, "removed from " + where + " since the run started (" + run.meta.started_utc +
                     "), and changed by the run: not applied; the run keeps its version (see "
                     "`aisbx-ns diff " + run.meta.name + "`)");
       return {};
@@ -168,7 +170,7 @@ struct Committer {
       if (d.empty()) break;
     }
     if (c.upper == NodeType::dir) writes_in(c.path);
-    auto rdir_r = open_below(project, dir, "the project", c.upper == NodeType::none ? -1 : upper);
+    auto rdir_r = open_below(project, dir, where, c.upper == NodeType::none ? -1 : upper);
     if (!rdir_r) {
       if (c.upper == NodeType::none && rdir_r.error().err == ENOENT) return {};  // already gone
       refuse(c, rdir_r.error().message());
@@ -184,16 +186,16 @@ struct Committer {
     const bool merge_dir = c.upper == NodeType::dir && real_dir;
     if (has_real && !merge_dir &&
         (real_dir ? tree_changed(rdir, name, c.path, since) : changed_since(rst, since, c.path))) {
-      refuse(c, "changed in the project since the run started (" + run.meta.started_utc +
+      refuse(c, "changed in " + where + " since the run started (" + run.meta.started_utc +
                     "): not applied; the run keeps its version (see `aisbx-ns diff " +
                     run.meta.name + "`)");
       return {};
     }
     if (merge_dir && c.mode && changed_since(rst, since, c.path)) {
-      refuse(c, "directory changed in the project since the run started: its mode is not applied");
+      refuse(c, "directory changed in " + where + " since the run started: its mode is not applied");
       return {};
     }
-    const std::string shown = "the project's " + q(profile::escaped_path(c.path));
+    const std::string shown = q(profile::escaped_path(prefix + c.path)) + " in " + where;
     switch (c.upper) {
       case NodeType::none:
         AISBX_TRY(remove_real(rdir, name, shown));
@@ -235,7 +237,7 @@ struct Committer {
       case NodeType::other:
         break;
     }
-    std::printf("%s\n", describe(c).c_str());
+    std::printf("%s\n", describe(c, prefix).c_str());
     return {};
   }
 };
@@ -249,32 +251,32 @@ bool selected(const std::string& path, const std::vector<std::string>& want) {
 
 }  // namespace
 
-Expected<int> commit(const RunDir& run, int upper, int project,
+Expected<Committed> commit(const RunDir& run, std::size_t root, int upper, int project,
                      const std::vector<std::string>& paths) {
-  AISBX_ASSIGN(since, read_baseline(run));
+  AISBX_ASSIGN(since, read_baseline(run, root));
   AISBX_ASSIGN(changes, collect_changes(upper, project, since));
+  const std::string& lower = run.meta.roots.at(root);
+  const bool is_project = lower == run.meta.project;
+  const std::string prefix = is_project ? "" : lower + "/";
   int unmatched = 0;
   for (const auto& p : paths) {
     bool any = false;
     for (const auto& c : changes) any = any || selected(c.path, {p});
     if (!any) {
       std::fprintf(stderr, "aisbx-ns: commit: %s: the run changed nothing there\n",
-                   q(profile::escaped_path(p)).c_str());
+                   q(profile::escaped_path(prefix + p)).c_str());
       ++unmatched;
     }
   }
-  Committer k{run, since, upper, project, 0, {}, {}};
+  Committer k{run, since, upper, project, is_project ? "the project" : q(lower), prefix, 0, {}, {}};
   Expected<void> applied;
   for (const auto& c : changes)
     if (selected(c.path, paths) && !(applied = k.apply(c))) break;
   // Also after a failure: what was applied is the run's own writing.
-  AISBX_TRY(record_committed(run, project, {k.written.begin(), k.written.end()}));
+  AISBX_TRY(record_committed(run, root, project, {k.written.begin(), k.written.end()}));
   AISBX_TRY(applied);
   std::fflush(stdout);
-  if (k.refused)
-    std::fprintf(stderr, "aisbx-ns: commit: %d path%s not applied; the run keeps them\n", k.refused,
-                 k.refused == 1 ? "" : "s");
-  return k.refused || unmatched ? 1 : 0;
+  return Committed{k.refused, unmatched};
 }
 
 }  // namespace aisbx::runs

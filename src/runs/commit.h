@@ -10,10 +10,15 @@
 
 namespace aisbx::runs {
 
-// `paths` (relative to the project, normalised): only these and what lies
-// below them; empty: everything. 0 when all was applied, 1 when a path was
-// refused (each said on stderr) or matched nothing.
-Expected<int> commit(const RunDir& run, int upper, int project,
+// Root `root` of the run (Meta::roots), its upper dir and the root
+// itself as fds. `paths` (relative to the root, normalised): only these and
+// what lies below them; empty: everything. Each refused path and each of
+// `paths` that matched nothing is said on stderr, and counted.
+struct Committed {
+  int refused = 0;
+  int unmatched = 0;
+};
+Expected<Committed> commit(const RunDir& run, std::size_t root, int upper, int project,
                      const std::vector<std::string>& paths);
 
 }  // namespace aisbx::runs

@@ -91,11 +91,16 @@ Expected<Meta> read_meta(int dir, const std::string& shown) {
   for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0 && text.size() < (1 << 20);)
     text.append(buf, static_cast<std::size_t>(n));
   std::map<std::string, std::string> kv;
+  Meta m;
   for (const std::string& line : lines_of(text)) {
     const auto sp = line.find(' ');
-    if (sp != std::string::npos) kv[line.substr(0, sp)] = unescape(line.substr(sp + 1));
+    if (sp == std::string::npos) continue;
+    const std::string key = line.substr(0, sp);
+    if (key == "root")
+      m.roots.push_back(unescape(line.substr(sp + 1)));
+    else
+      kv[key] = unescape(line.substr(sp + 1));
   }
-  Meta m;
   m.name = kv["name"];
   m.project = kv["project"];
   m.profile = kv["profile"];
@@ -110,6 +115,11 @@ Expected<Meta> read_meta(int dir, const std::string& shown) {
   }
   if (m.project.empty() || m.project[0] != '/')
     return fail(q(shown + "/meta") + " names no project", "the run is damaged: discard it");
+  if (m.roots.empty()) m.roots.push_back(m.project);  // a run of the project alone
+  for (const auto& r : m.roots)
+    if (r.empty() || r[0] != '/')
+      return fail(q(shown + "/meta") + " names a root that is not absolute",
+                  "the run is damaged: discard it");
   return m;
 }
 
@@ -152,20 +162,26 @@ Expected<RunDir> create_run(const plan::Plan& p, const std::string& command) {
     if (last) runs = std::move(dir);
     dir = std::move(next);
   }
-  for (const char* sub : {"upper", "work"})
-    if (::mkdirat(dir.get(), sub, 0700) != 0)
-      return sys_fail("create " + q(run.dir + "/" + sub));
+  for (std::size_t layer = 0; layer < p.ns.overlays.size(); ++layer)
+    for (const char* kind : {"upper", "work"}) {
+      const std::string sub = plan::run_layer_dir(kind, layer);
+      if (::mkdirat(dir.get(), sub.c_str(), 0700) != 0)
+        return sys_fail("create " + q(run.dir + "/" + sub));
+    }
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
   char utc[64] = "";
   tm t{};
   if (::gmtime_r(&now.tv_sec, &t)) std::strftime(utc, sizeof utc, "%Y-%m-%d %H:%M:%S UTC", &t);
-  Meta m{run.name, run.lower, p.profile, to_string(p.mode), command, now.tv_sec, now.tv_nsec, utc};
-  const std::string text = "name " + escape(m.name) + "\nproject " + escape(m.project) +
-                           "\nprofile " + escape(m.profile) + "\nmode " + m.mode + "\ncommand " +
-                           escape(m.command) + "\nstarted_sec " + std::to_string(m.started_sec) +
-                           "\nstarted_nsec " + std::to_string(m.started_nsec) + "\nstarted_utc " +
-                           m.started_utc + "\n";
+  Meta m{run.name, run.project, {}, p.profile, to_string(p.mode), command,
+         now.tv_sec, now.tv_nsec, utc};
+  for (const plan::OverlayDirs& d : p.ns.overlays) m.roots.push_back(d.lower);
+  std::string text = "name " + escape(m.name) + "\nproject " + escape(m.project) +
+                     "\nprofile " + escape(m.profile) + "\nmode " + m.mode + "\ncommand " +
+                     escape(m.command) + "\nstarted_sec " + std::to_string(m.started_sec) +
+                     "\nstarted_nsec " + std::to_string(m.started_nsec) + "\nstarted_utc " +
+                     m.started_utc + "\n";
+  for (const auto& r : m.roots) text += "root " + escape(r) + "\n";
   sys::UniqueFd meta(
       ::openat(dir.get(), "meta", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (meta.get() < 0 || !sys::write_all(meta.get(), text))
@@ -208,14 +224,18 @@ Expected<RunDir> open_run(const std::string& real_home, const std::string& name)
   return RunDir{std::move(dir), std::move(meta), std::move(runs)};
 }
 
-Expected<sys::UniqueFd> open_project(const Meta& m) {
-  auto fd = open_canonical(m.project);
-  if (!fd) return std::unexpected(with_context(fd.error(), "the project of run " + q(m.name)));
+Expected<sys::UniqueFd> open_root(const Meta& m, std::size_t i) {
+  auto fd = open_canonical(m.roots.at(i));
+  if (!fd)
+    return std::unexpected(with_context(
+        fd.error(), (m.roots[i] == m.project ? "the project of run " : "a root of run ") + q(m.name)));
   return fd;
 }
 
-Expected<sys::UniqueFd> open_upper(const RunDir& run) {
-  return open_dir_at(run.dir.get(), "upper", plan::runs_dir("~") + "/" + run.meta.name + "/upper");
+Expected<sys::UniqueFd> open_upper(const RunDir& run, std::size_t i) {
+  const std::string upper = plan::run_layer_dir("upper", i);
+  return open_dir_at(run.dir.get(), upper,
+                     plan::runs_dir("~") + "/" + run.meta.name + "/" + upper);
 }
 
 Expected<void> lock_run(const RunDir& run) {
@@ -246,12 +266,13 @@ Expected<std::string> read_small(int dir, const char* name, const std::string& s
 
 }  // namespace
 
-Expected<Baseline> read_baseline(const RunDir& run) {
+Expected<Baseline> read_baseline(const RunDir& run, std::size_t i) {
   Baseline b;
   b.started_sec = run.meta.started_sec;
   b.started_nsec = run.meta.started_nsec;
-  const std::string shown = plan::runs_dir("~") + "/" + run.meta.name + "/committed";
-  AISBX_ASSIGN(text, read_small(run.dir.get(), "committed", shown));
+  const std::string name = plan::run_layer_dir("committed", i);
+  const std::string shown = plan::runs_dir("~") + "/" + run.meta.name + "/" + name;
+  AISBX_ASSIGN(text, read_small(run.dir.get(), name.c_str(), shown));
   for (const std::string& line : lines_of(text)) {
     const auto a = line.find(' ');
     const auto z = a == std::string::npos ? a : line.find(' ', a + 1);
@@ -266,11 +287,11 @@ Expected<Baseline> read_baseline(const RunDir& run) {
   return b;
 }
 
-Expected<void> record_committed(const RunDir& run, int project,
+Expected<void> record_committed(const RunDir& run, std::size_t i, int root,
                                 const std::vector<std::string>& dirs) {
-  AISBX_ASSIGN(b, read_baseline(run));
+  AISBX_ASSIGN(b, read_baseline(run, i));
   for (const auto& rel : dirs) {
-    auto d = open_below(project, rel, "the project");
+    auto d = open_below(root, rel, q(run.meta.roots.at(i)));
     struct stat st {};
     if (!d || ::fstat(d->get(), &st) != 0) continue;  // gone: nothing of ours to remember
     b.committed[rel] = {st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
@@ -278,12 +299,14 @@ Expected<void> record_committed(const RunDir& run, int project,
   std::string text;
   for (const auto& [rel, t] : b.committed)
     text += std::to_string(t.first) + " " + std::to_string(t.second) + " " + escape(rel) + "\n";
-  const std::string shown = plan::runs_dir("~") + "/" + run.meta.name + "/committed";
-  ::unlinkat(run.dir.get(), "committed.new", 0);
-  sys::UniqueFd fd(::openat(run.dir.get(), "committed.new",
+  const std::string name = plan::run_layer_dir("committed", i);
+  const std::string fresh = name + ".new";
+  const std::string shown = plan::runs_dir("~") + "/" + run.meta.name + "/" + name;
+  ::unlinkat(run.dir.get(), fresh.c_str(), 0);
+  sys::UniqueFd fd(::openat(run.dir.get(), fresh.c_str(),
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0 || !sys::write_all(fd.get(), text)) return sys_fail("write " + q(shown));
-  if (::renameat(run.dir.get(), "committed.new", run.dir.get(), "committed") != 0)
+  if (::renameat(run.dir.get(), fresh.c_str(), run.dir.get(), name.c_str()) != 0)
     return sys_fail("rename into " + q(shown));
   return {};
 }

@@ -20,7 +20,11 @@ namespace aisbx::runs {
 // values with control characters escaped).
 struct Meta {
   std::string name;
-  std::string project;  // canonical path of the real project (the lower dir)
+  std::string project;  // canonical path of the real project
+  // The overlaid roots (lower dirs), canonical, the project first when it
+  // is one; root i keeps its writes in plan::run_layer_dir("upper", i).
+  // A run that names none overlaid the project alone.
+  std::vector<std::string> roots;
   std::string profile;
   std::string mode;
   std::string command;  // shell words
@@ -52,17 +56,18 @@ Expected<sys::UniqueFd> open_runs_dir(const std::string& real_home, bool must_ex
 Expected<RunDir> open_run(const std::string& real_home, const std::string& name);
 // Takes the run's lock without waiting: an error when a sandbox still uses it.
 Expected<void> lock_run(const RunDir& run);
-// The run's project (every component O_NOFOLLOW: a link put on the way
-// since the run refuses) and its upper dir.
-Expected<sys::UniqueFd> open_project(const Meta& m);
-Expected<sys::UniqueFd> open_upper(const RunDir& run);
-// The run's start and the project directories its earlier commits wrote
-// in (the `committed` file: `SEC NSEC PATH` lines, PATH escaped, "" for
-// the project itself), for changed_since().
-Expected<Baseline> read_baseline(const RunDir& run);
-// Adds `dirs` (relative to the project) with their ctime now to the
+// The run's overlaid root `i` (every component O_NOFOLLOW: a link put on
+// the way since the run refuses) and its upper dir.
+Expected<sys::UniqueFd> open_root(const Meta& m, std::size_t i);
+Expected<sys::UniqueFd> open_upper(const RunDir& run, std::size_t i);
+// The run's start and the directories of root `i` its earlier commits
+// wrote in (the `committed` file of the root, run_layer_dir("committed",
+// i): `SEC NSEC PATH` lines, PATH escaped, "" for the root itself), for
+// changed_since().
+Expected<Baseline> read_baseline(const RunDir& run, std::size_t i);
+// Adds `dirs` (relative to root `i`) with their ctime now to its
 // `committed` file, replaced atomically.
-Expected<void> record_committed(const RunDir& run, int project,
+Expected<void> record_committed(const RunDir& run, std::size_t i, int root,
                                 const std::vector<std::string>& dirs);
 // Every run, by name.
 Expected<std::vector<std::string>> run_names(const std::string& real_home);

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -173,9 +174,11 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
 // Returns the upper dir's device.
 Expected<dev_t> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
                               const plan::NamespacePlan& ns, Dirs& dirs) {
+  const plan::OverlayDirs* layer = plan::overlay_dirs(ns, op.target);
+  if (!layer) return fail("mounts: no upper directory planned for the overlay " + q(op.target));
   AISBX_ASSIGN(lower, open_as_planned(kOldRoot + op.source, seen, op.source));
-  AISBX_ASSIGN(upper, sys::open_no_symlinks(kOldRoot + ns.overlay_upper));
-  AISBX_ASSIGN(work, sys::open_no_symlinks(kOldRoot + ns.overlay_work));
+  AISBX_ASSIGN(upper, sys::open_no_symlinks(kOldRoot + layer->upper));
+  AISBX_ASSIGN(work, sys::open_no_symlinks(kOldRoot + layer->work));
   const std::string dst = in_new(op.target);
   AISBX_TRY(dirs.make(dst));
   dirs.mounted(dst);
@@ -188,7 +191,7 @@ Expected<dev_t> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
               opts.c_str()) != 0) {
     const int err = errno;
     return errno_fail(err, "mount overlay " + q(op.target) + " (lower " + q(op.source) +
-                               ", upper " + q(ns.overlay_upper) + ")",
+                               ", upper " + q(layer->upper) + ")",
                       err == ENODEV
                           ? "this kernel has no overlayfs (modprobe overlay, or a kernel built "
                             "with CONFIG_OVERLAY_FS); run without --overlay"
@@ -197,7 +200,7 @@ Expected<dev_t> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
                             "since 6.6), not on overlayfs itself; run without --overlay");
   }
   struct stat st {};
-  if (::fstat(upper.get(), &st) != 0) return sys_fail("fstat " + q(ns.overlay_upper));
+  if (::fstat(upper.get(), &st) != 0) return sys_fail("fstat " + q(layer->upper));
   return st.st_dev;
 }
 
@@ -322,7 +325,13 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
   std::vector<const MountOp*> binds;
   std::vector<std::string> own_mounts;
   Dirs dirs;
-  UpperDev upper_dev;
+  // Each mounted overlay's upper dir device, by its target.
+  std::map<std::string, dev_t> upper_devs;
+  const auto upper_dev = [&](const MountOp* overlay) -> UpperDev {
+    if (!overlay) return {};
+    const auto it = upper_devs.find(overlay->target);
+    return it == upper_devs.end() ? UpperDev{} : UpperDev{it->second};
+  };
   const bool flagged = ns.flag_detached;
   // What planning saw at each mount's path (none in a Plan made by hand).
   const auto seen = [&](const MountOp& op) {
@@ -351,13 +360,13 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::home:
       case MountKind::readonly: {
         const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
-        AISBX_TRY(bind(op, seen(op), flagged, dirs, held[i] != nullptr, upper_dev));
+        AISBX_TRY(bind(op, seen(op), flagged, dirs, held[i] != nullptr, upper_dev(held[i])));
         binds.push_back(&op);
         break;
       }
       case MountKind::overlay: {
         AISBX_ASSIGN(dev, mount_overlay(op, seen(op), ns, dirs));
-        upper_dev = dev;
+        upper_devs[op.target] = dev;
         // Its flags are its own: a bind it lies beneath must not re-flag it.
         own_mounts.push_back(in_new(op.target));
         break;
@@ -387,8 +396,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
         break;
       case MountKind::mask_dir:
       case MountKind::mask_file:
-        AISBX_TRY(mask(op, seen(op),
-                       plan::overlay_covering(ns, op.target) ? upper_dev : UpperDev{}));
+        AISBX_TRY(mask(op, seen(op), upper_dev(plan::overlay_covering(ns, op.target))));
         break;
       default:
         break;

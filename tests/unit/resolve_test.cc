@@ -2496,9 +2496,11 @@ TEST(ResolveRun, OverlayTurnsTheProjectBindIntoAnOverlayWithAnUpperDirInHome) {
   ASSERT_TRUE(r.has_value()) << err(r);
   EXPECT_TRUE(r->run.enabled);
   EXPECT_EQ(r->run.dir, "/home/u/.ai-sandbox/runs/fix-1");
-  EXPECT_EQ(r->ns.overlay_upper, "/home/u/.ai-sandbox/runs/fix-1/upper");
-  EXPECT_EQ(r->ns.overlay_work, "/home/u/.ai-sandbox/runs/fix-1/work");
-  EXPECT_EQ(r->run.lower, "/home/u/dev/myproj");
+  ASSERT_EQ(r->ns.overlays.size(), 1u);
+  EXPECT_EQ(r->ns.overlays[0].upper, "/home/u/.ai-sandbox/runs/fix-1/upper");
+  EXPECT_EQ(r->ns.overlays[0].work, "/home/u/.ai-sandbox/runs/fix-1/work");
+  EXPECT_EQ(r->ns.overlays[0].lower, "/home/u/dev/myproj");
+  EXPECT_EQ(r->run.project, "/home/u/dev/myproj");
   EXPECT_GE(op_index(*r, MountKind::overlay, "/home/u/dev/myproj"), 0);
   EXPECT_EQ(op_index(*r, MountKind::bind, "/home/u/dev/myproj"), -1);
   const std::string text = render_text(*r);
@@ -2589,7 +2591,23 @@ TEST(ResolveRun, OverlayIsRefusedWhereItCannotHold) {
   EXPECT_TRUE(has(r.error().what, "needs --overlay"));
 }
 
-TEST(ResolveRun, OverlayTrueInAGroupOverlaysTheProjectAndRefusesAnyOtherPath) {
+// `overlay: true` on a group: its roots, the project or any other writable
+// root, each with its own upper and work dir in the run (issue 21: "a root
+// (or the whole project)").
+const std::string kOverlayGroups = R"(
+    access_roots:
+      proj:
+        paths: ["${PROJECT}"]
+        permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true}
+      data:
+        paths: ["/srv/data", "/var/cache/u"]
+        permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true}
+        overlay: true
+    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true}
+    command: {binary: sh}
+)";
+
+TEST(ResolveRun, OverlayTrueInAGroupOverlaysTheProject) {
   const std::string group = R"(
     access_roots:
       proj:
@@ -2605,21 +2623,104 @@ TEST(ResolveRun, OverlayTrueInAGroupOverlaysTheProjectAndRefusesAnyOtherPath) {
   ASSERT_TRUE(r.has_value()) << err(r);
   EXPECT_TRUE(r->run.enabled);
   EXPECT_GE(op_index(*r, MountKind::overlay, "/home/u/dev/myproj"), 0);
-
-  std::string other = group;
-  other.replace(other.find("${PROJECT}"), 10, "/srv/data");
-  World w2;
-  w2.opt.run_name = "x";
-  auto refused = w2.run(doc(other));
-  ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().exit_code, 125);
-  EXPECT_TRUE(has(refused.error().what, "test.yaml:8:9: `overlay: true` in group `proj`: "
-                                        "`/srv/data` is not the project"))
-      << refused.error().what;
+  ASSERT_EQ(r->ns.overlays.size(), 1u);
+  EXPECT_EQ(r->ns.overlays[0].upper, "/home/u/.ai-sandbox/runs/from-profile/upper");
   World w3;
   auto unnamed = w3.run(doc(group));  // the launcher names the run; a plan without one refuses
   ASSERT_FALSE(unnamed.has_value());
   EXPECT_TRUE(has(unnamed.error().what, "no run name"));
+}
+
+TEST(ResolveRun, OverlayTrueOnAnyWritableRootGivesItItsOwnUpperDir) {
+  World w;
+  w.opt.run_name = "two";
+  auto r = w.run(doc(kOverlayGroups));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_TRUE(r->run.enabled);
+  EXPECT_EQ(r->run.project, "/home/u/dev/myproj");
+  EXPECT_GE(op_index(*r, MountKind::bind, "/home/u/dev/myproj"), 0) << "the project is bound";
+  EXPECT_GE(op_index(*r, MountKind::overlay, "/srv/data"), 0);
+  EXPECT_GE(op_index(*r, MountKind::overlay, "/var/cache/u"), 0);
+  ASSERT_EQ(r->ns.overlays.size(), 2u);
+  const std::string run = "/home/u/.ai-sandbox/runs/two/";
+  EXPECT_EQ(r->ns.overlays[0].lower, "/srv/data");
+  EXPECT_EQ(r->ns.overlays[0].upper, run + "upper");
+  EXPECT_EQ(r->ns.overlays[0].work, run + "work");
+  EXPECT_EQ(r->ns.overlays[1].lower, "/var/cache/u");
+  EXPECT_EQ(r->ns.overlays[1].upper, run + "upper.2");
+  EXPECT_EQ(r->ns.overlays[1].work, run + "work.2");
+  EXPECT_EQ(overlay_dirs(r->ns, "/var/cache/u"), &r->ns.overlays[1]);
+  EXPECT_EQ(overlay_dirs(r->ns, "/srv"), nullptr);
+  // The project is written directly, and the plan says so.
+  bool said = false;
+  for (const auto& n : r->notes) said = said || has(n, "/home/u/dev/myproj (proj) is written directly");
+  EXPECT_TRUE(said);
+  const std::string text = render_text(*r);
+  EXPECT_TRUE(has(text, "writes to /srv/data go to " + run + "upper, to /var/cache/u go to " +
+                            run + "upper.2"))
+      << text;
+  const std::string json = render_json(*r);
+  EXPECT_TRUE(has(json, "\"lower\":\"/var/cache/u\",\"upper\":\"" + run + "upper.2\"")) << json;
+
+  // With --overlay too: the project is the first root.
+  World both;
+  both.opt.run_name = "both";
+  both.opt.overlay = true;
+  auto b = both.run(doc(kOverlayGroups));
+  ASSERT_TRUE(b.has_value()) << err(b);
+  ASSERT_EQ(b->ns.overlays.size(), 3u);
+  EXPECT_EQ(b->ns.overlays[0].lower, "/home/u/dev/myproj");
+  EXPECT_EQ(b->ns.overlays[0].upper, "/home/u/.ai-sandbox/runs/both/upper");
+  EXPECT_EQ(b->ns.overlays[2].upper, "/home/u/.ai-sandbox/runs/both/upper.3");
+  EXPECT_EQ(run_layer_dir("work", 0), "work");
+  EXPECT_EQ(run_layer_dir("committed", 1), "committed.2");
+}
+
+TEST(ResolveRun, OverlayTrueIsRefusedWhereARootCannotBeOverlaid) {
+  struct Case {
+    std::string why;
+    std::string from, to;  // replaced in kOverlayGroups
+    std::function<void(World&)> set;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"a read-only root", "data:\n        paths: [\"/srv/data\", \"/var/cache/u\"]\n        "
+                           "permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true}",
+       "data:\n        paths: [\"/srv/data\"]\n        permissions: {read_file: true, read_dir: true}",
+       [](World&) {}, "test.yaml:9:17: `overlay: true` in group `data`: the root `/srv/data` is not a "
+                      "writable root"},
+      {"a file", "/var/cache/u", "/etc/hosts", [](World&) {}, "is a file; overlayfs overlays directories only"},
+      {"one inside another", "/var/cache/u", "${PROJECT}/sub", [](World& w) { w.opt.overlay = true; },
+       "`/home/u/dev/myproj/sub` lies inside `/home/u/dev/myproj`, which is overlaid too"},
+      {"the sandbox's own /tmp", "/var/cache/u", "/tmp", [](World&) {}, "bound from the host"},
+      {"landlock mode", "", "", [](World& w) { w.opt.mode = Mode::landlock; }, "no mount namespace"},
+  };
+  for (const auto& c : cases) {
+    std::string yaml = kOverlayGroups;
+    if (!c.from.empty()) {
+      ASSERT_NE(yaml.find(c.from), std::string::npos) << c.why;
+      yaml.replace(yaml.find(c.from), c.from.size(), c.to);
+    }
+    World w;
+    w.opt.run_name = "r";
+    c.set(w);
+    auto r = w.run(doc(yaml));
+    ASSERT_FALSE(r.has_value()) << c.why;
+    EXPECT_EQ(r.error().exit_code, 125) << c.why;
+    EXPECT_TRUE(has(r.error().what, c.says)) << c.why << ": " << r.error().what;
+  }
+  // Roots none of which exists: nothing to keep, said, no run.
+  std::string missing = kOverlayGroups;
+  const std::string both = "[\"/srv/data\", \"/var/cache/u\"]";
+  missing.replace(missing.find(both), both.size(), "[\"/srv/none\"]");
+  World w;
+  w.opt.run_name = "r";
+  auto r = w.run(doc(missing));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  EXPECT_FALSE(r->run.enabled);
+  bool said = false;
+  for (const auto& n : r->notes) said = said || has(n, "none of its roots exists here");
+  EXPECT_TRUE(said);
 }
 
 TEST(ResolveRun, RunNames) {
