@@ -13,6 +13,8 @@
 #   BENCH_ROUNDS     interleaved rounds, medians reported (default 7)
 #   BENCH_REQUESTS   requests per round for rps/latency (default 400)
 #   BENCH_BULK       20 MB downloads per round (default 3)
+#   AISBX_BIN_BEFORE another binary (e.g. before a change): its
+#                    `network.allow` is measured in the same rounds
 # Goals from the issue: >= 0.9x the throughput of `network: host`, and
 # <= +1 ms per request. Nothing here is a test: no timing is asserted.
 set -euo pipefail
@@ -23,16 +25,16 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/aisbx-netbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 export BENCH_ROUNDS=${BENCH_ROUNDS:-7} BENCH_REQUESTS=${BENCH_REQUESTS:-400} BENCH_BULK=${BENCH_BULK:-3}
-export LAB_SCRIPT=$root/bench/net_inner.sh
+export LAB_SCRIPT=$root/bench/net_inner.sh BIN_BEFORE=${AISBX_BIN_BEFORE:-}
 as=self; [ "$(id -u)" = 0 ] && as=root
 bash "$root/tests/net/lab.sh" "$bin" - "$work" "$as" layered > "$work/raw.txt"
-python3 - "$work/raw.txt" "$out" "$bin" <<'PY'
+python3 - "$work/raw.txt" "$out" "$bin" "${AISBX_BIN_BEFORE:-}" <<'PY'
 import statistics, sys, subprocess, datetime
-raw, out, binary = sys.argv[1], sys.argv[2], sys.argv[3]
+raw, out, binary, before = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rows = {}
 for line in open(raw):
     p = line.split()
-    if len(p) >= 3 and p[0] in ("host", "allow"):
+    if len(p) >= 3 and p[0] in ("host", "allow", "before"):
         rows.setdefault((p[0], p[1]), []).append(float(p[2]))
 def med(k):
     v = rows.get(k, [])
@@ -56,6 +58,18 @@ address). One connection per request; the name is resolved once per round.
 | bulk MB/s (20 MB) | {bh:.0f} | {ba:.0f} | {ba/bh:.2f}x | >= 0.9x: {verdict(ba/bh >= 0.9)} |
 
 The machine is shared: compare within one run, not across runs.
+"""
+if before:
+    pb, lb, bb = med(("before", "rps")), med(("before", "latency_ms")), med(("before", "mbps"))
+    text += f"""
+The same rounds also ran `network.allow` with the binary before the change
+(`{before.rsplit("/", 1)[-1]}`), interleaved with the two above:
+
+| measure | `network.allow` before | ratio / added to `network: host` |
+|---|---:|---:|
+| requests per second | {pb:.0f} | {pb/rh:.2f}x |
+| latency per request (ms) | {lb:.3f} | +{lb-lh:.3f} ms |
+| bulk MB/s (20 MB) | {bb:.0f} | {bb/bh:.2f}x |
 """
 open(out, "w").write(text)
 print(text)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/net.sh's part inside the lab (tests/net/lab.sh sets BIN, WORK, HERE):
 # the same client in two sandboxes, `network: host` and `network.allow`,
-# interleaved; one line per measure: `MODE MEASURE VALUE`.
+# interleaved; one line per measure: `MODE MEASURE VALUE`. With BIN_BEFORE
+# set, `network.allow` is also measured with that binary (mode `before`).
 set -eu
 client=$HERE/lab_client.py
 mkdir -p "$WORK/proj" "$WORK/home"
@@ -22,18 +23,22 @@ profiles:
     network:
       allow: [allowed.test]
 YAML
-run() {  # run PROFILE ARGS...: the client in that sandbox
-  local profile=$1; shift
+run() {  # run MODE ARGS...: the client in that sandbox
+  local mode=$1 bin=$BIN profile=bench-$1; shift
+  [ "$mode" = before ] && bin=$BIN_BEFORE profile=bench-allow
   (cd "$WORK/proj" && env -i PATH=/usr/bin:/bin HOME="$WORK/home" \
-     "$BIN" --config "$WORK/bench.yaml" --profile "$profile" -- python3 "$client" "$@")
+     "$bin" --config "$WORK/bench.yaml" --profile "$profile" -- python3 "$client" "$@")
 }
 for round in $(seq "$BENCH_ROUNDS"); do
-  order="host allow"; [ $((round % 2)) = 0 ] && order="allow host"
+  # Each mode goes first in turn.
+  modes=(host allow); [ -n "${BIN_BEFORE:-}" ] && modes+=(before)
+  n=${#modes[@]} order=""
+  for i in $(seq 0 $((n - 1))); do order="$order ${modes[$(((round + i) % n))]}"; done
   for m in $order; do
-    read -r _ r _ l <<<"$(run "bench-$m" rps allowed.test "$BENCH_REQUESTS")"
+    read -r _ r _ l <<<"$(run "$m" rps allowed.test "$BENCH_REQUESTS")"
     echo "$m rps $r"
     echo "$m latency_ms $l"
-    read -r _ b <<<"$(run "bench-$m" bulk allowed.test "$BENCH_BULK")"
+    read -r _ b <<<"$(run "$m" bulk allowed.test "$BENCH_BULK")"
     echo "$m mbps $b"
   done
 done

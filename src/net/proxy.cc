@@ -10,8 +10,9 @@
 //     allowed only when listed with its port;
 //   - a name is resolved here, on the host, at connect time, and every
 //     address that leads home is refused (net_rules.h: refused()).
-// One epoll loop accepts and answers UDP; each connection gets a thread,
-// since the host's resolver (getaddrinfo) blocks.
+// One epoll loop answers UDP and the launcher; connections are served on a
+// pool of threads (workers.h), since the host's resolver (getaddrinfo)
+// blocks. A name's checked addresses are kept a few seconds (State::resolve).
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -38,12 +40,19 @@
 #include "net/proxy.h"
 #include "net/relay.h"
 #include "net/resolve.h"
+#include "net/workers.h"
 
 namespace aisbx::net {
 namespace {
 
 constexpr int kHeaderTimeoutMs = 30000;
 constexpr std::size_t kMaxHeader = 16384;
+// How long a name's checked addresses are reused: a client that opens one
+// connection per request does not pay a host lookup for each (bench/net.sh),
+// and a name that now resolves elsewhere is seen soon. What is kept has
+// passed refused() already, so the rebinding checks hold for it.
+constexpr auto kResolveCacheTime = std::chrono::seconds(5);
+constexpr std::size_t kResolveCacheMax = 4096;
 // The denial counts travel in one SOCK_SEQPACKET message.
 constexpr std::size_t kMaxCounts = 60000;
 
@@ -117,7 +126,24 @@ class State {
     return names_[index - 1];
   }
 
-  // Once per destination and reason, on the launcher's stderr.
+  // resolve_name() under the policy, or its result of less than
+  // kResolveCacheTime ago for the same name and port (the port matters:
+  // refused() lets listed address-and-port pairs through).
+  Resolved resolve(const std::string& name, std::uint16_t port) {
+    const auto now = std::chrono::steady_clock::now();
+    const std::string key = name + ":" + std::to_string(port);
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = resolved_.find(key); it != resolved_.end() && it->second.first > now)
+        return it->second.second;
+    }
+    Resolved r = resolve_name(name, port, policy_);
+    std::lock_guard lock(mu_);
+    if (resolved_.size() >= kResolveCacheMax) resolved_.clear();
+    resolved_.insert_or_assign(key, std::pair{now + kResolveCacheTime, r});
+    return r;
+  }
+
   // Once per destination and reason, on the launcher's stderr; every
   // time in the counts the --trace report shows.
   void deny(const std::string& what, const std::string& why) {
@@ -151,6 +177,7 @@ class State {
   std::map<std::string, std::uint32_t> by_name_;
   std::map<std::string, std::uint64_t> counts_;  // `DESTINATION\tWHY` -> times
   std::vector<std::string> order_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, Resolved>> resolved_;
 };
 
 // ---- DNS ----
@@ -268,7 +295,7 @@ Dialled dial_name(State& st, const std::string& name, std::uint16_t port) {
     d.why = "not in network.allow";
     return d;
   }
-  const Resolved r = resolve_name(name, port, st.policy());
+  const Resolved r = st.resolve(name, port);
   if (r.usable.empty()) {
     d.denied = true;
     d.why = r.why;
@@ -478,13 +505,18 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
   if (fds.empty()) ::_exit(kExitLauncherFailure);
   // The DNS stub's UDP socket comes last; best effort has none.
   const int udp = plan.best_effort ? -1 : fds.back();
+  std::vector<int> listeners = fds;
+  if (udp >= 0) listeners.pop_back();
+  if (!serve_on_workers(listeners, [&st](int, sys::UniqueFd c) { serve_connection(st, std::move(c)); }))
+    ::_exit(kExitLauncherFailure);
+  // This thread answers DNS over UDP and the launcher.
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) ::_exit(kExitLauncherFailure);
-  for (int fd : fds) {
+  if (udp >= 0) {
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    ev.data.fd = udp;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, udp, &ev);
   }
   epoll_event cev{};
   cev.events = EPOLLIN | EPOLLRDHUP;
@@ -492,8 +524,8 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
   ::epoll_ctl(ep, EPOLL_CTL_ADD, control, &cev);
   if (::send(control, "r", 1, MSG_NOSIGNAL) != 1) ::_exit(kExitLauncherFailure);
   for (;;) {
-    epoll_event evs[32];
-    const int n = ::epoll_wait(ep, evs, 32, -1);
+    epoll_event evs[4];
+    const int n = ::epoll_wait(ep, evs, 4, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) ::_exit(kExitLauncherFailure);
     for (int i = 0; i < n; ++i) {
@@ -509,19 +541,7 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
         }
         ::_exit(0);
       }
-      if (fd == udp) {
-        serve_udp(st, fd);
-        continue;
-      }
-      for (;;) {
-        const int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (c < 0) break;
-        try {
-          std::thread([&st, c] { serve_connection(st, sys::UniqueFd(c)); }).detach();
-        } catch (const std::system_error&) {
-          ::close(c);  // out of threads: this connection is refused
-        }
-      }
+      serve_udp(st, fd);
     }
   }
 }

@@ -5,7 +5,6 @@
 #include <linux/close_range.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,10 +12,9 @@
 
 #include <algorithm>
 #include <map>
-#include <system_error>
-#include <thread>
 
 #include "net/relay.h"
+#include "net/workers.h"
 
 namespace aisbx::net {
 namespace {
@@ -52,33 +50,13 @@ void serve(sys::UniqueFd client, std::uint16_t port) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) ::_exit(kExitLauncherFailure);
-  for (const auto& [fd, port] : ports) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) ::_exit(kExitLauncherFailure);
-  }
-  for (;;) {
-    epoll_event evs[16];
-    const int n = ::epoll_wait(ep, evs, 16, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ::_exit(kExitLauncherFailure);
-    for (int i = 0; i < n; ++i) {
-      const int fd = evs[i].data.fd;
-      const std::uint16_t port = ports.at(fd);
-      for (;;) {
-        const int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (c < 0) break;
-        try {
-          std::thread([c, port] { serve(sys::UniqueFd(c), port); }).detach();
-        } catch (const std::system_error&) {
-          ::close(c);  // out of threads: this connection is refused
-        }
-      }
-    }
-  }
+  std::vector<int> listeners;
+  for (const auto& [fd, port] : ports) listeners.push_back(fd);
+  if (!serve_on_workers(listeners, [&ports](int listener, sys::UniqueFd c) {
+        serve(std::move(c), ports.at(listener));
+      }))
+    ::_exit(kExitLauncherFailure);
+  for (;;) ::pause();  // the workers serve; SIGKILL ends the relay
 }
 
 }  // namespace
