@@ -22,54 +22,73 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AISBX_BIN:-$root/build/aisbx-ns}
 out=${BENCH_OUT:-$root/bench/NET_RESULTS.md}
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/aisbx-netbench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${BENCH_RAW:-}" ] && cp "$work/raw.txt" "$BENCH_RAW"; rm -rf "$work"' EXIT
 chmod 755 "$work"
 export BENCH_ROUNDS=${BENCH_ROUNDS:-7} BENCH_REQUESTS=${BENCH_REQUESTS:-400} BENCH_BULK=${BENCH_BULK:-3}
 export LAB_SCRIPT=$root/bench/net_inner.sh BIN_BEFORE=${AISBX_BIN_BEFORE:-}
 as=self; [ "$(id -u)" = 0 ] && as=root
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 bash "$root/tests/net/lab.sh" "$bin" - "$work" "$as" layered > "$work/raw.txt"
-python3 - "$work/raw.txt" "$out" "$bin" "${AISBX_BIN_BEFORE:-}" <<'PY'
-import statistics, sys, subprocess, datetime
-raw, out, binary, before = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$work/raw.txt" "$out" "$bin" "${AISBX_BIN_BEFORE:-}" "$load_start" "$load_end" <<'PY'
+import statistics, sys, datetime
+raw, out, binary, before, load_start, load_end = sys.argv[1:7]
 rows = {}
 for line in open(raw):
     p = line.split()
     if len(p) >= 3 and p[0] in ("host", "allow", "before"):
         rows.setdefault((p[0], p[1]), []).append(float(p[2]))
-def med(k):
-    v = rows.get(k, [])
+def med(mode, m):
+    v = rows.get((mode, m), [])
     return statistics.median(v) if v else float("nan")
-rh, ra = med(("host", "rps")), med(("allow", "rps"))
-lh, la = med(("host", "latency_ms")), med(("allow", "latency_ms"))
-bh, ba = med(("host", "mbps")), med(("allow", "mbps"))
+# The load of a shared machine drifts within a run: each round's
+# `network.allow` is compared with the `network: host` of the same round,
+# and the median of those ratios (or differences) is reported.
+def paired(mode, m, diff=False):
+    h, x = rows.get(("host", m), []), rows.get((mode, m), [])
+    v = [(b - a) if diff else (b / a) for a, b in zip(h, x) if a > 0]
+    return statistics.median(v) if v else float("nan")
 n = len(rows.get(("host", "rps"), []))
 def verdict(ok): return "met" if ok else "NOT met"
+def cols(mode):
+    return (paired(mode, "rps"), paired(mode, "latency_ms", True), paired(mode, "mbps"))
+ra, la, ba = cols("allow")
+header = "| measure | `network: host` | `network.allow` | per-round ratio / added | goal |"
+line = "|---|---:|---:|---:|---|"
+if before:
+    rb, lb, bb = cols("before")
+    header = ("| measure | `network: host` | `network.allow` before | ratio / added before "
+              "| `network.allow` after | ratio / added after | goal |")
+    line = "|---|---:|---:|---:|---:|---:|---|"
+def row(name, m, fmt, val, goal, unit="x", sign=""):
+    cells = [name, fmt.format(med("host", m))]
+    if before:
+        vb = {"rps": rb, "latency_ms": lb, "mbps": bb}[m]
+        cells += [fmt.format(med("before", m)), f"{sign}{vb:.2f}{unit}" if unit == "x" else f"{vb:+.3f} ms"]
+    cells += [fmt.format(med("allow", m)), f"{val:.2f}x" if unit == "x" else f"{val:+.3f} ms", goal]
+    return "| " + " | ".join(cells) + " |"
 text = f"""# Network allowlist: cost against `network: host`
 
 Written by `bench/net.sh` on {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, {n} interleaved
-rounds (medians), layered mode, in the lab of `tests/net/lab.sh` (a veth
-pair between namespaces, the server a Python HTTP server on a TEST-NET
-address). One connection per request; the name is resolved once per round.
+rounds, layered mode, in the lab of `tests/net/lab.sh` (a veth pair between
+namespaces, the server a Python HTTP server on a TEST-NET address). One
+connection per request; the name is resolved once per round. Values are
+medians over the rounds; ratios and added latency are the medians of each
+round's `network.allow` against the `network: host` of the same round.
 
-| measure | `network: host` | `network.allow` | ratio / added | goal |
-|---|---:|---:|---:|---|
-| requests per second | {rh:.0f} | {ra:.0f} | {ra/rh:.2f}x | >= 0.9x: {verdict(ra/rh >= 0.9)} |
-| latency per request (ms) | {lh:.3f} | {la:.3f} | +{la-lh:.3f} ms | <= +1 ms: {verdict(la-lh <= 1.0)} |
-| bulk MB/s (20 MB) | {bh:.0f} | {ba:.0f} | {ba/bh:.2f}x | >= 0.9x: {verdict(ba/bh >= 0.9)} |
+{header}
+{line}
+{row("requests per second", "rps", "{:.0f}", ra, ">= 0.9x: " + verdict(ra >= 0.9))}
+{row("latency per request (ms)", "latency_ms", "{:.3f}", la, "<= +1 ms: " + verdict(la <= 1.0), unit="ms")}
+{row("bulk MB/s (20 MB)", "mbps", "{:.0f}", ba, ">= 0.9x: " + verdict(ba >= 0.9))}
 
+Load average (1, 5, 15 min) at the start: {load_start}; at the end: {load_end}.
 The machine is shared: compare within one run, not across runs.
 """
 if before:
-    pb, lb, bb = med(("before", "rps")), med(("before", "latency_ms")), med(("before", "mbps"))
     text += f"""
-The same rounds also ran `network.allow` with the binary before the change
-(`{before.rsplit("/", 1)[-1]}`), interleaved with the two above:
-
-| measure | `network.allow` before | ratio / added to `network: host` |
-|---|---:|---:|
-| requests per second | {pb:.0f} | {pb/rh:.2f}x |
-| latency per request (ms) | {lb:.3f} | +{lb-lh:.3f} ms |
-| bulk MB/s (20 MB) | {bb:.0f} | {bb/bh:.2f}x |
+`before` is `network.allow` with another binary (`AISBX_BIN_BEFORE`),
+measured in the same rounds, each mode first in turn.
 """
 open(out, "w").write(text)
 print(text)

@@ -97,13 +97,10 @@ void relay(int a, int b, std::string pending_to_b) {
   // and munmap()ed for each.
   thread_local std::vector<char> buf(kRelayBuffer);
   bool a_open = true, b_open = true;
+  // The first round reads without a poll: the program's request is
+  // usually there already when the connection is handed over.
+  pollfd p[2] = {{a, 0, POLLIN}, {b, 0, POLLIN}};
   while (a_open || b_open) {
-    pollfd p[2] = {{a, static_cast<short>(a_open ? POLLIN : 0), 0},
-                   {b, static_cast<short>(b_open ? POLLIN : 0), 0}};
-    if (::poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
     for (int i = 0; i < 2; ++i) {
       if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const int from = i == 0 ? a : b, to = i == 0 ? b : a;
@@ -123,6 +120,11 @@ void relay(int a, int b, std::string pending_to_b) {
         if (static_cast<std::size_t>(n) < buf.size()) break;
       }
     }
+    p[0] = {a, static_cast<short>(a_open ? POLLIN : 0), 0};
+    p[1] = {b, static_cast<short>(b_open ? POLLIN : 0), 0};
+    if (!a_open && !b_open) break;
+    while (::poll(p, 2, -1) < 0)
+      if (errno != EINTR) return;
   }
 }
 
