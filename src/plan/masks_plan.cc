@@ -105,12 +105,19 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
   for (std::size_t hi = 0; hi < hs.size(); ++hi) {
     const std::string& h = hs[hi];
     const bool real_home = hi == 0 && h == home;
+    // Only a root inside this home, or one holding it, can meet a path
+    // beneath it (or the directories above one, on the way to the home):
+    // with a thousand roots elsewhere, the loops below stay short.
+    std::vector<const Root*> near;
+    for (const auto& r : roots)
+      if (counts(r) && (is_within(r.path, h) || is_within(h, r.path))) near.push_back(&r);
     for (const auto& m : builtin_masks()) {
       if (lifted(m.name)) continue;
       const std::string path = h + "/" + std::string(m.path);
       const bool secret = m.kind == MaskKind::secret;
-      for (const auto& r : roots) {
-        if (!counts(r) || !is_within(r.path, path) || (r.path == path && !secret)) continue;
+      for (const Root* rp : near) {
+        const Root& r = *rp;
+        if (!is_within(r.path, path) || (r.path == path && !secret)) continue;
         if (secret)
           return fail(r.where.str() + ": `" + r.path + "` is or lies inside the secret store `" +
                           shown(path, home) + "` (" + std::string(m.why) + ")",
@@ -122,9 +129,9 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
         add_protected(cx, roots, out, std::move(p));
       }
       const Root* holder = nullptr;
-      for (const auto& r : roots)
-        if (counts(r) && is_within(path, r.path) && (r.is_dir || r.path == path))
-          if (!holder || r.path.size() > holder->path.size()) holder = &r;
+      for (const Root* r : near)
+        if (is_within(path, r->path) && (r->is_dir || r->path == path))
+          if (!holder || r->path.size() > holder->path.size()) holder = r;
       if (!holder) {
         // Only in the host's read-only view: hidden where it really is.
         if (!secret || !host_view(cx)) continue;
@@ -147,9 +154,8 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
         std::string at = parent_dir(path);
         while (at != "/" && fs.kind(at) == FileKind::missing) at = parent_dir(at);
         const bool in_dir = fs.kind(at) == FileKind::directory;
-        for (const auto& r : roots)
-          if (counts(r) && r.is_dir && in_dir && is_within(at, r.path) &&
-              (r.granted & kMakeRights))
+        for (const Root* r : near)
+          if (r->is_dir && in_dir && is_within(at, r->path) && (r->granted & kMakeRights))
             p.creatable = true;
         if (!p.creatable && k == FileKind::missing) continue;  // nothing can appear there
       }
