@@ -18,6 +18,7 @@
 #include "aisbx/sys/phase.h"
 #include "aisbx/trace.h"
 #include "host/profile_cache.h"
+#include "host/walk_cache.h"
 #include "net/proxy.h"
 #include "net/publish.h"
 #include "runs/commands.h"
@@ -316,9 +317,15 @@ Expected<int> run(const Options& given) {
   if (!o.run_name && (o.overlay || plan::profile_wants_overlay(selected.first)))
     o.run_name = runs::generate_name();
   RealFs fs;
+  // The nested-repository walk's cache lives beside the profile cache and
+  // is turned off with it.
+  const auto cache_off = host.env.find("AISBX_PROFILE_CACHE");
+  WalkCache walk_cache(host.home, cache_off == host.env.end() || cache_off->second != "off");
   const auto make_plan = [&](const Features& f) -> Expected<plan::Plan> {
     fs = RealFs();  // each plan sees the host as it is now (RealFs caches lstat)
+    fs.use_walk_cache(&walk_cache);
     AISBX_ASSIGN(made, plan::resolve({selected.first, selected.second, o, f, host, fs}));
+    walk_cache.save();
     AISBX_TRY(stage::check_seccomp(made.seccomp));
     return made;
   };
@@ -333,6 +340,8 @@ Expected<int> run(const Options& given) {
     AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);
   }
+  if (o.log_level == "debug")
+    for (const auto& n : walk_cache.notes()) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
 
   // Inspection works from any directory: a run that would be refused (the
   // project, the working directory) is shown whole, and says so last.

@@ -59,6 +59,13 @@ class Fs {
     }
     return out;
   }
+  // What a walk of the tree at `root` needs of `dir` (a directory in it):
+  // its subdirectories and `.git`, at least. The real host serves it from
+  // a cache it checks against the directory (host/walk_cache.h).
+  virtual std::vector<DirEntry> tree_entries(const std::string& root, const std::string& dir) const {
+    (void)root;
+    return entries(dir);
+  }
   // A small text file's content (at most 4 KiB read), for `.git` files;
   // nullopt if it cannot be read.
   virtual std::optional<std::string> read_small(const std::string&) const { return std::nullopt; }

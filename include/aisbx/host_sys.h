@@ -16,6 +16,8 @@
 
 namespace aisbx {
 
+class WalkCache;
+
 class RealFs final : public Fs {
  public:
   FileKind kind(const std::string& path) const override;
@@ -26,8 +28,12 @@ class RealFs final : public Fs {
   std::optional<std::string> read_small(const std::string& path) const override;
   std::string why_unresolved(const std::string& path) const override;
   std::optional<FileId> identity(const std::string& path) const override;
+  std::vector<DirEntry> tree_entries(const std::string& root, const std::string& dir) const override;
+  // Walks of whole trees go through `cache` (not owned; may be null).
+  void use_walk_cache(WalkCache* cache) { walk_cache_ = cache; }
 
  private:
+  WalkCache* walk_cache_ = nullptr;
   // Canonical directories already resolved: roots are often siblings, and
   // realpath(3) reads every component's link again (5000 readlink() calls
   // for 1000 roots beneath /home/u/src).

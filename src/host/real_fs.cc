@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "aisbx/host_sys.h"
+#include "host/walk_cache.h"
 
 namespace aisbx {
 
@@ -156,6 +157,10 @@ std::optional<std::string> RealFs::read_small(const std::string& path) const {
   ::close(fd);
   if (n < 0) return std::nullopt;
   return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::vector<DirEntry> RealFs::tree_entries(const std::string& root, const std::string& dir) const {
+  return walk_cache_ ? walk_cache_->entries(root, dir) : entries(dir);
 }
 
 }  // namespace aisbx

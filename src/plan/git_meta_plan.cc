@@ -19,8 +19,9 @@
 // of each writable root: no symlink followed, nothing inside a `.git` or a
 // `node_modules` visited, at most kMaxDirs directories and kMaxDepth
 // levels; the plan says when a limit cut the walk short. The walk reads
-// kinds from the directories (Fs::entries), so a file costs nothing: it
-// runs on every launch. A repository the run creates, or one beyond the
+// kinds from the directories (Fs::tree_entries), so a file costs nothing,
+// and a directory unchanged since an earlier launch costs one lstat
+// (host/walk_cache.h): it runs on every launch. A repository the run creates, or one beyond the
 // walk, is not protected: it matters on the host only when the user runs
 // git in it, and `--check` reads the configs of those it finds.
 //
@@ -107,7 +108,7 @@ struct Collector {
     while (!todo.empty()) {
       auto [dir, depth] = todo.front();
       todo.pop_front();
-      const auto found = fs.entries(dir);
+      const auto found = fs.tree_entries(r.path, dir);
       const bool has_git = std::any_of(found.begin(), found.end(),
                                        [](const DirEntry& e) { return e.name == ".git"; });
       if (has_git) AISBX_TRY(repo(dir));

@@ -45,9 +45,10 @@ constexpr std::array kMasks{
     BuiltinMask{"chrome", ".config/google-chrome", secret, "Chrome profiles: cookies, saved passwords"},
     BuiltinMask{"chromium", ".config/chromium", secret, "Chromium profiles: cookies, saved passwords"},
     // aisbx-ns's own: an entry written here would change what later
-    // launches enforce (include/aisbx/profile_cache.h). Never unmasked.
+    // launches enforce (include/aisbx/profile_cache.h) or the repositories
+    // they protect (host/walk_cache.h). Never unmasked.
     BuiltinMask{kAisbxCacheMask, profile::kProfileCacheDir, secret,
-                "aisbx-ns's profile cache: what later launches enforce"},
+                "aisbx-ns's profile and git-walk caches: what later launches enforce"},
     // Start-up files: read-only.
     // aisbx-ns's own profiles (the default --config): a run that rewrote
     // them would widen every later launch.
