@@ -25,7 +25,11 @@ std::string sysprobe() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYS
 const char* const kScenarios[] = {
     "allowed-http-proxy-vars", "allowed-connect", "allowed-raw-socket", "allowed-raw-python",
     "allowed-20mb-checksum", "allowed-20mb-checksum-raw", "allowed-100-concurrent",
-    "allowed-name-resolved-upstream", "upstream-dns-log-works", "denied-http-proxy",
+    "allowed-https-connect", "allowed-https-raw", "allowed-https-verifies-certificate",
+    "allowed-20mb-checksum-https", "allowed-100-concurrent-proxy-vars",
+    "allowed-100-concurrent-https-connect", "denied-https-connect", "denied-https-connect-reported",
+    "denied-https-raw", "denied-https-raw-reported", "rebinding-meta-https-connect",
+    "rebinding-meta-https-reported", "allowed-name-resolved-upstream", "upstream-dns-log-works", "denied-http-proxy",
     "denied-http-proxy-reported", "denied-connect", "denied-raw", "denied-raw-reported",
     "bare-ip-198.51.100.20", "bare-ip-3325256724", "bare-ip-0xC6336414", "bare-ip-reported",
     "bare-ip-proxy", "host-own-address", "unlisted-host-port", "udp-datagram-reaches-nothing",

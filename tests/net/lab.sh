@@ -9,7 +9,8 @@
 #               lo as the host's own address, the user's local services on
 #               127.0.0.1:11434 and :11435;
 #   "internet"  a network namespace joined by a veth pair (203.0.113.1/.2)
-#               holding the servers on 198.51.100.x, the upstream DNS server
+#               holding the servers on 198.51.100.x (HTTP on 80, HTTPS on
+#               443 with a certificate made here), the upstream DNS server
 #               on 198.51.100.53 that logs every question, a UDP sink, and a
 #               169.254.169.254 stand-in. (A namespace held by a process
 #               rather than `ip netns add`, so that the lab also builds
@@ -57,6 +58,16 @@ cat > "$WORK/hosts" <<HOSTS
 198.51.100.66 ranged.allowed.test
 HOSTS
 echo "nameserver 198.51.100.53" > "$WORK/resolv.conf"
+# The HTTPS servers' certificate, for every name of the lab; curl inside
+# verifies it with --cacert (a self-signed certificate is its own anchor).
+# The copy in proj is where the sandbox can read it.
+mkdir -p "$WORK/tls" "$WORK/proj"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj /CN=allowed.test -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" \
+  -addext "subjectAltName=DNS:allowed.test,DNS:*.allowed.test,DNS:denied.test" 2>/dev/null ||
+  { echo "FAIL lab: openssl could not make the certificate"; exit 1; }
+cp "$WORK/tls/cert.pem" "$WORK/proj/lab-ca.pem"
+chmod 644 "$WORK/proj/lab-ca.pem"
 chmod 644 "$WORK/hosts" "$WORK/resolv.conf"
 mount --bind "$WORK/hosts" /etc/hosts
 mount --bind "$WORK/resolv.conf" /etc/resolv.conf

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """What the lab's scenarios run inside the sandbox (tests/net/lab.sh).
 Prints one result line; never raises."""
+import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -85,19 +87,58 @@ def sock(family, kind, proto):
         print("errno %d" % e.errno)
 
 
-def concurrent(n, host):
+def proxy_address():
+    """The proxy the sandbox's variables name (http_proxy=http://H:P)."""
+    url = os.environ.get("http_proxy", "")
+    hostport = url.split("://", 1)[-1].rstrip("/")
+    h, _, p = hostport.rpartition(":")
+    return h, int(p)
+
+
+def fetch_hello(host, route, cafile):
+    """GET /hello from HOST by ROUTE: raw (the address the stub gave),
+    proxy (absolute-form through http_proxy) or connect (a CONNECT tunnel
+    through https_proxy, then TLS verified against CAFILE)."""
+    if route == "raw":
+        s = socket.create_connection((host, 80), timeout=20)
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    elif route == "proxy":
+        s = socket.create_connection(proxy_address(), timeout=20)
+        s.sendall(("GET http://%s/hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                   % (host, host)).encode())
+    else:
+        raw = socket.create_connection(proxy_address(), timeout=20)
+        raw.sendall(("CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (host, host)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            c = raw.recv(1)
+            if not c:
+                return b""
+            head += c
+        if not head.startswith(b"HTTP/1.1 200"):
+            return head
+        ctx = ssl.create_default_context(cafile=cafile)
+        s = ctx.wrap_socket(raw, server_hostname=host)
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode())
+    data = b""
+    while True:
+        c = s.recv(4096)
+        if not c:
+            break
+        data += c
+    return data
+
+
+def concurrent(n, host, route="raw", cafile=None):
+    """N connections at once by ROUTE (fetch_hello); `ok COUNT` of them
+    that got the allowed server's whole answer."""
     ok = []
+    start = threading.Barrier(int(n), timeout=20)
 
     def one():
         try:
-            s = socket.create_connection((host, 80), timeout=20)
-            s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                c = s.recv(4096)
-                if not c:
-                    break
-                data += c
+            start.wait()  # every connection opens at the same moment
+            data = fetch_hello(host, route, cafile)
             if data.endswith(b"\n") and b"allowed 198.51.100.10" in data:
                 ok.append(1)
         except Exception:

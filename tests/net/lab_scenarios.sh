@@ -69,8 +69,19 @@ curl_q() { curl -sS --max-time 10 "$@" 2>&1; }
 # ---- allowed ----
 out=$(sbx curl -sS --max-time 10 http://allowed.test/hello)
 check allowed-http-proxy-vars "allowed 198.51.100.10" "$out"
-out=$(sbx curl -sS --max-time 10 -p http://allowed.test:443/hello)
+out=$(sbx curl -sS --max-time 10 -p http://allowed.test:80/hello)
 check allowed-connect "allowed 198.51.100.10" "$out"
+# HTTPS: curl takes https_proxy and sends CONNECT; TLS runs end to end
+# between curl and the lab's server, verified against the lab's certificate.
+ca=$WORK/proj/lab-ca.pem
+out=$(sbx curl -sS --max-time 10 --cacert "$ca" -w ' %{http_connect}' https://allowed.test/hello)
+check allowed-https-connect "allowed 198.51.100.10
+ 200" "$out"
+out=$(sbx curl -sS --max-time 10 --noproxy '*' --cacert "$ca" https://www.allowed.test/hello)
+check allowed-https-raw "allowed 198.51.100.10" "$out"
+# ... and the verification is real: without the lab's certificate curl refuses.
+out=$(sbx curl -sS --max-time 10 -o /dev/null https://allowed.test/hello; echo "rc=$?")
+check allowed-https-verifies-certificate "rc=60" "$(echo "$out" | tail -1)"
 out=$(sbx curl -sS --max-time 10 --noproxy '*' http://www.allowed.test/hello)
 check allowed-raw-socket "allowed 198.51.100.10" "$out"
 out=$(sbx python3 "$client" raw-http allowed.test 80 /hello)
@@ -80,8 +91,14 @@ want=$(python3 -c 'import hashlib; b=hashlib.sha256(b"aisbx-lab").digest()*2048;
 check allowed-20mb-checksum "$want  -" "$out"
 out=$(sbx sh -c 'curl -sS --max-time 60 --noproxy "*" http://allowed.test/big | sha256sum')
 check allowed-20mb-checksum-raw "$want  -" "$out"
+out=$(sbx sh -c "curl -sS --max-time 60 --cacert '$ca' https://allowed.test/big | sha256sum")
+check allowed-20mb-checksum-https "$want  -" "$out"
 out=$(sbx python3 "$client" concurrent 100 allowed.test)
 check allowed-100-concurrent "ok 100" "$out"
+out=$(sbx python3 "$client" concurrent 100 allowed.test proxy)
+check allowed-100-concurrent-proxy-vars "ok 100" "$out"
+out=$(sbx python3 "$client" concurrent 100 allowed.test connect "$ca")
+check allowed-100-concurrent-https-connect "ok 100" "$out"
 out=$(sbx curl -sS --max-time 10 http://dns.allowed.test/hello)
 check allowed-name-resolved-upstream "allowed 198.51.100.10" "$out"
 check_has upstream-dns-log-works "dns.allowed.test" "$(cat "$WORK/upstream-dns.log" 2>/dev/null)"
@@ -92,6 +109,15 @@ check denied-http-proxy "403" "$out"
 check_has denied-http-proxy-reported "aisbx-ns: network: denied denied.test:80 (not in network.allow)" "$(cat "$WORK/last.err")"
 out=$(sbx curl -sS --max-time 10 -p -o /dev/null -w '%{http_connect}' http://denied.test:443/hello)
 check denied-connect "403" "$out"
+out=$(sbx curl -sS --max-time 10 --cacert "$ca" -o /dev/null -w '%{http_connect}' https://denied.test/hello)
+check denied-https-connect "403" "$out"
+check_has denied-https-connect-reported "aisbx-ns: network: denied denied.test:443 (not in network.allow)" "$(cat "$WORK/last.err")"
+out=$(sbx curl -sS --max-time 10 --noproxy '*' --cacert "$ca" https://denied.test/hello)
+case "$out" in *"denied 198"*) echo "FAIL denied-https-raw: $out" ;; *) echo "ok denied-https-raw" ;; esac
+check_has denied-https-raw-reported "aisbx-ns: network: denied denied.test (lookup refused: not in network.allow)" "$(cat "$WORK/last.err")"
+out=$(sbx curl -sS --max-time 10 --cacert "$ca" -o /dev/null -w '%{http_connect}' https://meta.allowed.test/hello)
+check rebinding-meta-https-connect "403" "$out"
+check_has rebinding-meta-https-reported "denied meta.allowed.test:443 (resolves to the cloud metadata address: 169.254.169.254)" "$(cat "$WORK/last.err")"
 out=$(sbx curl -sS --max-time 10 --noproxy '*' http://denied.test/hello)
 case "$out" in *"allowed"*|*"denied 198"*) echo "FAIL denied-raw: $out" ;; *) echo "ok denied-raw" ;; esac
 check_has denied-raw-reported "aisbx-ns: network: denied denied.test (lookup refused: not in network.allow)" "$(cat "$WORK/last.err")"

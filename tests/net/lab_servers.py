@@ -2,7 +2,8 @@
 """The lab's servers (tests/net/lab.sh). `internet DIR`: in the internet
 namespace, HTTP on 198.51.100.10 (allowed.test), .20 (denied.test), .66
 (a deny_resolved address) and 169.254.169.254 (the metadata stand-in), at
-ports 80 and 443 (plain HTTP: CONNECT is tested as a tunnel), a UDP sink
+port 80 (HTTP) and 443 (HTTPS with the certificate lab.sh made, for every
+name of the lab, so that curl --cacert verifies it), a UDP sink
 that logs every datagram, and the upstream DNS server on 198.51.100.53
 that logs every question. `host DIR`: the user's local services on the
 host's loopback and a server on the host's own address 192.0.2.1.
@@ -10,6 +11,7 @@ Only TEST-NET and link-local addresses inside namespaces the lab made."""
 import hashlib
 import http.server
 import os
+import ssl
 import socket
 import socketserver
 import struct
@@ -53,9 +55,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 256
 
 
-def serve_http(addr, port, label):
+def serve_http(addr, port, label, tls=None):
     s = Server((addr, port), Handler)
     s.label = label
+    if tls:
+        # The handshake happens in the request's thread, not in accept():
+        # a slow client holds up no other.
+        s.socket = tls.wrap_socket(s.socket, server_side=True, do_handshake_on_connect=False)
     threading.Thread(target=s.serve_forever, daemon=True).start()
 
 
@@ -119,10 +125,12 @@ def serve_udp_sink():
 
 
 if MODE == "internet":
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(os.path.join(DIR, "tls", "cert.pem"), os.path.join(DIR, "tls", "key.pem"))
     for addr, label in (("198.51.100.10", "allowed"), ("198.51.100.20", "denied"),
                         ("198.51.100.66", "deny-resolved"), ("169.254.169.254", "metadata-secret")):
-        for port in (80, 443):
-            serve_http(addr, port, label)
+        serve_http(addr, 80, label)
+        serve_http(addr, 443, label, tls)
     for f in (serve_dns_udp, serve_dns_tcp, serve_udp_sink):
         threading.Thread(target=f, daemon=True).start()
 else:
