@@ -450,7 +450,10 @@ void serve_connection(State& st, sys::UniqueFd fd) {
   std::string shown;
   if (is_loopback(dst.address) && host_port_listed) {
     shown = host_port("127.0.0.1", dst.port);
+    // The host's service at 127.0.0.1, else at ::1 (one bound to
+    // `localhost` may have taken ::1 only); the program may dial either.
     d.fd = dial(*parse_address("127.0.0.1"), dst.port);
+    if (!d.fd) d.fd = dial(*parse_address("::1"), dst.port);
     if (!d.fd) d.why = "connection failed";
   } else if (auto name = st.name_at(dst.address)) {
     shown = host_port(*name, dst.port);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <map>
 
 #include "net/relay.h"
@@ -68,26 +69,60 @@ Published::~Published() {
   }
 }
 
-Expected<Published> Published::listen(const plan::NetAllowPlan& plan) {
-  Published out;
-  for (auto port : plan.publish) {
-    const std::string what = "network.publish: 127.0.0.1:" + std::to_string(port) + " of the host";
-    sys::UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (s.get() < 0) return sys_fail(what + ": socket");
-    const int on = 1;
-    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_in a{};
+namespace {
+
+// A listener at the host's 127.0.0.1:PORT or [::1]:PORT. nullopt (no
+// error) when the host has no IPv6 loopback: then [::1] is simply not
+// published.
+Expected<std::optional<sys::UniqueFd>> listen_at(std::uint16_t port, bool v6) {
+  const std::string what = std::string("network.publish: ") + (v6 ? "[::1]:" : "127.0.0.1:") +
+                           std::to_string(port) + " of the host";
+  sys::UniqueFd s(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (s.get() < 0 && v6 && errno == EAFNOSUPPORT) return std::nullopt;
+  if (s.get() < 0) return sys_fail(what + ": socket");
+  const int on = 1;
+  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (v6) {
+    auto& a = reinterpret_cast<sockaddr_in6&>(ss);
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    a.sin6_addr = in6addr_loopback;
+    len = sizeof a;
+    ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  } else {
+    auto& a = reinterpret_cast<sockaddr_in&>(ss);
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-      return sys_fail(what + ": bind",
-                      errno == EADDRINUSE ? "another program (or another sandbox) listens there; "
-                                            "stop it or publish another port"
-                                          : "");
-    if (::listen(s.get(), SOMAXCONN) != 0) return sys_fail(what + ": listen");
-    out.listeners_.push_back(std::move(s));
-    out.ports_.push_back(port);
+    len = sizeof a;
+  }
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    if (v6 && errno == EADDRNOTAVAIL) return std::nullopt;  // IPv6 is off on the host's `lo`
+    return sys_fail(what + ": bind",
+                    errno == EADDRINUSE ? "another program (or another sandbox) listens there; "
+                                          "stop it or publish another port"
+                                        : "");
+  }
+  if (::listen(s.get(), SOMAXCONN) != 0) return sys_fail(what + ": listen");
+  return std::optional<sys::UniqueFd>(std::move(s));
+}
+
+}  // namespace
+
+Expected<Published> Published::listen(const plan::NetAllowPlan& plan) {
+  Published out;
+  for (auto port : plan.publish) {
+    // Both loopbacks of the host: a client that resolves `localhost` may
+    // try ::1 first.
+    for (bool v6 : {false, true}) {
+      auto s = listen_at(port, v6);
+      if (!s) return std::unexpected(std::move(s.error()));
+      if (!*s) continue;
+      out.listeners_.push_back(std::move(**s));
+      out.ports_.push_back(port);
+    }
   }
   return out;
 }

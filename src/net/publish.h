@@ -1,7 +1,8 @@
 // network.publish: a server the program starts inside, reachable from the
 // host at 127.0.0.1:PORT. It is a relay, never `--net host`:
 //   - before the namespaces, the launcher listens at the host's
-//     127.0.0.1:PORT (a port in use is an error before anything runs);
+//     127.0.0.1:PORT and [::1]:PORT (a port in use is an error before
+//     anything runs; [::1] is skipped when the host's `lo` has no IPv6);
 //   - after unshare(USER|NET) and before the pid namespace, it forks the
 //     relay (DESIGN.md "Network allowlist"): the relay's own sockets are
 //     made in the sandbox's network namespace, so it dials 127.0.0.1:PORT
@@ -35,8 +36,8 @@ class Published {
   // launcher, by PR_SET_PDEATHSIG).
   ~Published();
 
-  // In the host's network namespace: listens at 127.0.0.1 on every port
-  // of plan.publish.
+  // In the host's network namespace: listens at 127.0.0.1 and ::1 on
+  // every port of plan.publish.
   static Expected<Published> listen(const plan::NetAllowPlan& plan);
   // In the sandbox's new network namespace, before the pid namespace:
   // forks the relay, which takes the listeners. The launcher keeps none.

@@ -13,8 +13,8 @@ namespace aisbx::net {
 AddressPolicy host_address_policy(const plan::NetAllowPlan& plan) {
   AddressPolicy policy;
   policy.deny_resolved = plan.deny_resolved;
-  const Address lo4 = *parse_address("127.0.0.1");
-  for (auto port : plan.host_ports) policy.listed.emplace_back(lo4, port);
+  for (const char* lo : {"127.0.0.1", "::1"})
+    for (auto port : plan.host_ports) policy.listed.emplace_back(*parse_address(lo), port);
   for (const auto& e : plan.allow)
     if (e.kind == AllowEntry::Kind::address)
       for (auto port : e.port ? std::vector<std::uint16_t>{e.port}

@@ -263,12 +263,17 @@ std::vector<std::string> net_allow_lines(const NetAllowPlan& n) {
   out.push_back("relay: TCP ports " + ports +
                 " at every address inside -> the proxy outside, which decides by the "
                 "destination dialled; other ports reach nothing");
-  for (auto p : n.host_ports)
-    out.push_back("host port: 127.0.0.1:" + std::to_string(p) + " inside -> 127.0.0.1:" +
-                  std::to_string(p) + " of the host");
-  for (auto p : n.publish)
-    out.push_back("publish: 127.0.0.1:" + std::to_string(p) + " of the host -> 127.0.0.1:" +
-                  std::to_string(p) + " inside (a relay outside the sandbox's pid namespace)");
+  for (auto p : n.host_ports) {
+    const std::string port = std::to_string(p);
+    out.push_back("host port: 127.0.0.1:" + port + " and [::1]:" + port + " inside -> 127.0.0.1:" +
+                  port + " of the host, else [::1]:" + port);
+  }
+  for (auto p : n.publish) {
+    const std::string port = std::to_string(p);
+    out.push_back("publish: 127.0.0.1:" + port + " and [::1]:" + port +
+                  " of the host (where its lo has IPv6) -> 127.0.0.1:" + port + " inside, else [::1]:" +
+                  port + " (a relay outside the sandbox's pid namespace)");
+  }
   return out;
 }
 

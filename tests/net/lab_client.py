@@ -152,28 +152,31 @@ def concurrent(n, host, route="raw", cafile=None):
     print("ok %d" % len(ok))
 
 
-def serve(port):
-    """A server the program starts inside (network.publish): one request."""
+def serve(port, count="1"):
+    """A server the program starts inside (network.publish): COUNT requests."""
+    served = 0
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", int(port)))
         s.listen(8)
         s.settimeout(30)
-        c, peer = s.accept()
-        c.settimeout(10)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = c.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        body = ("published-inside " + peer[0] + "\n").encode()
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-        c.close()
-        print("served 1")
+        for _ in range(int(count)):
+            c, peer = s.accept()
+            c.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            body = ("published-inside " + peer[0] + "\n").encode()
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            c.close()
+            served += 1
+        print("served %d" % served)
     except Exception as e:
-        print("error " + type(e).__name__)
+        print("served %d, then error %s" % (served, type(e).__name__))
 
 
 def connect(host, port):

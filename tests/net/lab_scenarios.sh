@@ -20,7 +20,7 @@ profiles:
     control_access: {read_file: true, read_dir: true, execute: true, write_file: true}
     network:
       allow: [allowed.test, "*.allowed.test", "198.51.100.20:8443"]
-      host_ports: [11434]
+      host_ports: [11434, 11436]
       deny_resolved: [198.51.100.66/32]
       publish: [18080]
   lab-busy:
@@ -170,9 +170,13 @@ out=$(sbx curl -sS --max-time 10 http://127.0.0.1:11434/hello)
 check host-port-reaches-local-service "local-service 127.0.0.1" "$out"
 out=$(sbx curl -sS --max-time 10 http://localhost:11434/hello)
 check host-port-by-localhost "local-service 127.0.0.1" "$out"
+out=$(sbx curl -sS --max-time 10 'http://[::1]:11434/hello')
+check host-port-inside-ipv6-loopback "local-service 127.0.0.1" "$out"
+out=$(sbx curl -sS --max-time 10 http://127.0.0.1:11436/hello)
+check host-port-to-ipv6-only-service "local-service-v6 ::1" "$out"
 
 # ---- publish ----
-( sbx python3 "$client" serve 18080 > "$WORK/publish.out" ) &
+( sbx python3 "$client" serve 18080 2 > "$WORK/publish.out" ) &
 spid=$!
 got=""
 for _ in $(seq 150); do
@@ -180,9 +184,12 @@ for _ in $(seq 150); do
   sleep 0.1
 done
 check publish-reaches-inside-server "published-inside 127.0.0.1" "$got"
+got=$(curl -sS --noproxy '*' --max-time 5 'http://[::1]:18080/hello' 2>&1)
+check publish-reaches-inside-server-from-ipv6-loopback "published-inside 127.0.0.1" "$got"
 wait $spid
-check publish-server-served "served 1" "$(cat "$WORK/publish.out")"
+check publish-server-served "served 2" "$(cat "$WORK/publish.out")"
 check publish-closed-after-run "errno 111" "$(python3 "$client" connect 127.0.0.1 18080)"
+check publish-closed-after-run-ipv6 "errno 111" "$(python3 "$client" connect ::1 18080)"
 check publish-not-on-host-own-address "errno 111" "$(python3 "$client" connect 192.0.2.1 18080)"
 out=$(PROFILE=lab-busy sbx true; echo "rc=$?")
 check publish-port-in-use-refused "rc=125" "$out"

@@ -6,7 +6,7 @@ port 80 (HTTP) and 443 (HTTPS with the certificate lab.sh made, for every
 name of the lab, so that curl --cacert verifies it), a UDP sink
 that logs every datagram, and the upstream DNS server on 198.51.100.53
 that logs every question. `host DIR`: the user's local services on the
-host's loopback and a server on the host's own address 192.0.2.1.
+host's loopback (127.0.0.1:11434, :11435 and [::1]:11436) and a server on the host's own address 192.0.2.1.
 Only TEST-NET and link-local addresses inside namespaces the lab made."""
 import hashlib
 import http.server
@@ -55,8 +55,12 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 256
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def serve_http(addr, port, label, tls=None):
-    s = Server((addr, port), Handler)
+    s = (Server6 if ":" in addr else Server)((addr, port), Handler)
     s.label = label
     if tls:
         # The handshake happens in the request's thread, not in accept():
@@ -136,6 +140,7 @@ if MODE == "internet":
 else:
     serve_http("127.0.0.1", 11434, "local-service")
     serve_http("127.0.0.1", 11435, "unlisted-local")
+    serve_http("::1", 11436, "local-service-v6")  # a service bound to ::1 only
     serve_http("192.0.2.1", 80, "host-own")
 open(os.path.join(DIR, MODE + ".ready"), "w").close()
 threading.Event().wait()

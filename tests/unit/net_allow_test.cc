@@ -314,7 +314,8 @@ TEST(NetAllowPlan, AnAllowlistGivesTheSandboxItsOwnNetworkAndTheProxyVariables) 
   const std::string text = render_text(*p);
   EXPECT_NE(text.find("  allow: registry.npmjs.org, *.pypi.org:8443"), std::string::npos) << text;
   EXPECT_NE(text.find("  proxy socket: 127.0.0.1:3128 inside"), std::string::npos) << text;
-  EXPECT_NE(text.find("  host port: 127.0.0.1:11434 inside -> 127.0.0.1:11434 of the host"),
+  EXPECT_NE(text.find("  host port: 127.0.0.1:11434 and [::1]:11434 inside -> 127.0.0.1:11434 of "
+                      "the host, else [::1]:11434\n"),
             std::string::npos) << text;
   EXPECT_NE(text.find("  deny_resolved: 10.0.0.0/8"), std::string::npos) << text;
   EXPECT_NE(render_json(*p).find("\"network_allow\""), std::string::npos);
@@ -330,7 +331,8 @@ TEST(NetAllowPlan, PublishAloneGivesTheSandboxItsOwnNetworkAndARelay) {
   // No list: no proxy variables, and the stub refuses every name.
   EXPECT_EQ(env_of(*p, "HTTP_PROXY"), "<unset>");
   const std::string text = render_text(*p);
-  EXPECT_NE(text.find("  publish: 127.0.0.1:3000 of the host -> 127.0.0.1:3000 inside"),
+  EXPECT_NE(text.find("  publish: 127.0.0.1:3000 and [::1]:3000 of the host (where its lo has IPv6) "
+                      "-> 127.0.0.1:3000 inside, else [::1]:3000"),
             std::string::npos) << text;
   EXPECT_NE(text.find("  allow: (nothing)"), std::string::npos) << text;
 }
