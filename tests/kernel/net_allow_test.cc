@@ -32,7 +32,7 @@ const char* const kScenarios[] = {
     "rebinding-meta-https-reported", "allowed-name-resolved-upstream", "upstream-dns-log-works", "denied-http-proxy",
     "denied-http-proxy-reported", "denied-connect", "denied-raw", "denied-raw-reported",
     "bare-ip-198.51.100.20", "bare-ip-3325256724", "bare-ip-0xC6336414", "bare-ip-reported",
-    "bare-ip-proxy", "host-own-address", "unlisted-host-port", "udp-datagram-reaches-nothing",
+    "bare-ip-proxy", "host-own-address", "host-own-address-reported", "unlisted-host-port", "udp-datagram-reaches-nothing",
     "smuggle-host-header", "smuggle-absolute-host-header", "smuggle-userinfo", "smuggle-crlf",
     "rebinding-loop-proxy", "rebinding-loop-raw", "rebinding-own-proxy", "rebinding-own-raw",
     "rebinding-meta-proxy", "rebinding-meta-raw", "rebinding-ranged-proxy", "rebinding-ranged-raw",

@@ -130,6 +130,7 @@ out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://198.51.10
 check bare-ip-proxy "403" "$out"
 out=$(sbx curl -sS --max-time 10 --noproxy '*' http://192.0.2.1/hello)
 case "$out" in *"host-own"*) echo "FAIL host-own-address: $out" ;; *) echo "ok host-own-address" ;; esac
+check_has host-own-address-reported "aisbx-ns: network: denied 192.0.2.1:80 (not in network.allow)" "$(cat "$WORK/last.err")"
 out=$(sbx curl -sS --max-time 10 --noproxy '*' http://127.0.0.1:11435/hello)
 case "$out" in *"unlisted-local"*) echo "FAIL unlisted-host-port: $out" ;; *) echo "ok unlisted-host-port" ;; esac
 out=$(sbx python3 "$client" udp 198.51.100.10 9999)
