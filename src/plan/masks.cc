@@ -49,6 +49,16 @@ constexpr std::array kMasks{
     // they protect (host/walk_cache.h). Never unmasked.
     BuiltinMask{kAisbxCacheMask, profile::kProfileCacheDir, secret,
                 "aisbx-ns's profile and git-walk caches: what later launches enforce"},
+    // Overlay runs: what `aisbx-ns commit` writes into a project (the meta
+    // names the roots, the upper dir the content), and other projects'
+    // changes. A run that could edit another run's would choose what the
+    // user's commit writes, and where.
+    BuiltinMask{"aisbx-runs", ".ai-sandbox/runs", secret,
+                "aisbx-ns's overlay runs: what `aisbx-ns commit` writes, and where"},
+    // Private homes of every profile and project: code planted in one runs
+    // in another project's sandbox, and each holds its project's state.
+    BuiltinMask{"aisbx-homes", ".ai-sandbox/homes", secret,
+                "aisbx-ns's private homes of other profiles and projects"},
     // Start-up files: read-only.
     // aisbx-ns's own profiles (the default --config): a run that rewrote
     // them would widen every later launch.

@@ -180,6 +180,38 @@ TEST_P(Masks, SecretStoresReadAsNothingAndStartUpFilesDoNotChange) {
   EXPECT_EQ(read_text(h + "/work/file"), "w\nmore\n");
 }
 
+// aisbx-ns's own state in a writable HOME: another run's meta and upper dir
+// choose what `aisbx-ns commit` writes into a project, and where; another
+// project's private HOME runs its start-up files in that project's next
+// sandbox. Neither can be read or changed, nor a run made beside them.
+TEST_P(Masks, OtherRunsAndPrivateHomesAreOutOfReachOfAWritableHome) {
+  const std::string h = home_;
+  tree_->file("home/.ai-sandbox/runs/r1/meta", "name r1\nproject /p\n", 0600);
+  tree_->file("home/.ai-sandbox/runs/r1/upper/notes.txt", "RUN-CONTENT\n", 0600);
+  tree_->file("home/.ai-sandbox/homes/agent-0123456789abcdef/.bashrc", "# OTHER-HOME\n", 0600);
+  const std::string runs = h + "/.ai-sandbox/runs", homes = h + "/.ai-sandbox/homes";
+  const std::string script =
+      "cat " + runs + "/r1/meta " + runs + "/r1/upper/notes.txt " + homes +
+      "/agent-0123456789abcdef/.bashrc 2>/dev/null\n"
+      "echo 'roots " + h + "' >> " + runs + "/r1/meta 2>/dev/null && echo WROTE-META\n"
+      "echo x > " + runs + "/r1/upper/.bashrc 2>/dev/null && echo WROTE-UPPER\n"
+      "echo 'touch " + kMarker + "' >> " + homes +
+      "/agent-0123456789abcdef/.bashrc 2>/dev/null && echo WROTE-HOME\n"
+      "mkdir " + runs + "/r2 2>/dev/null && echo MADE-RUN\n"
+      "mv " + h + "/.ai-sandbox " + h + "/.a2 2>/dev/null && echo MOVED\n"
+      "echo more >> " + h + "/work/file && echo WROTE\n";
+  const Result r = in_home("home", script);
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "WROTE\n")) << r.describe();
+  for (const char* leaked : {"name r1", "RUN-CONTENT", "OTHER-HOME", "WROTE-META", "WROTE-UPPER",
+                             "WROTE-HOME", "MADE-RUN", "MOVED"})
+    EXPECT_FALSE(contains(r.out, leaked)) << leaked << ": " << r.describe();
+  EXPECT_EQ(read_text(runs + "/r1/meta"), "name r1\nproject /p\n");
+  EXPECT_FALSE(exists(runs + "/r1/upper/.bashrc"));
+  EXPECT_EQ(read_text(homes + "/agent-0123456789abcdef/.bashrc"), "# OTHER-HOME\n");
+  EXPECT_FALSE(exists(runs + "/r2"));
+}
+
 // A profile that does not control reads sees the host's tree: the secret
 // stores are hidden in it by the namespace wall; Landlock alone cannot, and
 // the run says so before anything runs.

@@ -230,7 +230,8 @@ TEST(HomeMasks, NamespaceOnlyRefusesWhatItCannotCover) {
   w.opt.mode = Mode::ns;
   auto r = w.run(doc("[\"~\"]"));
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().what.find("could create `/home/u/.azure` (azure)"), std::string::npos)
+  EXPECT_NE(r.error().what.find("could create `/home/u/.ai-sandbox/homes` (aisbx-homes)"),
+            std::string::npos)
       << r.error().what;
   EXPECT_NE(r.error().hint.find("--mode layered"), std::string::npos) << r.error().hint;
 }
