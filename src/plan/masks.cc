@@ -57,7 +57,7 @@ constexpr std::array kMasks{
                 "aisbx-ns's overlay runs: what `aisbx-ns commit` writes, and where"},
     // Private homes of every profile and project: code planted in one runs
     // in another project's sandbox, and each holds its project's state.
-    BuiltinMask{"aisbx-homes", ".ai-sandbox/homes", secret,
+    BuiltinMask{kAisbxHomesMask, ".ai-sandbox/homes", secret,
                 "aisbx-ns's private homes of other profiles and projects"},
     // Start-up files: read-only.
     // aisbx-ns's own profiles (the default --config): a run that rewrote

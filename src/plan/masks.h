@@ -24,6 +24,8 @@ struct BuiltinMask {
 
 // The mask over the profile cache: `unmask:` may not name it.
 inline constexpr std::string_view kAisbxCacheMask = "aisbx-cache";
+// The private homes: around the run's own (masks_plan.cc).
+inline constexpr std::string_view kAisbxHomesMask = "aisbx-homes";
 
 std::span<const BuiltinMask> builtin_masks();
 bool is_mask_name(std::string_view name);

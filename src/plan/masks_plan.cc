@@ -111,9 +111,8 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
     std::vector<const Root*> near;
     for (const auto& r : roots)
       if (counts(r) && (is_within(r.path, h) || is_within(h, r.path))) near.push_back(&r);
-    for (const auto& m : builtin_masks()) {
-      if (lifted(m.name)) continue;
-      const std::string path = h + "/" + std::string(m.path);
+    // One mask at `path` (the table's row `m`).
+    const auto mask_at = [&](const BuiltinMask& m, const std::string& path) -> Expected<void> {
       const bool secret = m.kind == MaskKind::secret;
       for (const Root* rp : near) {
         const Root& r = *rp;
@@ -134,18 +133,18 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
           if (!holder || r->path.size() > holder->path.size()) holder = r;
       if (!holder) {
         // Only in the host's read-only view: hidden where it really is.
-        if (!secret || !host_view(cx)) continue;
+        if (!secret || !host_view(cx)) return {};
         const auto real = fs.realpath(path);
         const FileKind rk = real ? fs.kind(*real) : FileKind::missing;
-        if (rk != FileKind::directory && rk != FileKind::regular) continue;
+        if (rk != FileKind::directory && rk != FileKind::regular) return {};
         ProtectedPath p = protected_path(*real, true, rk, "built-in");
         p.mask = m.name;
         p.why = std::string(m.why) + " (in the host's read-only view: reads are not controlled)";
         add_protected(cx, roots, out, std::move(p));
-        continue;
+        return {};
       }
       const FileKind k = fs.kind(path);
-      if (k == FileKind::missing && !real_home) continue;
+      if (k == FileKind::missing && !real_home) return {};
       ProtectedPath p = protected_path(path, secret, k, "built-in");
       p.mask = m.name;
       p.why = m.why;
@@ -157,9 +156,27 @@ Expected<void> collect_home_masks(Context& cx, const std::vector<Root>& roots,
         for (const Root* r : near)
           if (r->is_dir && in_dir && is_within(at, r->path) && (r->granted & kMakeRights))
             p.creatable = true;
-        if (!p.creatable && k == FileKind::missing) continue;  // nothing can appear there
+        if (!p.creatable && k == FileKind::missing) return {};  // nothing can appear there
       }
       add_protected(cx, roots, out, std::move(p));
+      return {};
+    };
+    for (const auto& m : builtin_masks()) {
+      if (lifted(m.name)) continue;
+      const std::string path = h + "/" + std::string(m.path);
+      // The run's own private HOME lies among the private homes: each other
+      // entry there is masked on its own, so the HOME bound beneath stays.
+      const std::string& own = cx.plan.ns.home;
+      if (m.name == kAisbxHomesMask && !own.empty() && own != path && is_within(own, path) &&
+          fs.kind(path) == FileKind::directory) {
+        std::vector<std::string> names = fs.list(path);
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names)
+          if (const std::string sub = path + "/" + name; !is_within(own, sub))
+            AISBX_TRY(mask_at(m, sub));
+        continue;
+      }
+      AISBX_TRY(mask_at(m, path));
     }
   }
   return {};

@@ -63,7 +63,8 @@ class MaskPins : public ::testing::TestWithParam<runner::UserMode> {
     for (const auto& p : paths) {
       const bool parent = std::any_of(paths.begin(), paths.end(),
                                       [&](const std::string& o) { return o.starts_with(p + "/"); });
-      if (parent) tree_->dir("home/" + p);
+      // aisbx-ns's own directories (private homes, runs) are directories.
+      if (parent || p.starts_with(".ai-sandbox/")) tree_->dir("home/" + p);
       else tree_->file("home/" + p, "# host's " + p + "\n", 0600);
     }
     tree_->file("home/.config/autostart-dir/keep", "x\n");

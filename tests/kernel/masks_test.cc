@@ -60,6 +60,13 @@ std::string home_yaml() {
   y += "    control_access:\n";
   for (const auto& r : kAllRights) y += "      " + r + ": true\n";
   y += "  home-ssh:\n    extends: home\n    unmask: [ssh]\n";
+  // `~` read-only and a private HOME among the private homes.
+  y += "  ro-home:\n    access_roots:\n      system:\n        paths: " +
+       flow({"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache"}) +
+       "\n        permissions: {read_file: true, read_dir: true, execute: true}\n"
+       "      home:\n        paths: [\"~\"]\n        permissions: {read_file: true, read_dir: true}\n"
+       "    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true}\n"
+       "    home: \"~/.ai-sandbox/homes\"\n";
   // Reads not controlled: the namespace wall shows the host's tree.
   y += "  open-reads:\n    access_roots:\n      work: {paths: [\"~/work\"], permissions: "
        "{write_file: true}}\n    control_access: {write_file: true}\n";
@@ -210,6 +217,21 @@ TEST_P(Masks, OtherRunsAndPrivateHomesAreOutOfReachOfAWritableHome) {
   EXPECT_FALSE(exists(runs + "/r1/upper/.bashrc"));
   EXPECT_EQ(read_text(homes + "/agent-0123456789abcdef/.bashrc"), "# OTHER-HOME\n");
   EXPECT_FALSE(exists(runs + "/r2"));
+}
+
+// The same masks where the run's own private HOME lies among the private
+// homes and `~` is a (read-only) root: the HOME is usable, the others are not.
+TEST_P(Masks, TheRunsOwnPrivateHomeStaysUsableBesideTheOthersMasks) {
+  const std::string homes = home_ + "/.ai-sandbox/homes";
+  tree_->file("home/.ai-sandbox/homes/agent-0123456789abcdef/.bashrc", "# OTHER-HOME\n", 0600);
+  const Result r = in_home("ro-home",
+                           "cat " + homes + "/agent-0123456789abcdef/.bashrc 2>/dev/null\n"
+                           "echo mine > \"$HOME/notes\" && cat \"$HOME/notes\"\n"
+                           "case \"$HOME\" in " + homes + "/ro-home-*) echo IN-HOMES;; esac\n");
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "mine\n")) << r.describe();
+  EXPECT_TRUE(contains(r.out, "IN-HOMES")) << r.describe();
+  EXPECT_FALSE(contains(r.out, "OTHER-HOME")) << r.describe();
 }
 
 // A profile that does not control reads sees the host's tree: the secret
