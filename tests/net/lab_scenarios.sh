@@ -125,6 +125,11 @@ for ip in 198.51.100.20 3325256724 0xC6336414; do
   out=$(sbx curl -sS --max-time 10 --noproxy '*' "http://$ip/hello")
   case "$out" in *"denied 198"*) echo "FAIL bare-ip-$ip: $out" ;; *) echo "ok bare-ip-$ip" ;; esac
 done
+out=$(sbx curl -sS --max-time 10 --noproxy '*' 'http://[::ffff:198.51.100.20]/hello')
+case "$out" in *"denied 198"*) echo "FAIL bare-ip-ipv4-mapped-ipv6: $out" ;; *) echo "ok bare-ip-ipv4-mapped-ipv6" ;; esac
+check_has bare-ip-ipv4-mapped-ipv6-reported "aisbx-ns: network: denied 198.51.100.20:80 (not in network.allow)" "$(cat "$WORK/last.err")"
+out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' 'http://[::ffff:c633:6414]/hello')
+check bare-ip-ipv4-mapped-ipv6-proxy "403" "$out"
 check_has bare-ip-reported "aisbx-ns: network: denied 198.51.100.20:80 (not in network.allow)" "$(cat "$WORK/last.err")"
 out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://198.51.100.20/hello)
 check bare-ip-proxy "403" "$out"
