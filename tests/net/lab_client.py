@@ -9,6 +9,16 @@ import sys
 import threading
 
 
+def read_all(s):
+    """Everything S sends until it closes."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def nameserver():
     with open("/etc/resolv.conf") as f:
         for line in f:
@@ -48,12 +58,7 @@ def raw_http(host, port, path):
     try:
         s = socket.create_connection((host, int(port)), timeout=5)
         s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_all(s)
         body = data.split(b"\r\n\r\n", 1)[-1] if data else b""
         print("body " + body.decode(errors="replace").strip() if data else "empty")
     except Exception as e:
@@ -120,13 +125,7 @@ def fetch_hello(host, route, cafile):
         ctx = ssl.create_default_context(cafile=cafile)
         s = ctx.wrap_socket(raw, server_hostname=host)
         s.sendall(b"GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode())
-    data = b""
-    while True:
-        c = s.recv(4096)
-        if not c:
-            break
-        data += c
-    return data
+    return read_all(s)
 
 
 def concurrent(n, host, route="raw", cafile=None):
