@@ -135,7 +135,7 @@ std::optional<Error> wait_for_tracer(int traced_fd) {
 }
 
 [[noreturn]] void target_main(const plan::Plan& p, int err_fd, const sigset_t& old_mask,
-                              int traced_fd) {
+                              int traced_fd, const stage::HeldRules& held = {}) {
   auto run = [&]() -> Error {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
     if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) return errno_error(errno, "sigprocmask");
@@ -143,7 +143,7 @@ std::optional<Error> wait_for_tracer(int traced_fd) {
       if (auto e = wait_for_tracer(traced_fd)) return *e;
     if (auto r = drop_capabilities(); !r) return r.error();
     // Landlock opens its rule paths here, inside the final tree.
-    if (auto r = stage::restrict_for_exec(p); !r) return r.error();
+    if (auto r = stage::restrict_for_exec(p, held); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
     if (::fcntl(err_fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error(errno, "fcntl(err_fd)");
     return stage::exec(p);
@@ -197,6 +197,10 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
     fail_out(errno_error(errno, "trace: unshare(CLONE_NEWNS) in init"));
   if (auto r = stage::enter_staging(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::build_root(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
+  // Landlock rules an overlay provides, opened while the host's tree is
+  // still there to tie them to (mount_paths.h).
+  auto held = stage::open_merged_rules(p);
+  if (!held) fail_out(with_context(held.error(), "namespace"));
   if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
   sys::phase_mark("mounts");
   if (p.ns.net == profile::NetMode::loopback)
@@ -212,11 +216,11 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
     if (target == 0) {
       ::close(traced[1]);
       if (trace_fd >= 0) ::close(trace_fd);
-      target_main(p, err_fd, old_mask, traced[0]);
+      target_main(p, err_fd, old_mask, traced[0], *held);
     }
   } else {
     // Nothing to copy for a process that execs next (sys/spawn.h).
-    auto child = [&] { target_main(p, err_fd, old_mask, -1); };
+    auto child = [&] { target_main(p, err_fd, old_mask, -1, *held); };
     target = sys::spawn_shared(child);
   }
   if (target < 0) fail_out(errno_error(errno, "fork of the target"));

@@ -62,6 +62,12 @@ struct LandlockPlan {
   // planners that make rules need not know); empty in a Plan made by hand,
   // where nothing is compared.
   std::vector<PlannedId> rule_seen;
+  // Indices, ascending, of the rules whose path an overlay's merged view
+  // provides (--overlay, `overlay: true`): filled with rule_seen. Their
+  // inode numbers there are overlayfs's, so the stage opens them before
+  // pivot_root, each tied to the host path planning saw
+  // (stage::open_merged_rules), and adds those fds.
+  std::vector<std::size_t> merged_rules;
   Enforcement enforcement = Enforcement::none;
 };
 

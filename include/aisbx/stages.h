@@ -7,6 +7,7 @@
 
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
+#include "aisbx/sys/fd.h"
 
 namespace aisbx::stage {
 
@@ -23,9 +24,14 @@ void test_pause_after_planning();
 // (ExecPlan::tmpdir).
 Expected<void> prepare_home(const plan::NamespacePlan& ns, const std::string& tmpdir = {});
 
+// The rules of LandlockPlan::merged_rules, opened by open_merged_rules()
+// (mount_paths.h) before pivot_root: rule i's fd at [i], invalid elsewhere.
+using HeldRules = std::vector<sys::UniqueFd>;
+
 // PR_SET_NO_NEW_PRIVS, then the ruleset: every rule's path opened O_PATH
-// (inside the final tree), added, restrict_self, ruleset fd closed.
-Expected<void> apply_landlock(const plan::LandlockPlan& l);
+// (inside the final tree) or taken from `held`, added, restrict_self,
+// ruleset fd closed.
+Expected<void> apply_landlock(const plan::LandlockPlan& l, const HeldRules& held = {});
 
 // Builds the filter without loading it: unknown syscall names fail here,
 // before anything runs (and in --dry-run).
@@ -52,7 +58,7 @@ Expected<void> leave_session_keyring();
 // The last steps before exec, in the one order every way of running uses:
 // Landlock, fds close-on-exec, a new session keyring, the --trace filter
 // (when p.trace), the seccomp filter.
-Expected<void> restrict_for_exec(const plan::Plan& p);
+Expected<void> restrict_for_exec(const plan::Plan& p, const HeldRules& held = {});
 
 // After the command ended: what a run created in a protected repository's
 // `.git` where no mount could cover it (commondir, hooks,

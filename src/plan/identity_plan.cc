@@ -11,7 +11,9 @@
 // itself (the empty root, /tmp, /proc, /dev, masks) do not. So a rule is
 // compared only when the mount that provides its path in the new root is a
 // bind of the same host path; the rest are skipped here, by name, not by
-// an accident of the comparison.
+// an accident of the comparison. A rule an overlay provides beneath its
+// root (one split around a protected path there) is compared too, but
+// before pivot_root, through the host's path: merged_rules.
 #include <unordered_map>
 
 #include "plan/parts.h"
@@ -105,6 +107,7 @@ void plan_identities(Context& cx) {
   LandlockPlan& l = cx.plan.landlock;
 
   l.rule_seen.assign(l.rules.size(), PlannedId{});
+  l.merged_rules.clear();
   ns.mount_seen.assign(ns.mounts.size(), PlannedId{});
   if (ns.enabled) {
     const Provider provider(ns.mounts);
@@ -149,6 +152,17 @@ void plan_identities(Context& cx) {
         const auto under = provider.at(l.rules[i].path);
         if (under && keeps_identity(*under))
           l.rule_seen[i] = look(fs, l.rules[i].path, l.rules[i].implicit);
+        // Strictly beneath an overlay's root: that root itself is the
+        // overlay mount, made on a directory of the sandbox's own root
+        // with its lower dir opened as planned (mount_seen), and shows the
+        // upper dir's inode number, not the host's.
+        if (under == MountKind::overlay) {
+          const MountOp* top = overlay_covering(ns, l.rules[i].path);
+          if (top && top->target != l.rules[i].path) {
+            l.rule_seen[i] = look(fs, l.rules[i].path, false);
+            l.merged_rules.push_back(i);
+          }
+        }
       }
     return;
   }

@@ -87,9 +87,9 @@ Expected<void> close_fds_on_exec(const std::vector<int>& keep) {
   return {};
 }
 
-Expected<void> restrict_for_exec(const plan::Plan& p) {
+Expected<void> restrict_for_exec(const plan::Plan& p, const HeldRules& held) {
   AISBX_TRY(apply_rlimits(p.limits));
-  AISBX_TRY(apply_landlock(p.landlock));
+  AISBX_TRY(apply_landlock(p.landlock, held));
   sys::phase_mark("landlock");
   AISBX_TRY(close_fds_on_exec(p.exec.keep_fds));
   AISBX_TRY(leave_session_keyring());

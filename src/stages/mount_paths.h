@@ -6,6 +6,7 @@
 
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
+#include "aisbx/stages.h"
 
 namespace aisbx::stage {
 
@@ -21,6 +22,12 @@ inline const std::string kEmptyFile = "/empty";        // bound over denied file
 Expected<void> enter_staging(const plan::NamespacePlan& ns);
 // Makes every mount of the Plan under kNewRoot.
 Expected<void> build_root(const plan::NamespacePlan& ns);
+// After build_root, before pivot_root: each rule of l.merged_rules that
+// planning saw (rule_seen) opened in the new root, in the overlay's merged
+// view, and tied to the same path in the host's tree
+// (open_merged_as_planned): a path swapped on the host since planning
+// refuses the run, as it does for a rule beneath a bind.
+Expected<HeldRules> open_merged_rules(const plan::Plan& p);
 // Makes kNewRoot the root and detaches everything else.
 Expected<void> pivot_into_new_root();
 

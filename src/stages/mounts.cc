@@ -421,4 +421,32 @@ Expected<void> pivot_into_new_root() {
   return {};
 }
 
+Expected<HeldRules> open_merged_rules(const plan::Plan& p) {
+  const plan::LandlockPlan& l = p.landlock;
+  HeldRules held;
+  if (!l.enabled || l.merged_rules.empty()) return held;
+  held.resize(l.rules.size());
+  std::map<std::string, dev_t> upper_devs;  // by upper dir
+  for (const std::size_t i : l.merged_rules) {
+    const plan::LandlockRule& r = l.rules.at(i);
+    const plan::PlannedId seen = i < l.rule_seen.size() ? l.rule_seen[i] : plan::PlannedId{};
+    // Planned missing: the stage's own open refuses one that appeared.
+    if (r.access == 0 || !seen.checked || !seen.id) continue;
+    const MountOp* overlay = plan::overlay_covering(p.ns, r.path);
+    const plan::OverlayDirs* layer = overlay ? plan::overlay_dirs(p.ns, overlay->target) : nullptr;
+    if (!layer) return fail("landlock: the rule of " + q(r.path) + " lies beneath no planned overlay");
+    auto dev = upper_devs.find(layer->upper);
+    if (dev == upper_devs.end()) {
+      AISBX_ASSIGN(upper, sys::open_no_symlinks(kOldRoot + layer->upper));
+      struct stat st {};
+      if (::fstat(upper.get(), &st) != 0) return sys_fail("fstat " + q(layer->upper));
+      dev = upper_devs.emplace(layer->upper, st.st_dev).first;
+    }
+    auto fd = open_merged_as_planned(in_new(r.path), kOldRoot + r.path, seen, r.path, dev->second);
+    if (!fd) return std::unexpected(with_context(fd.error(), "landlock: the rule of " + r.origin));
+    held[i] = std::move(*fd);
+  }
+  return held;
+}
+
 }  // namespace aisbx::stage

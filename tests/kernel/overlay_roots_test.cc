@@ -14,15 +14,20 @@
 // - project and data root overlaid together: one run, two upper dirs, the
 //   whole of one root committed by naming it, a conflicting host edit in
 //   the data root refused and named, discard leaves no trace;
-// - the Landlock wall holds on that root's merged view (EACCES).
+// - the Landlock wall holds on that root's merged view (EACCES), and a rule
+//   the overlay provides is tied to the host's path before pivot_root: a
+//   swap between planning and the stage is refused.
 // In layered and strict mode, as the caller and, when root, as uid 65534.
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernel_gap.h"
@@ -58,6 +63,8 @@ bool is_symlink(const std::string& path) {
 //   proj/a.txt proj/sub/    the project, a git work tree
 //   data/d.txt data/old.txt data/nested/n.txt data/locked/
 //                           another root, `overlay: true` (no remove_dir)
+//   home/.config/foo/f.txt  a root `overlay: true` in profile `cfg`; its
+//                           missing gh/ (a secret store) splits its rules
 //   tools/aisbx_probe
 class OverlayRoots : public ::testing::TestWithParam<UserMode> {
  protected:
@@ -88,11 +95,15 @@ class OverlayRoots : public ::testing::TestWithParam<UserMode> {
       if (r != "remove_dir") no_rmdir.push_back(r);
     const std::string project = groups_yaml({{"project", {"${PROJECT}"}, kAll}});
     const std::string data = groups_yaml({{"data", {data_}, no_rmdir}}) + "        overlay: true\n";
+    tree_->file("home/.config/foo/f.txt", "f\n");
+    const std::string cfg =
+        groups_yaml({{"config", {home_ + "/.config"}, kAll}}) + "        overlay: true\n";
     config_ = tree_->file(
         "profiles.yaml",
         "version: 1\nprofiles:\n  dataonly:\n    access_roots:\n" + system + project + data +
             control_yaml(kAll) + "  both:\n    extends: dataonly\n    access_roots:\n" + project +
-            "        overlay: true\n");
+            "        overlay: true\n  cfg:\n    access_roots:\n" + system + project + cfg +
+            control_yaml(kAll));
   }
 
   void TearDown() override {
@@ -285,6 +296,62 @@ TEST_P(OverlayRoots, TheLandlockWallHoldsOnTheRootsMergedView) {
                              proj_);
   EXPECT_EQ(r.status, EACCES) << r.describe();
   EXPECT_TRUE(exists(data_ + "/locked"));
+}
+
+// Issue 21's left-over: a Landlock rule that an overlay's merged view
+// provides (here one split around ~/.config/gh, which the sandbox could
+// create) has overlayfs's inode numbers inside; the stage opens it before
+// pivot_root and ties it to the host's path planning saw. A directory
+// swapped on the host between planning and the stage (the test-only
+// AISBX_TEST_PAUSE_FIFO holds the launcher there) refuses the run, as it
+// does beneath a bind, and leaves no run behind.
+TEST_P(OverlayRoots, ARuleBeneathAnOverlaySwappedAfterPlanningIsRefused) {
+  const std::string foo = home_ + "/.config/foo";
+  const std::string fifo = tree_->at("pause.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0666), 0);
+  ::chmod(fifo.c_str(), 0666);
+  const auto launch = [&](bool pause) {
+    RunSpec s;
+    s.argv = {binary_path(), "--config", config_, "--profile", "cfg", "--mode", GetParam().mode,
+              "--run", "swap", "--", "/bin/sh", "-c", "echo n > " + runner::shell_quote(foo) + "/new.txt"};
+    s.as = GetParam().as;
+    s.cwd = proj_;
+    s.env = {{"HOME", home_}, {"XDG_CONFIG_HOME", tree_->at("xdg")}};
+    if (pause) s.env.emplace_back("AISBX_TEST_PAUSE_FIFO", fifo);
+    return runner::run(s);
+  };
+  // The plan splits the rules: ~/.config/foo has its own.
+  const Result plan = aisbx({"--config", config_, "--profile", "cfg", "--mode", GetParam().mode,
+                             "--run", "swap", "--print-ruleset", "--", "/bin/true"}, proj_);
+  ASSERT_EQ(plan.status, 0) << plan.describe();
+  ASSERT_TRUE(contains(plan.out, "rule dir " + foo + ":"));
+  std::thread swapper([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // planning is done
+    if (fd < 0) return;
+    EXPECT_EQ(::rename(foo.c_str(), (foo + ".away").c_str()), 0);
+    EXPECT_EQ(::mkdir(foo.c_str(), 0755), 0);
+    if (GetParam().as == As::nobody) {
+      EXPECT_EQ(::chown(foo.c_str(), runner::kNobodyUid, runner::kNobodyGid), 0);
+    }
+    (void)!::write(fd, "g", 1);
+    ::close(fd);
+  });
+  const Result r = launch(true);
+  const int unblock = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  swapper.join();
+  if (unblock >= 0) ::close(unblock);
+  EXPECT_EQ(r.status, 125) << r.describe();
+  EXPECT_TRUE(contains(r.err, "the tree changed while the sandbox was being built; run again"));
+  EXPECT_TRUE(contains(r.err, "`" + foo + "`"));
+  EXPECT_TRUE(contains(r.err, "landlock: the rule of"));
+  EXPECT_FALSE(exists(run_dir("swap"))) << "a refused run left its run directory";
+  // Put back, the same launch runs, its write kept for review.
+  ASSERT_EQ(::rmdir(foo.c_str()), 0);
+  ASSERT_EQ(::rename((foo + ".away").c_str(), foo.c_str()), 0);
+  const Result ok = launch(false);
+  ASSERT_EQ(ok.status, 0) << ok.describe();
+  EXPECT_FALSE(exists(foo + "/new.txt"));
+  EXPECT_EQ(read_text(run_dir("swap") + "/upper/foo/new.txt"), "n\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRoots,

@@ -2723,6 +2723,52 @@ TEST(ResolveRun, OverlayTrueIsRefusedWhereARootCannotBeOverlaid) {
   EXPECT_TRUE(said);
 }
 
+// Landlock rules an overlay provides beneath its root (those split around
+// a secret store that may be created there) are compared with
+// what planning saw, like rules beneath a bind: listed in merged_rules for
+// the stage, which ties them to the host's path before pivot_root.
+TEST(ResolveRun, RulesAnOverlayProvidesAreComparedBeforePivot) {
+  const std::string yaml = R"(
+    access_roots:
+      proj:
+        paths: ["${PROJECT}"]
+        permissions: {read_file: true, read_dir: true}
+      config:
+        paths: ["/home/u/.config"]
+        permissions: {read_file: true, read_dir: true, write_file: true, make_reg: true, make_dir: true}
+        overlay: true
+    control_access: {read_file: true, read_dir: true, write_file: true, make_reg: true, make_dir: true}
+    command: {binary: sh}
+)";
+  World w;
+  w.fs.dir("/home/u/.config/foo");  // ~/.config/gh is missing: creatable, the rules split
+  w.opt.run_name = "r";
+  auto r = w.run(doc(yaml));
+  ASSERT_TRUE(r.has_value()) << err(r);
+  const auto& l = r->landlock;
+  std::vector<std::string> merged;
+  for (const std::size_t i : l.merged_rules) {
+    merged.push_back(l.rules[i].path);
+    EXPECT_TRUE(l.rule_seen[i].checked) << l.rules[i].path;
+    EXPECT_TRUE(l.rule_seen[i].id.has_value()) << l.rules[i].path;
+  }
+  EXPECT_TRUE(std::is_sorted(l.merged_rules.begin(), l.merged_rules.end()));
+  // The overlay's root is its mount, not a host path: not compared.
+  EXPECT_EQ(std::find(merged.begin(), merged.end(), "/home/u/.config"), merged.end());
+  EXPECT_NE(std::find(merged.begin(), merged.end(), "/home/u/.config/foo"), merged.end())
+      << "a rule split beneath the overlay";
+  EXPECT_EQ(std::find(merged.begin(), merged.end(), "/home/u/dev/myproj"), merged.end())
+      << "the project is a bind here";
+  // Without the overlay none is.
+  World plain;
+  plain.fs.dir("/home/u/.config/foo");
+  std::string bound = yaml;
+  bound.erase(bound.find("        overlay: true\n"), 22);
+  auto b = plain.run(doc(bound));
+  ASSERT_TRUE(b.has_value()) << err(b);
+  EXPECT_TRUE(b->landlock.merged_rules.empty());
+}
+
 TEST(ResolveRun, RunNames) {
   for (const std::string ok : {"a", "fix-tests", "2026-01-31a", "v1.2_b"})
     EXPECT_FALSE(run_name_problem(ok)) << ok;
