@@ -14,6 +14,8 @@
 // - project and data root overlaid together: one run, two upper dirs, the
 //   whole of one root committed by naming it, a conflicting host edit in
 //   the data root refused and named, discard leaves no trace;
+// - the upper dir on another filesystem (a tmpfs HOME) than the project,
+//   and hard links from the project (the limit the README states);
 // - the Landlock wall holds on that root's merged view (EACCES), and a rule
 //   the overlay provides is tied to the host's path before pivot_root: a
 //   swap between planning and the stage is refused.
@@ -352,6 +354,71 @@ TEST_P(OverlayRoots, ARuleBeneathAnOverlaySwappedAfterPlanningIsRefused) {
   ASSERT_EQ(ok.status, 0) << ok.describe();
   EXPECT_FALSE(exists(foo + "/new.txt"));
   EXPECT_EQ(read_text(run_dir("swap") + "/upper/foo/new.txt"), "n\n");
+}
+
+// The upper dir on another filesystem than the project: HOME (and so the
+// run's upper dirs) on a tmpfs this test mounts in a mount namespace of
+// its own (in a user namespace, so that uid 65534 can mount it too), the
+// project on the disk. The launcher and
+// the host commands run in that namespace, where the tmpfs is.
+// Hard links whose origin is in the lower layer (the documented limit):
+// overlayfs without `index` (off in a user namespace) copies up the one
+// name written to, so the other name keeps showing the old content inside,
+// diff lists the written name only, and commit replaces that name with a
+// new file: the host's link is broken the same way.
+TEST_P(OverlayRoots, AnUpperDirOnAnotherFilesystemAndHardLinksFromTheProject) {
+  tree_->file("proj/hard.txt", "hard\n");
+  ASSERT_EQ(::link((proj_ + "/hard.txt").c_str(), (proj_ + "/hard2.txt").c_str()), 0);
+  const std::string a = runner::shell_quote(binary_path());
+  const std::string c = runner::shell_quote(config_);
+  const std::string inside =
+      "echo more >> a.txt; echo x >> hard.txt; cat hard2.txt; ln a.txt a-link.txt";
+  const std::string run =
+      "set -e; " + a + " --config " + c + " --profile both --mode " + GetParam().mode +
+      " --run fs -- /bin/sh -c " + runner::shell_quote(inside) + "; echo \"devs $(/usr/bin/stat -c %d " +
+      runner::shell_quote(home_ + "/.ai-sandbox/runs/fs/upper") + ") $(/usr/bin/stat -c %d .)\"; " + a +
+      " diff fs --stat; " + a + " commit fs; echo \"links $(/usr/bin/stat -c %h hard.txt)\"";
+  // mount(8) wants uid 0: a user namespace where the user is root mounts
+  // the tmpfs, and one inside it makes the user themselves again.
+  const bool nobody = GetParam().as == As::nobody;
+  const std::string uid = std::to_string(nobody ? runner::kNobodyUid : ::geteuid());
+  const std::string gid = std::to_string(nobody ? runner::kNobodyGid : ::getegid());
+  const std::string script =
+      "set -e; /usr/bin/mount -t tmpfs -o mode=0755 tmpfs " + runner::shell_quote(home_) +
+      "; exec /usr/bin/unshare --map-user=" + uid + " --map-group=" + gid + " /bin/sh -c " +
+      runner::shell_quote(run);
+  RunSpec s;
+  s.argv = {"/usr/bin/unshare", "--map-root-user", "--mount", "/bin/sh", "-c", script};
+  s.as = GetParam().as;
+  s.cwd = proj_;
+  s.env = {{"HOME", home_}, {"XDG_CONFIG_HOME", tree_->at("xdg")}, {"LC_ALL", "C"}};
+  const Result r = runner::run(s);
+  ASSERT_EQ(r.status, 0) << r.describe();
+  // Inside: the other name of the link still shows the lower file.
+  EXPECT_TRUE(contains(r.out, "hard\n")) << r.out;
+  const auto devs = r.out.find("devs ");
+  ASSERT_NE(devs, std::string::npos) << r.out;
+  std::string upper_dev, proj_dev;
+  {
+    const std::string line = r.out.substr(devs + 5, r.out.find('\n', devs) - devs - 5);
+    upper_dev = line.substr(0, line.find(' '));
+    proj_dev = line.substr(line.find(' ') + 1);
+  }
+  EXPECT_NE(upper_dev, proj_dev) << "the upper dir must be on another filesystem here";
+  for (const char* line : {"M  a.txt", "M  hard.txt", "A  a-link.txt"})
+    EXPECT_TRUE(contains(r.out, line)) << line;
+  EXPECT_FALSE(contains(r.out, "hard2.txt")) << "the other name of the link did not change";
+  // Applied: each name a file of its own.
+  EXPECT_EQ(read_text(proj_ + "/a.txt"), "project\nmore\n");
+  EXPECT_EQ(read_text(proj_ + "/a-link.txt"), "project\nmore\n");
+  EXPECT_EQ(read_text(proj_ + "/hard.txt"), "hard\nx\n");
+  EXPECT_EQ(read_text(proj_ + "/hard2.txt"), "hard\n");
+  EXPECT_TRUE(contains(r.out, "links 1\n"));
+  struct stat st {};
+  ASSERT_EQ(::stat((proj_ + "/hard2.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);
+  // The tmpfs went with its namespace: nothing of the run on the disk.
+  EXPECT_FALSE(exists(home_ + "/.ai-sandbox"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRoots,
