@@ -14,9 +14,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "aisbx/stages.h"
 #include "aisbx/sys/mount.h"
@@ -172,6 +174,14 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
 // dir, which is what `aisbx-ns diff` and `commit` read. Every layer is
 // named by an fd opened without following symlinks.
 // Returns the upper dir's device.
+// Test hook (as AISBX_FAKE_NO_OPENAT2): AISBX_FAKE_NO_OVERLAYFS=1 fails the
+// mount as a kernel without overlayfs does (ENODEV), for tests of the
+// refusal on a kernel that has it.
+bool fake_no_overlayfs() {
+  const char* v = std::getenv("AISBX_FAKE_NO_OVERLAYFS");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
 Expected<dev_t> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
                               const plan::NamespacePlan& ns, Dirs& dirs) {
   const plan::OverlayDirs* layer = plan::overlay_dirs(ns, op.target);
@@ -187,9 +197,10 @@ Expected<dev_t> mount_overlay(const MountOp& op, const plan::PlannedId& seen,
                            ",upperdir=" + sys::fd_path(kHostProc, upper.get()) +
                            ",workdir=" + sys::fd_path(kHostProc, work.get()) + ",userxattr";
   const unsigned long flags = MS_NOSUID | MS_NODEV | (op.noexec ? MS_NOEXEC : 0);
-  if (::mount("overlay", sys::fd_path(kHostProc, dst_fd.get()).c_str(), "overlay", flags,
-              opts.c_str()) != 0) {
-    const int err = errno;
+  const bool faked = fake_no_overlayfs();
+  if (faked || ::mount("overlay", sys::fd_path(kHostProc, dst_fd.get()).c_str(), "overlay", flags,
+                       opts.c_str()) != 0) {
+    const int err = faked ? ENODEV : errno;
     return errno_fail(err, "mount overlay " + q(op.target) + " (lower " + q(op.source) +
                                ", upper " + q(layer->upper) + ")",
                       err == ENODEV

@@ -547,6 +547,33 @@ TEST_P(OverlayRuns, ALauncherKilledMidRunLeavesAReviewableRunAndNothingRunning) 
   EXPECT_EQ(read_text(proj_ + "/early.txt"), "early\n");
 }
 
+// "where it is unavailable, refuse with a clear error": a kernel without
+// overlayfs (faked by the test-only AISBX_FAKE_NO_OVERLAYFS, the mount
+// failing with ENODEV) refuses the run before the command starts, says
+// what to do, and leaves neither a run nor a change behind. No copy is
+// made instead: `--overlay=copy` is not a value the option takes.
+TEST_P(OverlayRuns, WithoutOverlayfsTheRunIsRefusedAndLeavesNothing) {
+  RunSpec s;
+  s.argv = {binary_path(), "--config", config_, "--profile", "agentish", "--mode",
+            GetParam().mode, "--overlay", "--run", "noovl", "--", "/bin/sh", "-c",
+            "echo ran > ran.txt"};
+  s.as = GetParam().as;
+  s.cwd = proj_;
+  s.env = env();
+  s.env.emplace_back("AISBX_FAKE_NO_OVERLAYFS", "1");
+  const Result r = runner::run(s);
+  EXPECT_EQ(r.status, 125) << r.describe();
+  EXPECT_TRUE(contains(r.err, "mount overlay `" + proj_ + "`")) << r.err;
+  EXPECT_TRUE(contains(r.err, "this kernel has no overlayfs")) << r.err;
+  EXPECT_TRUE(contains(r.err, "run without --overlay")) << r.err;
+  EXPECT_FALSE(exists(proj_ + "/ran.txt"));
+  EXPECT_FALSE(exists(run_dir("noovl"))) << "a refused run left its run directory";
+  const Result copy = aisbx({"--config", config_, "--profile", "agentish", "--overlay=copy",
+                             "--", "/bin/true"});
+  EXPECT_EQ(copy.status, 125) << copy.describe();
+  EXPECT_FALSE(exists(proj_ + "/ran.txt"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Users, OverlayRuns, ::testing::ValuesIn(params()), name_of);
 
 }  // namespace
