@@ -32,8 +32,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "net/dns_message.h"
