@@ -206,9 +206,13 @@ TEST_P(OverlayRuns, TheProjectIsUnchangedUntilCommitAndDiffShowsEachChange) {
   EXPECT_TRUE(contains(r.err, "run edits")) << r.err;
   EXPECT_TRUE(contains(r.err, "aisbx-ns diff edits")) << r.err;
   expect_project_untouched();
-  struct stat st {};
-  ASSERT_EQ(::stat(run_dir("edits").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  // The run directory and its upper dir: 0700, the user's.
+  for (const std::string& dir : {run_dir("edits"), run_dir("edits") + "/upper"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << dir;
+    EXPECT_EQ(st.st_uid, GetParam().as == As::nobody ? runner::kNobodyUid : ::geteuid()) << dir;
+  }
 
   const Result stat = aisbx({"diff", "edits", "--stat"});
   ASSERT_EQ(stat.status, 0) << stat.describe();
@@ -258,6 +262,12 @@ TEST_P(OverlayRuns, CommitAppliesTheNamedPathsThenTheRest) {
   EXPECT_EQ(read_text(home_ + "/.ssh/id_rsa"), "PRIVATE KEY\n");
   const Result none = aisbx({"diff", "part", "--stat"});
   EXPECT_TRUE(contains(none.out, "no changes")) << none.out;
+  // Each file went in by rename(2) from a temporary beside it: none is left.
+  if (DIR* d = ::opendir(proj_.c_str())) {
+    while (const dirent* e = ::readdir(d))
+      EXPECT_FALSE(std::string(e->d_name).starts_with(".aisbx-commit.")) << e->d_name;
+    ::closedir(d);
+  }
 }
 
 TEST_P(OverlayRuns, AFileTheHostChangedSinceTheRunIsRefusedAndNamed) {
