@@ -79,6 +79,28 @@ class Dirs {
     if (fd.get() < 0) return sys_fail("open " + q(path) + " (O_PATH, no symlinks)");
     return fd;
   }
+  // A detached tree moved onto `path` (made by make()), from the kept
+  // parent: one move_mount, no fd of its own for the mount point.
+  Expected<void> attach(int tree, const std::string& path, const std::string& shown_source,
+                        const std::string& shown_target) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0) {
+      AISBX_ASSIGN(fd, sys::open_no_symlinks(path));
+      return sys::attach_tree(tree, fd.get(), shown_source, shown_target);
+    }
+    AISBX_ASSIGN(dir, parent_fd(path.substr(0, slash)));
+    const std::string name = path.substr(slash + 1);
+    auto r = sys::attach_tree_at(tree, dir, name, shown_source, shown_target);
+    // move_mount refuses a symlink put where the mount point was made:
+    // say what happened, as the fd path below does.
+    struct stat st {};
+    if (!r && ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+      return fail("mounts: the mount point " + q(shown_target) +
+                      " became a symlink; the tree changed while the sandbox was being built; "
+                      "run again",
+                  "aisbx-ns never mounts through a symlink");
+    return r;
+  }
   void mounted(const std::string& at) {
     const std::string below = at + "/";
     known_.erase(known_.lower_bound(below), known_.lower_bound(at + "0"));  // '0' follows '/'
@@ -120,8 +142,10 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
   return a;
 }
 
-// A bind of `source` (a host path) onto its place in the new root, both
-// named by fds opened without following any symlink. With the new mount
+// A bind of `source` (a host path) onto its place in the new root: the
+// source named by an fd opened without following any symlink, the mount
+// point by its name in the kept parent (reached through no symlink), the
+// name itself not followed either. With the new mount
 // API the tree is cloned detached and gets its flags, on every mount in it,
 // before it is attached: no mount table to read, nothing ever visible with
 // the host's flags, and a root nested in it later keeps its own. Without it
@@ -153,13 +177,15 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
     AISBX_TRY(dirs.make(dst));
   else
     AISBX_TRY(sys::touch(dst, 0644));
-  AISBX_ASSIGN(dst_fd, dirs.open(dst));
-  dirs.mounted(dst);
   if (flagged) {
     AISBX_ASSIGN(tree, sys::clone_tree(src_fd.get(), op.source));
     AISBX_TRY(sys::add_attrs_recursive(tree.get(), as_mount_attrs(bind_flags(op)), op.target));
-    return sys::attach_tree(tree.get(), dst_fd.get(), op.source, op.target);
+    AISBX_TRY(dirs.attach(tree.get(), dst, op.source, op.target));
+    dirs.mounted(dst);
+    return {};
   }
+  AISBX_ASSIGN(dst_fd, dirs.open(dst));
+  dirs.mounted(dst);
   return sys::mount(sys::fd_path(kHostProc, src_fd.get()),
                     sys::fd_path(kHostProc, dst_fd.get()), nullptr, MS_BIND | MS_REC, {},
                     op.source, op.target);

@@ -52,6 +52,13 @@ Expected<void> attach_tree(int tree, int at, const std::string& shown_source,
   return {};
 }
 
+Expected<void> attach_tree_at(int tree, int dir, const std::string& name,
+                              const std::string& shown_source, const std::string& shown_target) {
+  if (::move_mount(tree, "", dir, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return sys_fail("move_mount " + q(shown_source) + " -> " + q(shown_target));
+  return {};
+}
+
 Expected<void> pivot_root(const std::string& new_root, const std::string& put_old) {
   // glibc has no wrapper for pivot_root.
   if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) != 0)

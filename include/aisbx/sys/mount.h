@@ -34,6 +34,10 @@ Expected<UniqueFd> clone_tree(int fd, const std::string& shown);
 Expected<void> add_attrs_recursive(int fd, std::uint64_t attrs, const std::string& shown);
 
 // move_mount of the detached tree `tree` onto the mount point `at` (an fd).
+// The same onto `name` in the directory `dir`, the name itself not
+// followed should it be a symlink (move_mount without MOVE_MOUNT_T_SYMLINKS).
+Expected<void> attach_tree_at(int tree, int dir, const std::string& name,
+                              const std::string& shown_source, const std::string& shown_target);
 Expected<void> attach_tree(int tree, int at, const std::string& shown_source,
                            const std::string& shown_target);
 
