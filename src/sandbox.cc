@@ -135,7 +135,7 @@ std::optional<Error> wait_for_tracer(int traced_fd) {
 }
 
 [[noreturn]] void target_main(const plan::Plan& p, int err_fd, const sigset_t& old_mask,
-                              int traced_fd, const stage::HeldRules& held = {}) {
+                              int traced_fd, const stage::HeldRules& held = stage::HeldRules()) {
   auto run = [&]() -> Error {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
     if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) return errno_error(errno, "sigprocmask");
@@ -196,11 +196,12 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
   if (p.trace && ::unshare(CLONE_NEWNS) != 0)
     fail_out(errno_error(errno, "trace: unshare(CLONE_NEWNS) in init"));
   if (auto r = stage::enter_staging(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
-  if (auto r = stage::build_root(p.ns); !r) fail_out(with_context(r.error(), "namespace"));
+  stage::HeldRules held;
+  if (auto r = stage::build_root(p.ns, &p.landlock, &held); !r)
+    fail_out(with_context(r.error(), "namespace"));
   // Landlock rules an overlay provides, opened while the host's tree is
   // still there to tie them to (mount_paths.h).
-  auto held = stage::open_merged_rules(p);
-  if (!held) fail_out(with_context(held.error(), "namespace"));
+  if (auto r = stage::open_merged_rules(p, held); !r) fail_out(with_context(r.error(), "namespace"));
   if (auto r = stage::pivot_into_new_root(); !r) fail_out(with_context(r.error(), "namespace"));
   sys::phase_mark("mounts");
   if (p.ns.net == profile::NetMode::loopback)
@@ -216,14 +217,15 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
     if (target == 0) {
       ::close(traced[1]);
       if (trace_fd >= 0) ::close(trace_fd);
-      target_main(p, err_fd, old_mask, traced[0], *held);
+      target_main(p, err_fd, old_mask, traced[0], held);
     }
   } else {
     // Nothing to copy for a process that execs next (sys/spawn.h).
-    auto child = [&] { target_main(p, err_fd, old_mask, -1, *held); };
+    auto child = [&] { target_main(p, err_fd, old_mask, -1, held); };
     target = sys::spawn_shared(child);
   }
   if (target < 0) fail_out(errno_error(errno, "fork of the target"));
+  held = stage::HeldRules();  // the target has its own copies (or has exec'd)
 
   const sigset_t set = forwarded_set();
   if (p.trace) {

@@ -24,14 +24,22 @@ void test_pause_after_planning();
 // (ExecPlan::tmpdir).
 Expected<void> prepare_home(const plan::NamespacePlan& ns, const std::string& tmpdir = {});
 
-// The rules of LandlockPlan::merged_rules, opened by open_merged_rules()
-// (mount_paths.h) before pivot_root: rule i's fd at [i], invalid elsewhere.
-using HeldRules = std::vector<sys::UniqueFd>;
+// Landlock's part done in init before pivot_root (mount_paths.h):
+// `ruleset`, made by build_root, already holds the rule of each bind's own
+// root (`added[i]`), added from the source fd the bind opened and compared
+// with planning, so the target does not open, stat and close it again;
+// `fds[i]` is rule i of LandlockPlan::merged_rules, opened by
+// open_merged_rules() in the overlay's merged view (invalid elsewhere).
+struct HeldRules {
+  sys::UniqueFd ruleset = sys::UniqueFd();
+  std::vector<bool> added;
+  std::vector<sys::UniqueFd> fds;
+};
 
-// PR_SET_NO_NEW_PRIVS, then the ruleset: every rule's path opened O_PATH
-// (inside the final tree) or taken from `held`, added, restrict_self,
-// ruleset fd closed.
-Expected<void> apply_landlock(const plan::LandlockPlan& l, const HeldRules& held = {});
+// PR_SET_NO_NEW_PRIVS, then the ruleset (held.ruleset, or a new one): every
+// rule not added yet, its path opened O_PATH (inside the final tree) or
+// taken from held.fds, added; restrict_self, ruleset fd closed.
+Expected<void> apply_landlock(const plan::LandlockPlan& l, const HeldRules& held = HeldRules());
 
 // Builds the filter without loading it: unknown syscall names fail here,
 // before anything runs (and in --dry-run).
@@ -58,7 +66,7 @@ Expected<void> leave_session_keyring();
 // The last steps before exec, in the one order every way of running uses:
 // Landlock, fds close-on-exec, a new session keyring, the --trace filter
 // (when p.trace), the seccomp filter.
-Expected<void> restrict_for_exec(const plan::Plan& p, const HeldRules& held = {});
+Expected<void> restrict_for_exec(const plan::Plan& p, const HeldRules& held = HeldRules());
 
 // After the command ended: what a run created in a protected repository's
 // `.git` where no mount could cover it (commondir, hooks,

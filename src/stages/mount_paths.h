@@ -20,14 +20,17 @@ inline const std::string kEmptyFile = "/empty";        // bound over denied file
 
 // Pivots into the staging tmpfs; the host tree stays reachable at kOldRoot.
 Expected<void> enter_staging(const plan::NamespacePlan& ns);
-// Makes every mount of the Plan under kNewRoot.
-Expected<void> build_root(const plan::NamespacePlan& ns);
+// Makes every mount of the Plan under kNewRoot. With `l` and `held`, and
+// Landlock on, also makes the ruleset in held and adds to it the rule of
+// each bind's own root from the source fd the bind opened (HeldRules).
+Expected<void> build_root(const plan::NamespacePlan& ns, const plan::LandlockPlan* l = nullptr,
+                          HeldRules* held = nullptr);
 // After build_root, before pivot_root: each rule of l.merged_rules that
 // planning saw (rule_seen) opened in the new root, in the overlay's merged
 // view, and tied to the same path in the host's tree
 // (open_merged_as_planned): a path swapped on the host since planning
 // refuses the run, as it does for a rule beneath a bind.
-Expected<HeldRules> open_merged_rules(const plan::Plan& p);
+Expected<void> open_merged_rules(const plan::Plan& p, HeldRules& held);
 // Makes kNewRoot the root and detaches everything else.
 Expected<void> pivot_into_new_root();
 

@@ -19,8 +19,10 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 
 #include "aisbx/stages.h"
+#include "aisbx/sys/landlock.h"
 #include "aisbx/sys/mount.h"
 #include "aisbx/sys/mount_table.h"
 #include "stages/mount_paths.h"
@@ -142,6 +144,57 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
   return a;
 }
 
+// The Landlock rule of a bind's own root, added in init from the source fd
+// the bind opened and compared with planning: the target does not open,
+// stat and close that path again (three system calls a root). Only where
+// the rule names the bind's path, planning saw the same file for both,
+// nothing else is mounted at that path (what the target would open is then
+// that very file) and no overlay's merged view is involved. No fd is kept:
+// the rule is added while the bind's fd is open, and the ruleset alone
+// goes to the target.
+class KeptRules {
+ public:
+  KeptRules(const plan::NamespacePlan& ns, const plan::LandlockPlan* l, HeldRules* held)
+      : l_(l), held_(held) {
+    if (!l || !held || !l->enabled) return;
+    auto made = sys::create_ruleset({l->handled_fs, l->handled_net, l->scoped}, l->abi);
+    if (!made) return;  // the target makes its own and reports what fails
+    held->ruleset = std::move(*made);
+    held->added.assign(l->rules.size(), false);
+    std::map<std::string, int> targets;
+    for (const MountOp& op : ns.mounts) ++targets[op.target];
+    std::set<std::size_t> merged(l->merged_rules.begin(), l->merged_rules.end());
+    for (std::size_t i = 0; i < l->rules.size() && i < l->rule_seen.size(); ++i) {
+      const plan::LandlockRule& r = l->rules[i];
+      if (r.access == 0 || merged.contains(i) || targets[r.path] != 1) continue;
+      if (!l->rule_seen[i].checked || !l->rule_seen[i].id) continue;
+      by_path_.emplace(r.path, i);
+    }
+  }
+
+  // After the bind of `op` from `src` (fstat `st`), compared with `seen`.
+  Expected<void> add(const MountOp& op, const plan::PlannedId& seen, int src,
+                     const struct stat& st) {
+    if (by_path_.empty() || op.source != op.target) return {};
+    const auto it = by_path_.find(op.target);
+    if (it == by_path_.end()) return {};
+    const std::size_t i = it->second;
+    if (!seen.checked || !seen.id || *seen.id != *l_->rule_seen[i].id) return {};
+    const plan::LandlockRule& r = l_->rules[i];
+    const AccessMask access = S_ISDIR(st.st_mode) ? r.access : (r.access & fs::kFileRights);
+    if (access != 0)
+      if (auto ok = sys::add_path_rule(held_->ruleset.get(), src, access); !ok)
+        return std::unexpected(with_context(ok.error(), "landlock: rule for " + q(r.path)));
+    held_->added[i] = true;
+    return {};
+  }
+
+ private:
+  const plan::LandlockPlan* l_;
+  HeldRules* held_;
+  std::unordered_map<std::string, std::size_t> by_path_;
+};
+
 // A bind of `source` (a host path) onto its place in the new root: the
 // source named by an fd opened without following any symlink, the mount
 // point by its name in the kept parent (reached through no symlink), the
@@ -154,7 +207,7 @@ std::uint64_t as_mount_attrs(unsigned long ms) {
 using UpperDev = std::optional<dev_t>;
 
 Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged, Dirs& dirs,
-                    bool from_merged = false, UpperDev upper_dev = {}) {
+                    KeptRules& rules, bool from_merged = false, UpperDev upper_dev = {}) {
   // The source planning saw, through no symlink: what is checked is what
   // is bound (a `readonly` .git/hooks swapped for a link to ~/.ssh would
   // otherwise bind ~/.ssh). Beneath an overlay (plan::overlay_holding) the
@@ -182,6 +235,7 @@ Expected<void> bind(const MountOp& op, const plan::PlannedId& seen, bool flagged
     AISBX_TRY(sys::add_attrs_recursive(tree.get(), as_mount_attrs(bind_flags(op)), op.target));
     AISBX_TRY(dirs.attach(tree.get(), dst, op.source, op.target));
     dirs.mounted(dst);
+    if (!from_merged) AISBX_TRY(rules.add(op, seen, src_fd.get(), st));
     return {};
   }
   AISBX_ASSIGN(dst_fd, dirs.open(dst));
@@ -358,7 +412,9 @@ Expected<void> enter_staging(const plan::NamespacePlan& ns) {
   return {};
 }
 
-Expected<void> build_root(const plan::NamespacePlan& ns) {
+Expected<void> build_root(const plan::NamespacePlan& ns, const plan::LandlockPlan* l,
+                          HeldRules* held_rules) {
+  KeptRules rules(ns, l, held_rules);
   std::vector<const MountOp*> binds;
   std::vector<std::string> own_mounts;
   Dirs dirs;
@@ -397,7 +453,7 @@ Expected<void> build_root(const plan::NamespacePlan& ns) {
       case MountKind::home:
       case MountKind::readonly: {
         const auto i = static_cast<std::size_t>(&op - ns.mounts.data());
-        AISBX_TRY(bind(op, seen(op), flagged, dirs, held[i] != nullptr, upper_dev(held[i])));
+        AISBX_TRY(bind(op, seen(op), flagged, dirs, rules, held[i] != nullptr, upper_dev(held[i])));
         binds.push_back(&op);
         break;
       }
@@ -458,11 +514,10 @@ Expected<void> pivot_into_new_root() {
   return {};
 }
 
-Expected<HeldRules> open_merged_rules(const plan::Plan& p) {
+Expected<void> open_merged_rules(const plan::Plan& p, HeldRules& held) {
   const plan::LandlockPlan& l = p.landlock;
-  HeldRules held;
-  if (!l.enabled || l.merged_rules.empty()) return held;
-  held.resize(l.rules.size());
+  if (!l.enabled || l.merged_rules.empty()) return {};
+  held.fds.resize(l.rules.size());
   std::map<std::string, dev_t> upper_devs;  // by upper dir
   for (const std::size_t i : l.merged_rules) {
     const plan::LandlockRule& r = l.rules.at(i);
@@ -481,9 +536,9 @@ Expected<HeldRules> open_merged_rules(const plan::Plan& p) {
     }
     auto fd = open_merged_as_planned(in_new(r.path), kOldRoot + r.path, seen, r.path, dev->second);
     if (!fd) return std::unexpected(with_context(fd.error(), "landlock: the rule of " + r.origin));
-    held[i] = std::move(*fd);
+    held.fds[i] = std::move(*fd);
   }
-  return held;
+  return {};
 }
 
 }  // namespace aisbx::stage
