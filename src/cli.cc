@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <string_view>
 
 #include "aisbx/options.h"
@@ -47,6 +48,26 @@ Exit status: the command's own; 128+N if it died of signal N; 125 if aisbx-ns
 itself failed (usage, profile, sandbox set-up); 126 command not executable;
 127 command not found.)";
 
+// Parses `args`; on --help or --version sets exit_now to CLI11's status,
+// on a usage error prints one line in the launcher's own form (what CLI11
+// found, then where to look) and sets exit_now to 125.
+void parse_or_exit(CLI::App& app, const std::vector<const char*>& args, ParsedCli& out) {
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::Success& e) {
+    out.exit_now = app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    // "Could not convert: --overlay = copy": a flag given a value it does
+    // not take, or an option given one it cannot read.
+    if (constexpr std::string_view conv = "Could not convert: "; what.starts_with(conv))
+      what = "`" + what.substr(conv.size()) + "`: not a value this option takes";
+    std::fprintf(stderr, "aisbx-ns: error: %s\n  hint: --help lists the options and their values\n",
+                 what.c_str());
+    out.exit_now = kExitLauncherFailure;
+  }
+}
+
 // `aisbx-ns runs|diff|commit|discard ...`: host commands about the runs
 // --overlay keeps (src/runs/). Their own small parsers, so that --help
 // shows only what applies.
@@ -74,16 +95,8 @@ ParsedCli parse_runs_cli(int argc, const char* const* argv, const std::string& i
   }
   std::vector<const char*> args{argv[0]};
   for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
-  try {
-    app.parse(static_cast<int>(args.size()), args.data());
-  } catch (const CLI::Success& e) {
-    out.exit_now = app.exit(e);
-    return out;
-  } catch (const CLI::ParseError& e) {
-    (void)app.exit(e);
-    out.exit_now = kExitLauncherFailure;
-    return out;
-  }
+  parse_or_exit(app, args, out);
+  if (out.exit_now) return out;
   out.options.runs = std::move(c);
   return out;
 }
@@ -210,16 +223,8 @@ ParsedCli parse_cli(int argc, const char* const* argv) {
   std::vector<const char*> args;
   args.push_back(argc > 0 ? argv[0] : "aisbx-ns");
   for (const auto& s : own) args.push_back(s.c_str());
-  try {
-    app.parse(static_cast<int>(args.size()), args.data());
-  } catch (const CLI::Success& e) {
-    out.exit_now = app.exit(e);
-    return out;
-  } catch (const CLI::ParseError& e) {
-    (void)app.exit(e);
-    out.exit_now = kExitLauncherFailure;
-    return out;
-  }
+  parse_or_exit(app, args, out);
+  if (out.exit_now) return out;
 
   if (!mode.empty()) {
     o.mode_given = true;

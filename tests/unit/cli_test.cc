@@ -92,6 +92,24 @@ TEST(Cli, BadModeIsAUsageError) {
   EXPECT_FALSE(r.err.empty());  // CLI11 says why
 }
 
+// A usage error is one line in the launcher's form, naming what was wrong,
+// and a hint; a flag given a value says so in words.
+TEST(Cli, AUsageErrorNamesWhatWasWrongInOneLine) {
+  CliRun r = parse({"aisbx-ns", "--overlay=copy", "--profile", "agent"});
+  ASSERT_TRUE(r.parsed.exit_now.has_value());
+  EXPECT_EQ(*r.parsed.exit_now, 125);
+  EXPECT_TRUE(r.err.starts_with("aisbx-ns: error: `--overlay = copy`: not a value this option "
+                                "takes\n  hint: "))
+      << r.err;
+  r = parse({"aisbx-ns", "--no-such-option"});
+  EXPECT_EQ(r.parsed.exit_now.value_or(-1), 125);
+  EXPECT_TRUE(r.err.starts_with("aisbx-ns: error: ")) << r.err;
+  EXPECT_NE(r.err.find("--no-such-option"), std::string::npos) << r.err;
+  r = parse({"aisbx-ns", "diff"});
+  EXPECT_EQ(r.parsed.exit_now.value_or(-1), 125);
+  EXPECT_TRUE(r.err.starts_with("aisbx-ns: error: RUN is required")) << r.err;
+}
+
 TEST(Cli, RequireLandlock) {
   EXPECT_EQ(options({"aisbx-ns", "--require-landlock"}).require_landlock, 1);
   EXPECT_EQ(options({"aisbx-ns", "--require-landlock=3"}).require_landlock, 3);
