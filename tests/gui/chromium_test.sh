@@ -108,8 +108,17 @@ touch "$work/started"
 launcher_pid=$!
 
 # 1. The window maps.
-win=$(timeout 90 xdotool search --sync --onlyvisible --name PROJECT-PAGE 2>/dev/null | head -1) ||
-  fail "no chromium window mapped: $(tail -20 "$work/launch.log")"
+# Polled, not `search --sync`: xdotool stops with an X error (BadWindow)
+# when a window it looks at is destroyed meanwhile, as chromium's are
+# while it starts.
+win=""
+for _ in $(seq 180); do
+  win=$(xdotool search --onlyvisible --name PROJECT-PAGE 2>/dev/null | head -1) || true
+  [ -n "$win" ] && break
+  kill -0 "$launcher_pid" 2>/dev/null || break
+  sleep 0.5
+done
+[ -n "$win" ] || fail "no chromium window mapped: $(tail -20 "$work/launch.log")"
 xwininfo -id "$win" | grep -q "Map State: IsViewable" || fail "window $win is not viewable"
 echo "ok: window $win maps: $(xdotool getwindowname "$win")"
 if [ -n "${AISBX_GUI_SCREENSHOT:-}" ]; then
