@@ -374,7 +374,10 @@ for ((i = 0; i < build_files; i++)); do
 done
 printf '%s\n' 'SRC := $(wildcard src/*.c)' 'OBJ := $(SRC:.c=.o)' 'lib.a: $(OBJ)' \
   $'\t$(AR) rcs $@ $^' '%.o: %.c' $'\t$(CC) -O1 -c -o $@ $<' >"$build/Makefile"
-heavy_spec "build, $build_files C files" make -s -B -j2 -C "$build"
+# TMPDIR in the project: landlock mode has no private /tmp, and the
+# profile grants none (gcc writes its temporary files there).
+mkdir -p "$build/tmp"
+heavy_spec "build, $build_files C files" env TMPDIR="$build/tmp" make -s -B -j2 -C "$build"
 # npm ci from a local cache: 30 packages of 20 files, as npm tarballs beside
 # the project, installed offline; the cache is in the project.
 echo "bench: making an npm project of 30 local packages"
@@ -393,7 +396,8 @@ for ((i = 0; i < 30; i++)); do
 done
 printf '{"name": "bench-app", "version": "1.0.0", "private": true, "dependencies": {%s}}\n' \
   "$deps" >"$npmdir/app/package.json"
-npm_env=(env "npm_config_cache=$npmdir/cache" npm_config_update_notifier=false)
+mkdir -p "$npmdir/tmp"
+npm_env=(env "npm_config_cache=$npmdir/cache" npm_config_update_notifier=false TMPDIR="$npmdir/tmp")
 (cd "$npmdir/app" && "${npm_env[@]}" npm install --offline --no-audit --no-fund >/dev/null 2>&1)
 heavy_spec "npm ci, 30 packages" "${npm_env[@]}" npm --prefix "$npmdir/app" ci --offline \
   --no-audit --no-fund
