@@ -209,9 +209,11 @@ std::vector<DirEntry> WalkCache::entries(const std::string& root, const std::str
 
 std::vector<std::string> WalkCache::notes() const {
   std::vector<std::string> out;
-  if (store_)  // the store's own words: where entries live, an entry ignored and why
-    for (const auto& n : store_->notes())
-      out.push_back("walk cache: " + (n.starts_with("profile cache: ") ? n.substr(15) : n));
+  // The store's own words: where entries live, an entry ignored and why.
+  std::vector<std::string> all = store_notes_;
+  if (store_) all.insert(all.end(), store_->notes().begin(), store_->notes().end());
+  for (const auto& n : all)
+    out.push_back("walk cache: " + (n.starts_with("profile cache: ") ? n.substr(15) : n));
   out.insert(out.end(), notes_.begin(), notes_.end());
   return out;
 }
@@ -228,6 +230,9 @@ void WalkCache::save() {
     notes_.push_back("walk cache: `" + root + "`: stored " + std::to_string(t.walked.size()) +
                      " directories");
   }
+  // The directory fd goes with the store; the loaded entries stay.
+  store_notes_.insert(store_notes_.end(), store_->notes().begin(), store_->notes().end());
+  store_.reset();
 }
 
 }  // namespace aisbx

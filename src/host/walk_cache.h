@@ -45,7 +45,10 @@ class WalkCache {
   // The subdirectories and `.git` of `dir`, a directory of the walk of
   // `root` (which starts with dir == root).
   std::vector<DirEntry> entries(const std::string& root, const std::string& dir);
-  // Writes the entry of each root whose walk found something new.
+  // Writes the entry of each root whose walk found something new, then
+  // closes the cache directory: no fd of it may reach the sandbox's init
+  // (which never execs) and, through /proc/1/fd, the command. A later walk
+  // opens it again.
   void save();
   // What it did (entries read, ignored and why, stored), for --log-level debug.
   std::vector<std::string> notes() const;
@@ -84,6 +87,7 @@ class WalkCache {
   std::map<std::string, Tree> trees_;
   timespec started_{};
   std::vector<std::string> notes_;
+  std::vector<std::string> store_notes_;  // of stores already closed
 };
 
 }  // namespace aisbx

@@ -155,6 +155,46 @@ TEST_P(WalkCacheRuns, AnEntryOfTheWrongModeIsIgnoredAndTheTreeReadAgain) {
   EXPECT_FALSE(contains(next.out, "WROTE-HOOK")) << next.describe();
 }
 
+// The sandbox's init never execs: an fd the launcher left open reaches it
+// and stays for the whole run. The command is kept out of /proc/1/fd (its
+// capabilities are dropped, and Landlock scopes it), but no fd of init
+// should lead to the host's tree in the first place: the launcher's cache
+// directory, whose entries later launches trust, least of all. Looked at
+// from the host, while the command runs.
+class InitFds : public ::testing::TestWithParam<runner::UserMode> {};
+
+TEST_P(InitFds, InitHoldsNoFdOfTheLaunchersCacheDirectory) {
+  const std::string mode = GetParam().mode;
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+  if (mode != "ns") AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+  TempTree tree(GetParam().as, "aisbx-initfd", "/var/tmp");
+  const std::string home = tree.dir("home"), project = tree.dir("proj");
+  for (int i = 0; i < 12; ++i) tree.dir("proj/d" + std::to_string(i));
+  tree.dir("home/.cache/aisbx-ns", 0700);
+  RunSpec s;
+  s.as = GetParam().as;
+  s.cwd = project;
+  s.env = {{"HOME", home}};
+  s.argv = {"/bin/sh", "-c",
+            "\"$0\" --mode " + mode + " --profile agent --project . -- /bin/sh -c "
+            "'touch ready; sleep 5' & l=$!\n"
+            "for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done\n"
+            "for p in $(cat /proc/$l/task/*/children); do echo \"init $p\"; "
+            "ls -l /proc/$p/fd/; done\n"
+            "kill $l; wait $l; true",
+            binary_path()};
+  const Result r = runner::run(s);
+  ASSERT_EQ(r.status, 0) << r.describe();
+  ASSERT_TRUE(contains(r.out, "init ")) << r.describe();
+  EXPECT_FALSE(contains(r.out, ".cache/aisbx-ns")) << r.describe();
+  EXPECT_FALSE(contains(r.out, home + " ")) << r.describe();
+  EXPECT_FALSE(contains(r.out, home + "\n")) << r.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, InitFds,
+                         ::testing::ValuesIn(runner::user_modes({"ns", "layered"})),
+                         runner::user_mode_name);
+
 INSTANTIATE_TEST_SUITE_P(Kernel, WalkCacheRuns,
                          ::testing::ValuesIn(runner::user_modes({"layered", "strict"})),
                          runner::user_mode_name);
