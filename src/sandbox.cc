@@ -302,6 +302,7 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   if (init == 0) {
     err_r.reset();
     go_w.reset();
+    cgroup.forget_in_child();
     init_main(p, err_w.get(), go_r.get(), old_mask, trace_fd.get());
   }
   err_w.reset();

@@ -68,6 +68,8 @@ void RunCgroup::remove() {
   dirs_.clear();
 }
 
+void RunCgroup::forget_in_child() { dirs_.clear(); }  // closes; removes nothing
+
 Expected<void> RunCgroup::add(pid_t pid) {
   for (const auto& d : dirs_) AISBX_TRY(write_at(d.dir.get(), d.shown, "cgroup.procs", std::to_string(pid)));
   return {};

@@ -159,11 +159,12 @@ TEST_P(WalkCacheRuns, AnEntryOfTheWrongModeIsIgnoredAndTheTreeReadAgain) {
 // and stays for the whole run. The command is kept out of /proc/1/fd (its
 // capabilities are dropped, and Landlock scopes it), but no fd of init
 // should lead to the host's tree in the first place: the launcher's cache
-// directory, whose entries later launches trust, least of all. Looked at
-// from the host, while the command runs.
+// directory, whose entries later launches trust, least of all; nor the
+// run's cgroup directories (a write to the parent's cgroup.procs would
+// leave the run's cgroup). Looked at from the host, while the command runs.
 class InitFds : public ::testing::TestWithParam<runner::UserMode> {};
 
-TEST_P(InitFds, InitHoldsNoFdOfTheLaunchersCacheDirectory) {
+TEST_P(InitFds, InitHoldsNoFdOfTheCacheOrTheRunsCgroup) {
   const std::string mode = GetParam().mode;
   AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
   if (mode != "ns") AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
@@ -187,6 +188,8 @@ TEST_P(InitFds, InitHoldsNoFdOfTheLaunchersCacheDirectory) {
   ASSERT_EQ(r.status, 0) << r.describe();
   ASSERT_TRUE(contains(r.out, "init ")) << r.describe();
   EXPECT_FALSE(contains(r.out, ".cache/aisbx-ns")) << r.describe();
+  // Nor the run's cgroup directories (the launcher removes them by fd).
+  EXPECT_FALSE(contains(r.out, "/sys/fs/cgroup")) << r.describe();
   EXPECT_FALSE(contains(r.out, home + " ")) << r.describe();
   EXPECT_FALSE(contains(r.out, home + "\n")) << r.describe();
 }
