@@ -4,8 +4,9 @@
 # Node 22, in DIR outside any sandbox; the run reads them with --ro DIR),
 # each in tmux (a real terminal) as uid 65534 (the caller when not root), in
 # layered, strict and landlock modes. Each must print its version and draw
-# its first screen. --net none: never the real network; claude-code's first
-# screen is then its own "Unable to connect to Anthropic services".
+# its first screen. --net none, and the whole test in an empty network
+# namespace of its own: never the real network; claude-code's first screen
+# is then its own "Unable to connect to Anthropic services".
 # Usage: agents_test.sh AISBX_NS [DIR]. Prints `ok NAME` / `FAIL NAME: why`;
 # exits 1 if anything failed.
 set -u
@@ -21,12 +22,17 @@ if [ "${AISBX_AGENTS_INNER:-}" != 1 ]; then
   work=$(mktemp -d /var/tmp/aisbx-agents.XXXXXX)
   chmod 755 "$work"
   cp "$here/agents_test.sh" "$work/"
+  # A network namespace of the test's own, empty: --net none gives layered
+  # and strict one, but landlock mode has none, and Landlock (ABI < 10)
+  # does not stop UDP: an agent's DNS lookups would reach the machine's
+  # resolver. Here they reach nothing.
   if [ "$(id -u)" = 0 ]; then
     chown -R 65534:65534 "$work"
-    exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+    exec unshare --net -- setpriv --reuid=65534 --regid=65534 --clear-groups \
       env AISBX_AGENTS_INNER=1 bash "$work/agents_test.sh" "$BIN" "$DIR" "$work"
   fi
-  exec env AISBX_AGENTS_INNER=1 bash "$work/agents_test.sh" "$BIN" "$DIR" "$work"
+  exec unshare --user --map-current-user --net -- \
+    env AISBX_AGENTS_INNER=1 bash "$work/agents_test.sh" "$BIN" "$DIR" "$work"
 fi
 
 DIR=$2 WORK=$3

@@ -50,7 +50,8 @@ class Layers : public ::testing::TestWithParam<As> {
   // read-only, then `cmd`.
   Result launch(std::vector<std::string> opts, const std::vector<std::string>& cmd,
                 const std::vector<std::pair<std::string, std::string>>& env = {}) {
-    std::vector<std::string> argv{binary_path()};
+    std::vector<std::string> argv = wrap_;
+    argv.push_back(binary_path());
     argv.insert(argv.end(), opts.begin(), opts.end());
     argv.insert(argv.end(), {"--ro", dir_of(sysprobe_path()), "--ro", dir_of(probe_path()), "--"});
     argv.insert(argv.end(), cmd.begin(), cmd.end());
@@ -77,6 +78,8 @@ class Layers : public ::testing::TestWithParam<As> {
   }
 
   std::unique_ptr<TempTree> tree_;
+  // Put before the launcher: e.g. a network namespace of the test's own.
+  std::vector<std::string> wrap_;
 };
 
 struct Refused {
@@ -130,7 +133,15 @@ TEST_P(Layers, MptcpAndIoUringAreRefusedWhereTheKernelHasThem) {
 // a uevent socket needs no privilege, and root in landlock mode (no user
 // namespace) opens AF_PACKET, which Landlock's TCP rules never see.
 TEST_P(Layers, ThePresetRefusesSocketsThatGoRoundTheNetworkRules) {
+  // Landlock mode keeps the caller's network namespace: these sockets are
+  // made in an empty one of the test's own, never the machine's.
+  const bool root = GetParam() == As::self && ::geteuid() == 0;
+  const std::vector<std::string> own_net =
+      root ? std::vector<std::string>{"/usr/bin/unshare", "--net", "--"}
+           : std::vector<std::string>{"/usr/bin/unshare", "--user", "--map-current-user", "--net",
+                                      "--"};
   for (const char* mode : {"layered", "landlock"}) {
+    wrap_ = std::string(mode) == "landlock" ? own_net : std::vector<std::string>{};
     const std::vector<std::string> m{"--mode", mode};
     for (const char* op : {"packet", "raw-ip", "sctp", "netlink-uevent"}) {
       const Result on = sys("default", {op}, m);
@@ -142,7 +153,8 @@ TEST_P(Layers, ThePresetRefusesSocketsThatGoRoundTheNetworkRules) {
     const Result route = sys("default", {"netlink-route"}, m);
     EXPECT_EQ(route.status, 0) << mode << ": " << route.describe();
   }
-  if (GetParam() == As::self && ::geteuid() == 0) {
+  if (root) {
+    wrap_ = own_net;
     const Result packet = sys("off", {"packet"}, {"--mode", "landlock"});
     EXPECT_EQ(packet.status, 0) << "root without seccomp: " << packet.describe();
   }

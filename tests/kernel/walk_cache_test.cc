@@ -4,7 +4,8 @@
 // `vendor/lib/.git` with a hook and sets the modification time of each
 // directory it changed back to exactly what it was (`touch -r`), as an
 // attack on a cache keyed by mtimes would; the next launch must still find
-// the repository and hold its hooks read-only. Layered and strict, as the caller and as uid 65534.
+// the repository and hold its hooks read-only (landlock mode: put back after
+// the run). Every mode, as the caller and as uid 65534.
 // The entry's own format is checked here too (it lives in aisbx_sys).
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,8 +68,8 @@ TEST(WalkCacheEntry, AnythingElseIsNoEntry) {
 class WalkCacheRuns : public ::testing::TestWithParam<runner::UserMode> {
  protected:
   void SetUp() override {
-    AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
-    AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
+    if (GetParam().mode != std::string("landlock")) AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+    if (GetParam().mode != std::string("ns")) AISBX_SKIP_ON_KERNEL_GAP(Need::Landlock);
     tree_ = std::make_unique<TempTree>(GetParam().as, "aisbx-walk", "/var/tmp");
     home_ = tree_->dir("home");
     project_ = tree_->dir("proj");
@@ -82,19 +83,20 @@ class WalkCacheRuns : public ::testing::TestWithParam<runner::UserMode> {
     ::sleep(static_cast<unsigned>(WalkCache::kSettleSeconds) + 1);
   }
 
-  Result run(std::vector<std::string> argv) const {
+  Result run(std::vector<std::string> argv, const std::string& cwd = {}) const {
     RunSpec s;
     s.argv = std::move(argv);
     s.as = GetParam().as;
-    s.cwd = project_;
+    s.cwd = cwd.empty() ? project_ : cwd;
     s.env = {{"HOME", home_}, {"GIT_CONFIG_NOSYSTEM", "1"}};
     s.timeout_seconds = 60;
     return runner::run(s);
   }
 
-  Result sandboxed(const std::string& script) const {
+  Result sandboxed(const std::string& script, const std::string& cwd = {}) const {
     return run({binary_path(), "--mode", GetParam().mode, "--profile", "agent", "--project",
-                project_, "--log-level", "debug", "--", "/bin/sh", "-c", script});
+                project_, "--log-level", "debug", "--", "/bin/sh", "-c", script},
+               cwd);
   }
 
   std::unique_ptr<TempTree> tree_;
@@ -112,14 +114,15 @@ TEST_P(WalkCacheRuns, ARepositoryPlantedWithItsParentsMtimesSetBackIsStillFound)
   // Served from the entry (nothing to store), while it plants a repository
   // and sets the mtimes of `.` and `vendor` back to exactly what they were
   // (to the nanosecond, from reference files made first), as an attack on
-  // a cache keyed by mtimes would.
+  // a cache keyed by mtimes would. Launched from a subdirectory.
   const Result plant = sandboxed(
-      "set -e\n"
+      "set -e\ncd " + project_ + "\n"
       "touch -r . src/m0/d/.was-root; touch -r vendor src/m0/d/.was-vendor\n"
       "mkdir -p vendor/lib/.git/hooks\n"
       "printf '#!/bin/sh\\ntouch ran\\n' > vendor/lib/.git/hooks/pre-commit\n"
       "echo '[core]' > vendor/lib/.git/config\n"
-      "touch -r src/m0/d/.was-vendor vendor; touch -r src/m0/d/.was-root .\n");
+      "touch -r src/m0/d/.was-vendor vendor; touch -r src/m0/d/.was-root .\n",
+      project_ + "/src/m0");
   ASSERT_EQ(plant.status, 0) << plant.describe();
   EXPECT_FALSE(contains(plant.err, stored)) << "the first entry should have served: "
                                             << plant.describe();
@@ -128,14 +131,17 @@ TEST_P(WalkCacheRuns, ARepositoryPlantedWithItsParentsMtimesSetBackIsStillFound)
   ASSERT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec) << "the mtime was not set back";
   ASSERT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec) << "the mtime was not set back";
 
-  // The next launch finds it, and its hooks are the host's again.
+  // The next launch finds it, and its hooks are the host's again: read-only
+  // with the namespace wall; put back when the run ends in landlock mode.
   const Result next = sandboxed(
       "printf 'exit 1\\n' > vendor/lib/.git/hooks/pre-commit 2>/dev/null && echo WROTE-HOOK\n"
       "echo '[core] fsmonitor = x' > vendor/lib/.git/config 2>/dev/null && echo WROTE-CONFIG\n"
       "true\n");
   ASSERT_EQ(next.status, 0) << next.describe();
-  EXPECT_FALSE(contains(next.out, "WROTE-HOOK")) << next.describe();
-  EXPECT_FALSE(contains(next.out, "WROTE-CONFIG")) << next.describe();
+  if (GetParam().mode != std::string("landlock")) {
+    EXPECT_FALSE(contains(next.out, "WROTE-HOOK")) << next.describe();
+    EXPECT_FALSE(contains(next.out, "WROTE-CONFIG")) << next.describe();
+  }
   EXPECT_EQ(read_text(project_ + "/vendor/lib/.git/hooks/pre-commit"), "#!/bin/sh\ntouch ran\n");
   EXPECT_EQ(read_text(project_ + "/vendor/lib/.git/config"), "[core]\n");
 }
@@ -152,7 +158,10 @@ TEST_P(WalkCacheRuns, AnEntryOfTheWrongModeIsIgnoredAndTheTreeReadAgain) {
   ASSERT_EQ(next.status, 0) << next.describe();
   EXPECT_TRUE(contains(next.err, "walk cache: entry ")) << next.describe();
   EXPECT_TRUE(contains(next.err, "not 0600")) << next.describe();
-  EXPECT_FALSE(contains(next.out, "WROTE-HOOK")) << next.describe();
+  if (GetParam().mode != std::string("landlock")) {
+    EXPECT_FALSE(contains(next.out, "WROTE-HOOK")) << next.describe();
+  }
+  EXPECT_FALSE(runner::exists(project_ + "/vendor/x/.git/hooks/post-checkout")) << next.describe();
 }
 
 // The sandbox's init never execs: an fd the launcher left open reaches it
@@ -199,7 +208,8 @@ INSTANTIATE_TEST_SUITE_P(Kernel, InitFds,
                          runner::user_mode_name);
 
 INSTANTIATE_TEST_SUITE_P(Kernel, WalkCacheRuns,
-                         ::testing::ValuesIn(runner::user_modes({"layered", "strict"})),
+                         ::testing::ValuesIn(runner::user_modes({"ns", "layered", "strict",
+                                                                 "landlock"})),
                          runner::user_mode_name);
 
 }  // namespace
