@@ -1,6 +1,6 @@
 // The proxy outside the sandbox: the only place the allowlist is decided
 // (DESIGN.md). It serves the sockets the launcher made inside:
-//   - the DNS stub (UDP here, TCP on its connection threads): allowed names
+//   - the DNS stub (UDP in the loop, TCP on a thread each): allowed names
 //     get an address from the pool, every other name REFUSED; nothing is
 //     ever forwarded, so DNS carries nothing out;
 //   - the relay ports: the destination the program dialled (getsockname)
@@ -10,9 +10,11 @@
 //     allowed only when listed with its port;
 //   - a name is resolved here, on the host, at connect time, and every
 //     address that leads home is refused (net_rules.h: refused()).
-// One epoll loop answers UDP and the launcher; connections are served on a
-// pool of threads (workers.h), since the host's resolver (getaddrinfo)
-// blocks. A name's checked addresses are kept a few seconds (State::resolve).
+// One thread serves it all with an edge-triggered epoll loop (Loop below):
+// no hand-over between threads per connection. The host's resolver
+// (getaddrinfo) blocks, so a lookup runs on a thread of its own and wakes
+// the loop; a name's checked addresses are kept a few seconds
+// (State::resolve), so most connections need none.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -21,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,16 +32,21 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <queue>
 #include <set>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "net/dns_message.h"
 #include "net/proxy.h"
 #include "net/relay.h"
 #include "net/resolve.h"
-#include "net/workers.h"
+#include "net/pump.h"
 
 namespace aisbx::net {
 namespace {
@@ -122,6 +130,16 @@ class State {
     std::lock_guard lock(mu_);
     if (index == 0 || index > names_.size()) return std::nullopt;
     return names_[index - 1];
+  }
+
+  // The result of resolve() for the same name and port of less than
+  // kResolveCacheTime ago, without a lookup.
+  std::optional<Resolved> cached(const std::string& name, std::uint16_t port) {
+    const std::string key = name + ":" + std::to_string(port);
+    std::lock_guard lock(mu_);
+    if (auto it = resolved_.find(key); it != resolved_.end() && it->second.first > std::chrono::steady_clock::now())
+      return it->second.second;
+    return std::nullopt;
   }
 
   // resolve_name() under the policy, or its result of less than
@@ -276,56 +294,11 @@ void serve_dns_tcp(State& st, sys::UniqueFd fd) {
   }
 }
 
-// ---- dialling out ----
-
-struct Dialled {
-  std::optional<sys::UniqueFd> fd;
-  std::string why;  // when !fd: the reason, for the denial or the 502
-  bool denied = false;
-};
-
-// A name from the sandbox, already normalized: listed? then resolved here,
-// every address that leads home dropped, the rest tried in order.
-Dialled dial_name(State& st, const std::string& name, std::uint16_t port) {
-  Dialled d;
-  if (!name_allowed(st.plan().allow, name, port)) {
-    d.denied = true;
-    d.why = "not in network.allow";
-    return d;
-  }
-  const Resolved r = st.resolve(name, port);
-  if (r.usable.empty()) {
-    d.denied = true;
-    d.why = r.why;
-    return d;
-  }
-  for (const auto& a : r.usable) {
-    if (auto fd = dial(a, port)) {
-      d.fd = std::move(fd);
-      return d;
-    }
-  }
-  d.why = "connection failed";
-  return d;
-}
-
-Dialled dial_address(State& st, const Address& a, std::uint16_t port) {
-  Dialled d;
-  if (!address_allowed(st.plan().allow, a, port)) {
-    d.denied = true;
-    d.why = "not in network.allow";
-    return d;
-  }
-  d.fd = dial(a, port);
-  if (!d.fd) d.why = "connection failed";
-  return d;
-}
-
 // ---- the HTTP proxy: the request line decides, never a Host header ----
 
-void http_reply(int fd, const std::string& status, const std::string& body) {
-  send_text(fd, "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+std::string http_reply_text(const std::string& status, const std::string& body) {
+  return "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
 
 // `host:port`, `[v6]:port` or `host` (then `dflt`). nullopt when malformed.
@@ -357,117 +330,489 @@ std::optional<std::pair<std::string, std::uint16_t>> split_authority(std::string
   return std::pair{std::string(host), p};
 }
 
-void serve_http_proxy(State& st, sys::UniqueFd fd) {
-  std::string head;
-  std::size_t end = std::string::npos;
-  while ((end = head.find("\r\n\r\n")) == std::string::npos) {
-    if (head.size() >= kMaxHeader) return http_reply(fd.get(), "431 Request Header Fields Too Large", "");
-    char buf[4096];
-    const ssize_t n = read_some(fd.get(), buf, sizeof buf, kHeaderTimeoutMs);
-    if (n <= 0) return;
-    head.append(buf, static_cast<std::size_t>(n));
-  }
+// What a request head (through its blank line, at `end`) asks of the proxy.
+struct ProxyRequest {
+  std::string bad;  // when set: answered `400 Bad Request` with this body
+  std::optional<Address> address;  // a literal address, or else
+  std::string name;                // a normalized name, or else a denial:
+  std::string why;                 //   why the host is refused
+  std::uint16_t port = 0;
+  std::string shown;        // the destination as denials name it
+  bool tunnel = false;      // CONNECT
+  std::string to_upstream;  // the request in origin form, or what followed CONNECT's head
+};
+
+ProxyRequest parse_request(const std::string& head, std::size_t end) {
+  ProxyRequest r;
   const std::size_t line_end = head.find("\r\n");
   const std::string line = head.substr(0, line_end);
   const auto sp1 = line.find(' ');
   const auto sp2 = line.rfind(' ');
-  if (sp1 == std::string::npos || sp2 == sp1)
-    return http_reply(fd.get(), "400 Bad Request", "aisbx-ns: malformed request line\n");
+  if (sp1 == std::string::npos || sp2 == sp1) {
+    r.bad = "aisbx-ns: malformed request line\n";
+    return r;
+  }
   const std::string method = line.substr(0, sp1);
   const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string version = line.substr(sp2 + 1);
-  const bool connect = method == "CONNECT";
+  r.tunnel = method == "CONNECT";
   std::string authority, path;
-  if (connect) {
+  if (r.tunnel) {
     authority = target;
   } else {
     std::string lower = target.substr(0, 7);
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower != "http://")
-      return http_reply(fd.get(), "400 Bad Request",
-                        "aisbx-ns: the proxy takes CONNECT and absolute-form http:// requests only\n");
+    if (lower != "http://") {
+      r.bad = "aisbx-ns: the proxy takes CONNECT and absolute-form http:// requests only\n";
+      return r;
+    }
     const std::string rest = target.substr(7);
     const auto slash = rest.find_first_of("/?");
     authority = rest.substr(0, slash);
     path = slash == std::string::npos ? "/" : rest.substr(slash);
     if (path[0] == '?') path = "/" + path;
   }
-  const auto hp = split_authority(authority, connect ? 0 : 80);
-  Dialled d;
-  std::string shown;
+  const auto hp = split_authority(authority, r.tunnel ? 0 : 80);
+  r.shown = "a request";
   if (!hp) {
-    d.denied = true;
-    d.why = "malformed host in the request";
-    shown = "a request";
+    r.why = "malformed host in the request";
   } else if (auto a = parse_address(hp->first)) {
-    shown = host_port(to_string(unmapped(*a)), hp->second);
-    d = dial_address(st, unmapped(*a), hp->second);
+    r.address = unmapped(*a);
+    r.port = hp->second;
+    r.shown = host_port(to_string(*r.address), r.port);
   } else if (auto name = normalize_name(hp->first)) {
-    shown = host_port(*name, hp->second);
-    d = dial_name(st, *name, hp->second);
+    r.name = *name;
+    r.port = hp->second;
+    r.shown = host_port(*name, r.port);
   } else {
-    d.denied = true;
-    d.why = "not a host name";
-    shown = "a request";
+    r.why = "not a host name";
   }
-  if (!d.fd) {
-    if (d.denied) {
-      st.deny(shown, d.why);
-      return http_reply(fd.get(), "403 Forbidden",
-                        "aisbx-ns: network: denied " + shown + " (" + d.why + ")\n");
-    }
-    return http_reply(fd.get(), "502 Bad Gateway", "aisbx-ns: " + shown + ": " + d.why + "\n");
-  }
-  std::string rest = head.substr(end + 4);
-  if (connect) {
-    if (!send_text(fd.get(), "HTTP/1.1 200 Connection established\r\n\r\n")) return;
-    return relay(fd.get(), d.fd->get(), rest);
-  }
+  const std::string rest = head.substr(end + 4);
   // The request goes on in origin form, its headers as they were.
-  const std::string forwarded = method + " " + path + " " + version + head.substr(line_end, end + 4 - line_end) + rest;
-  relay(fd.get(), d.fd->get(), forwarded);
+  r.to_upstream = r.tunnel ? rest
+                           : method + " " + path + " " + version +
+                                 head.substr(line_end, end + 4 - line_end) + rest;
+  return r;
 }
-
-// ---- one accepted connection ----
 
 bool is_loopback(const Address& a) {
   return a == *parse_address("127.0.0.1") || a == *parse_address("::1");
 }
 
-void serve_connection(State& st, sys::UniqueFd fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
-  const Destination dst = destination_of(ss);
-  const auto& plan = st.plan();
-  const bool host_port_listed =
-      std::find(plan.host_ports.begin(), plan.host_ports.end(), dst.port) != plan.host_ports.end();
-  if (is_loopback(dst.address) && dst.port == plan.proxy_port && !plan.allow.empty())
-    return serve_http_proxy(st, std::move(fd));
-  Dialled d;
-  std::string shown;
-  if (is_loopback(dst.address) && host_port_listed) {
-    shown = host_port("127.0.0.1", dst.port);
-    // The host's service at 127.0.0.1, else at ::1 (one bound to
-    // `localhost` may have taken ::1 only); the program may dial either.
-    d.fd = dial(*parse_address("127.0.0.1"), dst.port);
-    if (!d.fd) d.fd = dial(*parse_address("::1"), dst.port);
-    if (!d.fd) d.why = "connection failed";
-  } else if (auto name = st.name_at(dst.address)) {
-    shown = host_port(*name, dst.port);
-    d = dial_name(st, *name, dst.port);
-  } else if (dst.port == 53 && !address_allowed(plan.allow, dst.address, 53)) {
-    return serve_dns_tcp(st, std::move(fd));
-  } else {
-    shown = host_port(to_string(dst.address), dst.port);
-    d = dial_address(st, dst.address, dst.port);
-  }
-  if (!d.fd) {
-    if (d.denied) st.deny(shown, d.why);
-    return;  // closing is the answer: the program sees the connection reset
-  }
-  relay(fd.get(), d.fd->get());
+// ---- the connections: one event loop ----
+//
+// Every connection from inside is served on the proxy's one thread, by
+// edge-triggered epoll over non-blocking sockets: accept, the decision,
+// the dial on the host and the copy both ways, with no hand-over between
+// threads per connection (each was a wake-up on this 2-core class of
+// machine: bench/NET_RESULTS.md). What blocks runs on a thread of its own
+// and reports back: the host's resolver for a name not resolved in the
+// last seconds, and DNS over TCP (rare; its reads have deadlines).
+
+constexpr int kConnectTimeoutMs = 10000;
+// Bigger than a socket's usual read: fewer system calls per megabyte in a
+// bulk transfer. One for the loop, shared by every connection.
+constexpr std::size_t kScratch = 256 * 1024;
+
+enum class Phase { head, resolving, connecting, piping };
+
+struct Conn {
+  std::uint32_t gen = 1;  // changes when the slot is reused: stale events are dropped
+  Phase phase = Phase::head;
+  sys::UniqueFd in_fd, out_fd;  // accepted inside; dialled on the host
+  SocketReady in, out;
+  Flow up, down;  // in -> out, out -> in
+  bool http = false;    // at the HTTP proxy's port
+  bool tunnel = false;  // CONNECT: `200` once dialled
+  std::string head;     // the HTTP proxy's request head so far
+  std::string shown;    // the destination, in denials and 403/502 bodies
+  std::uint16_t port = 0;
+  std::vector<Address> addrs;  // to dial, in order
+  std::size_t next = 0;
+  std::chrono::steady_clock::time_point deadline{};
+};
+
+struct Timer {
+  std::chrono::steady_clock::time_point at;
+  std::uint32_t slot, gen;
+  bool operator>(const Timer& o) const { return at > o.at; }
+};
+
+struct Lookup {
+  std::uint32_t slot, gen;
+  Resolved result;
+};
+
+// epoll data: a connection's socket is (gen << 32) | (slot << 1) | side,
+// gen >= 1; the loop's own fds are their number (< 2^31).
+constexpr std::uint64_t conn_tag(std::uint32_t slot, std::uint32_t gen, int side) {
+  return (std::uint64_t{gen} << 32) | (std::uint64_t{slot} << 1) | static_cast<std::uint64_t>(side);
 }
+
+class Loop {
+ public:
+  Loop(State& st, int ep, int wake) : st_(st), ep_(ep), wake_(wake), scratch_(kScratch) {}
+
+  void on_conn_event(std::uint64_t tag, std::uint32_t events) {
+    const auto slot = static_cast<std::uint32_t>((tag & 0xffffffffu) >> 1);
+    const int side = static_cast<int>(tag & 1);
+    if (slot >= conns_.size() || conns_[slot]->gen != (tag >> 32)) return;
+    Conn& c = *conns_[slot];
+    SocketReady& s = side ? c.out : c.in;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s.readable = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s.hup = true;
+    switch (c.phase) {
+      case Phase::head:
+        if (side == 0) read_head(slot);
+        break;
+      case Phase::resolving:
+        break;  // remembered in the flags
+      case Phase::connecting:
+        if (side == 1) connect_done(slot, events);
+        break;
+      case Phase::piping:
+        run(slot);
+        break;
+    }
+  }
+
+  void accept_from(int listener) {
+    for (;;) {
+      const int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (c < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      begin(sys::UniqueFd(c));
+    }
+  }
+
+  // Host lookups done on their threads.
+  void lookups_done() {
+    std::uint64_t n;
+    while (::read(wake_, &n, sizeof n) < 0 && errno == EINTR) {
+    }
+    std::vector<Lookup> done;
+    {
+      std::lock_guard lock(mu_);
+      done.swap(done_);
+    }
+    for (auto& l : done) {
+      if (l.slot >= conns_.size() || conns_[l.slot]->gen != l.gen || conns_[l.slot]->phase != Phase::resolving)
+        continue;
+      use(l.slot, l.result);
+    }
+  }
+
+  // Milliseconds until the next deadline, -1 for none.
+  int timeout_ms() const {
+    if (timers_.empty()) return -1;
+    const auto left = timers_.top().at - std::chrono::steady_clock::now();
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    return ms <= 0 ? 0 : static_cast<int>(std::min<long long>(ms, 60000));
+  }
+
+  void expire() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!timers_.empty() && timers_.top().at <= now) {
+      const Timer t = timers_.top();
+      timers_.pop();
+      if (t.slot >= conns_.size() || conns_[t.slot]->gen != t.gen || conns_[t.slot]->deadline != t.at) continue;
+      Conn& c = *conns_[t.slot];
+      if (c.phase == Phase::head) {
+        finish(t.slot);  // the old blocking read's deadline: closed unanswered
+      } else if (c.phase == Phase::connecting) {
+        c.out_fd.reset();
+        dial_next(t.slot);
+      }
+    }
+  }
+
+ private:
+  // A slot for a new connection, its socket watched from now on.
+  std::optional<std::uint32_t> open(sys::UniqueFd fd) {
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(conns_.size());
+      conns_.push_back(std::make_unique<Conn>());
+    }
+    Conn& c = *conns_[slot];
+    c.in = SocketReady{fd.get(), true, true, false};
+    c.in_fd = std::move(fd);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = conn_tag(slot, c.gen, 0);
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, c.in.fd, &ev) != 0) {
+      finish(slot);
+      return std::nullopt;
+    }
+    return slot;
+  }
+
+  // The connection is over: both sockets closed, the slot kept for reuse.
+  void finish(std::uint32_t slot) {
+    Conn& c = *conns_[slot];
+    c.in_fd.reset();
+    c.out_fd.reset();
+    c.in = c.out = SocketReady{};
+    c.up.reset();
+    c.down.reset();
+    c.http = c.tunnel = false;
+    c.head.clear();
+    c.shown.clear();
+    c.addrs.clear();
+    c.next = 0;
+    c.port = 0;
+    c.phase = Phase::head;
+    c.deadline = {};
+    if (++c.gen == 0) c.gen = 1;
+    free_.push_back(slot);
+  }
+
+  void set_deadline(std::uint32_t slot, int ms) {
+    Conn& c = *conns_[slot];
+    c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    timers_.push(Timer{c.deadline, slot, c.gen});
+  }
+
+  // The destination the program dialled (getsockname) decides.
+  void begin(sys::UniqueFd fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+    const Destination dst = destination_of(ss);
+    const auto& plan = st_.plan();
+    const bool host_port_listed =
+        std::find(plan.host_ports.begin(), plan.host_ports.end(), dst.port) != plan.host_ports.end();
+    if (is_loopback(dst.address) && dst.port == plan.proxy_port && !plan.allow.empty()) {
+      const auto slot = open(std::move(fd));
+      if (!slot) return;
+      conns_[*slot]->http = true;
+      set_deadline(*slot, kHeaderTimeoutMs);
+      return read_head(*slot);
+    }
+    if (is_loopback(dst.address) && host_port_listed) {
+      const auto slot = open(std::move(fd));
+      if (!slot) return;
+      Conn& c = *conns_[*slot];
+      c.shown = host_port("127.0.0.1", dst.port);
+      c.port = dst.port;
+      // The host's service at 127.0.0.1, else at ::1 (one bound to
+      // `localhost` may have taken ::1 only); the program may dial either.
+      c.addrs = {*parse_address("127.0.0.1"), *parse_address("::1")};
+      return dial_next(*slot);
+    }
+    if (auto name = st_.name_at(dst.address)) {
+      const auto slot = open(std::move(fd));
+      if (!slot) return;
+      conns_[*slot]->shown = host_port(*name, dst.port);
+      return start_name(*slot, *name, dst.port);
+    }
+    if (dst.port == 53 && !address_allowed(plan.allow, dst.address, 53)) {
+      // DNS over TCP: rare, and blocking code with deadlines; a thread.
+      try {
+        std::thread([st = &st_, f = fd.get()] { serve_dns_tcp(*st, sys::UniqueFd(f)); }).detach();
+        (void)fd.release();
+      } catch (const std::system_error&) {
+      }
+      return;
+    }
+    const std::string shown = host_port(to_string(dst.address), dst.port);
+    if (!address_allowed(plan.allow, dst.address, dst.port)) {
+      st_.deny(shown, "not in network.allow");
+      return;  // closing is the answer: the program sees the connection reset
+    }
+    const auto slot = open(std::move(fd));
+    if (!slot) return;
+    Conn& c = *conns_[*slot];
+    c.shown = shown;
+    c.port = dst.port;
+    c.addrs = {dst.address};
+    dial_next(*slot);
+  }
+
+  // The HTTP proxy's request head, read as it comes.
+  void read_head(std::uint32_t slot) {
+    Conn& c = *conns_[slot];
+    std::size_t end;
+    while ((end = c.head.find("\r\n\r\n")) == std::string::npos) {
+      if (c.head.size() >= kMaxHeader) {
+        c.down.pending = http_reply_text("431 Request Header Fields Too Large", "");
+        return answer_and_close(slot);
+      }
+      if (!c.in.readable) return;
+      char buf[4096];
+      const ssize_t n = ::recv(c.in.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        c.in.readable = false;
+        return;
+      }
+      if (n <= 0) return finish(slot);
+      c.head.append(buf, static_cast<std::size_t>(n));
+    }
+    ProxyRequest r = parse_request(c.head, end);
+    c.head.clear();
+    c.deadline = {};
+    if (!r.bad.empty()) {
+      c.down.pending = http_reply_text("400 Bad Request", r.bad);
+      return answer_and_close(slot);
+    }
+    c.shown = r.shown;
+    c.port = r.port;
+    c.tunnel = r.tunnel;
+    c.up.pending = std::move(r.to_upstream);
+    if (r.address) {
+      if (!address_allowed(st_.plan().allow, *r.address, r.port))
+        return refuse(slot, true, "not in network.allow");
+      c.addrs = {*r.address};
+      return dial_next(slot);
+    }
+    if (!r.name.empty()) return start_name(slot, r.name, r.port);
+    refuse(slot, true, r.why);
+  }
+
+  // A name from the sandbox, already normalized: listed? then resolved on
+  // the host, every address that leads home dropped (State::resolve).
+  void start_name(std::uint32_t slot, const std::string& name, std::uint16_t port) {
+    Conn& c = *conns_[slot];
+    c.port = port;
+    if (!name_allowed(st_.plan().allow, name, port)) return refuse(slot, true, "not in network.allow");
+    if (auto r = st_.cached(name, port)) return use(slot, *r);
+    c.phase = Phase::resolving;
+    try {
+      std::thread([this, name, port, slot, gen = c.gen] {
+        Resolved r = st_.resolve(name, port);
+        {
+          std::lock_guard lock(mu_);
+          done_.push_back(Lookup{slot, gen, std::move(r)});
+        }
+        const std::uint64_t one = 1;
+        while (::write(wake_, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+      }).detach();
+    } catch (const std::system_error&) {
+      refuse(slot, false, "no thread for the host lookup");
+    }
+  }
+
+  void use(std::uint32_t slot, const Resolved& r) {
+    if (r.usable.empty()) return refuse(slot, true, r.why);
+    conns_[slot]->addrs = r.usable;
+    dial_next(slot);
+  }
+
+  // The next address, in the order given; a connection that fails goes on
+  // to the one after.
+  void dial_next(std::uint32_t slot) {
+    Conn& c = *conns_[slot];
+    while (c.next < c.addrs.size()) {
+      const Address& a = c.addrs[c.next++];
+      sockaddr_storage ss{};
+      socklen_t len;
+      if (a.v4) {
+        auto& s = reinterpret_cast<sockaddr_in&>(ss);
+        s.sin_family = AF_INET;
+        s.sin_port = htons(c.port);
+        std::memcpy(&s.sin_addr, a.bytes.data(), 4);
+        len = sizeof(sockaddr_in);
+      } else {
+        auto& s = reinterpret_cast<sockaddr_in6&>(ss);
+        s.sin6_family = AF_INET6;
+        s.sin6_port = htons(c.port);
+        std::memcpy(&s.sin6_addr, a.bytes.data(), 16);
+        len = sizeof(sockaddr_in6);
+      }
+      sys::UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+      if (fd.get() < 0) continue;
+      const int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+      if (r != 0 && errno != EINPROGRESS) continue;
+      c.out = SocketReady{fd.get(), false, false, false};
+      c.out_fd = std::move(fd);
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.u64 = conn_tag(slot, c.gen, 1);
+      if (::epoll_ctl(ep_, EPOLL_CTL_ADD, c.out.fd, &ev) != 0) {
+        c.out_fd.reset();
+        continue;
+      }
+      if (r == 0) return connected(slot);
+      c.phase = Phase::connecting;
+      set_deadline(slot, kConnectTimeoutMs);
+      return;
+    }
+    refuse(slot, false, "connection failed");
+  }
+
+  void connect_done(std::uint32_t slot, std::uint32_t events) {
+    Conn& c = *conns_[slot];
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t el = sizeof err;
+    if (::getsockopt(c.out.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0 ||
+        (events & (EPOLLERR | EPOLLHUP))) {
+      c.out_fd.reset();
+      c.out = SocketReady{};
+      return dial_next(slot);
+    }
+    connected(slot);
+  }
+
+  void connected(std::uint32_t slot) {
+    Conn& c = *conns_[slot];
+    // No Nagle delay on either side: each piece goes on as it came, and a
+    // small reply is not held back waiting for an acknowledgement.
+    const int on = 1;
+    ::setsockopt(c.in.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    ::setsockopt(c.out.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    c.phase = Phase::piping;
+    c.deadline = {};
+    c.out.writable = true;
+    if (c.tunnel) c.down.pending = "HTTP/1.1 200 Connection established\r\n\r\n";
+    run(slot);
+  }
+
+  void run(std::uint32_t slot) {
+    Conn& c = *conns_[slot];
+    const std::span<char> sc(scratch_);
+    if (!pump(c.up, c.in, c.out, sc) || !pump(c.down, c.out, c.in, sc)) return finish(slot);
+    if (c.up.ended && c.down.ended && c.up.idle() && c.down.idle()) finish(slot);
+  }
+
+  // Not dialled: a denial is reported (once per destination, on stderr);
+  // through the HTTP proxy the program gets 403 or 502, on a raw
+  // connection the close is the answer (it sees the connection reset).
+  void refuse(std::uint32_t slot, bool denied, const std::string& why) {
+    Conn& c = *conns_[slot];
+    if (denied) st_.deny(c.shown, why);
+    if (!c.http) return finish(slot);
+    c.up.reset();
+    c.down.pending = denied ? http_reply_text("403 Forbidden", "aisbx-ns: network: denied " + c.shown + " (" + why + ")\n")
+                            : http_reply_text("502 Bad Gateway", "aisbx-ns: " + c.shown + ": " + why + "\n");
+    answer_and_close(slot);
+  }
+
+  // The proxy's own short answer (c.down.pending), then the close. It fits
+  // a fresh socket's buffer; what does not go at once is dropped.
+  void answer_and_close(std::uint32_t slot) {
+    Conn& c = *conns_[slot];
+    ::send(c.in.fd, c.down.pending.data(), c.down.pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    finish(slot);
+  }
+
+  State& st_;
+  const int ep_, wake_;
+  std::vector<char> scratch_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<std::uint32_t> free_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::mutex mu_;  // done_, filled by the lookup threads
+  std::vector<Lookup> done_;
+};
 
 std::vector<int> receive_fds(int sock) {
   std::vector<int> fds;
@@ -508,29 +853,34 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
   const int udp = plan.best_effort ? -1 : fds.back();
   std::vector<int> listeners = fds;
   if (udp >= 0) listeners.pop_back();
-  if (!serve_on_workers(listeners, [&st](int, sys::UniqueFd c) { serve_connection(st, std::move(c)); }))
-    ::_exit(kExitLauncherFailure);
-  // This thread answers DNS over UDP and the launcher.
+  // One loop for everything: the relay and proxy listeners, the
+  // connections, DNS over UDP, the host lookups' wake-ups and the launcher.
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) ::_exit(kExitLauncherFailure);
-  if (udp >= 0) {
+  const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (ep < 0 || wake < 0) ::_exit(kExitLauncherFailure);
+  auto watch = [ep](int fd, std::uint32_t events) {
     epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = udp;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, udp, &ev);
-  }
-  epoll_event cev{};
-  cev.events = EPOLLIN | EPOLLRDHUP;
-  cev.data.fd = control;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, control, &cev);
+    ev.events = events;
+    ev.data.u64 = static_cast<std::uint64_t>(fd);
+    if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) ::_exit(kExitLauncherFailure);
+  };
+  for (int fd : listeners) watch(fd, EPOLLIN);
+  if (udp >= 0) watch(udp, EPOLLIN);
+  watch(wake, EPOLLIN);
+  watch(control, EPOLLIN | EPOLLRDHUP);
+  Loop loop(st, ep, wake);
   if (::send(control, "r", 1, MSG_NOSIGNAL) != 1) ::_exit(kExitLauncherFailure);
   for (;;) {
-    epoll_event evs[4];
-    const int n = ::epoll_wait(ep, evs, 4, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ::_exit(kExitLauncherFailure);
+    epoll_event evs[64];
+    const int n = ::epoll_wait(ep, evs, 64, loop.timeout_ms());
+    if (n < 0 && errno != EINTR) ::_exit(kExitLauncherFailure);
     for (int i = 0; i < n; ++i) {
-      const int fd = evs[i].data.fd;
+      const std::uint64_t tag = evs[i].data.u64;
+      if (tag >> 32) {
+        loop.on_conn_event(tag, evs[i].events);
+        continue;
+      }
+      const int fd = static_cast<int>(tag);
       if (fd == control) {
         // `c`: the launcher asks for the denial counts (--trace); anything
         // else, or its end closed: the run is over.
@@ -542,8 +892,15 @@ void proxy_main(const plan::NetAllowPlan& plan, int control) {
         }
         ::_exit(0);
       }
-      serve_udp(st, fd);
+      if (fd == udp) {
+        serve_udp(st, fd);
+      } else if (fd == wake) {
+        loop.lookups_done();
+      } else {
+        loop.accept_from(fd);
+      }
     }
+    loop.expire();
   }
 }
 
