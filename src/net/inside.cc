@@ -4,6 +4,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -98,6 +99,8 @@ Expected<sys::UniqueFd> listener(int type, std::uint16_t port, bool& v6) {
       ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
       ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
       if (type == SOCK_DGRAM) ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+      // Accepted connections inherit it: the proxy sets nothing per connection.
+      if (type == SOCK_STREAM) ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
       sockaddr_in6 a{};
       a.sin6_family = AF_INET6;
       a.sin6_port = htons(port);
@@ -116,6 +119,7 @@ Expected<sys::UniqueFd> listener(int type, std::uint16_t port, bool& v6) {
   const int on = 1;
   ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (type == SOCK_DGRAM) ::setsockopt(s.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+  if (type == SOCK_STREAM) ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -242,6 +246,8 @@ Expected<std::pair<sys::UniqueFd, std::uint16_t>> listen_on_host() {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
+  const int on = 1;  // inherited by the accepted connections
+  ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(s.get(), SOMAXCONN) != 0 ||
       ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)

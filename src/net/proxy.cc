@@ -477,15 +477,13 @@ class Loop {
     }
   }
 
+  // One connection per event: the listener is level-triggered, so the
+  // next one is reported again, and no accept4() only says EAGAIN.
   void accept_from(int listener) {
-    for (;;) {
-      const int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (c < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;
-      }
-      begin(sys::UniqueFd(c));
+    int c;
+    while ((c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0 && errno == EINTR) {
     }
+    if (c >= 0) begin(sys::UniqueFd(c));
   }
 
   // Host lookups done on their threads.
@@ -748,26 +746,23 @@ class Loop {
     refuse(slot, false, "connection failed");
   }
 
+  // Writable without an error: connected (no getsockopt(SO_ERROR) needed).
   void connect_done(std::uint32_t slot, std::uint32_t events) {
     Conn& c = *conns_[slot];
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    int err = 0;
-    socklen_t el = sizeof err;
-    if (::getsockopt(c.out.fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0 ||
-        (events & (EPOLLERR | EPOLLHUP))) {
+    if (events & (EPOLLERR | EPOLLHUP)) {
       c.out_fd.reset();
       c.out = SocketReady{};
       return dial_next(slot);
     }
-    connected(slot);
+    if (events & EPOLLOUT) connected(slot);
   }
 
   void connected(std::uint32_t slot) {
     Conn& c = *conns_[slot];
     // No Nagle delay on either side: each piece goes on as it came, and a
-    // small reply is not held back waiting for an acknowledgement.
+    // small reply is not held back waiting for an acknowledgement. The
+    // accepted socket has it from its listener (inside.cc).
     const int on = 1;
-    ::setsockopt(c.in.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     ::setsockopt(c.out.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     c.phase = Phase::piping;
     c.deadline = {};
@@ -779,7 +774,9 @@ class Loop {
   void run(std::uint32_t slot) {
     Conn& c = *conns_[slot];
     const std::span<char> sc(scratch_);
-    if (!pump(c.up, c.in, c.out, sc) || !pump(c.down, c.out, c.in, sc)) return finish(slot);
+    if (!pump(c.up, c.in, c.out, sc, c.down.ended && c.down.idle()) ||
+        !pump(c.down, c.out, c.in, sc, c.up.ended && c.up.idle()))
+      return finish(slot);
     if (c.up.ended && c.down.ended && c.up.idle() && c.down.idle()) finish(slot);
   }
 

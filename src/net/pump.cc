@@ -25,7 +25,8 @@ ssize_t send_now(SocketReady& to, const char* data, std::size_t len) {
 
 }  // namespace
 
-bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratch) {
+bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratch,
+          bool closes_after_eof) {
   for (;;) {
     if (!flow.idle()) {
       if (!to.writable) return true;
@@ -48,7 +49,7 @@ bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratc
     }
     if (n == 0) {
       // A half-close is passed on; the other direction goes on.
-      ::shutdown(to.fd, SHUT_WR);
+      if (!closes_after_eof) ::shutdown(to.fd, SHUT_WR);
       flow.ended = true;
       from.readable = false;
       return true;

@@ -39,6 +39,9 @@ struct Flow {
 
 // Moves what can move now through `scratch`; the flags are cleared where a
 // call said EAGAIN. false: a socket failed (the connection is over).
-bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratch);
+// `closes_after_eof`: the other direction is over, so an EOF here ends the
+// connection and the caller's close() passes it on (no shutdown first).
+bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratch,
+          bool closes_after_eof = false);
 
 }  // namespace aisbx::net
