@@ -179,6 +179,11 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
   }
 }
 
+// Runs beside the launcher on its memory (sys/spawn.h, start_beside): until
+// `go` (the hand-off) it makes system calls only, while the launcher moves
+// it into the run's cgroup; from `go` on, the launcher only waits (the
+// set-up report into a buffer on its stack, then signals) until this
+// process has exited.
 [[noreturn]] void init_main(const plan::Plan& p, int err_fd, int go_fd, const sigset_t& old_mask,
                             int trace_fd) {
   auto fail_out = [&](const Error& e) {
@@ -186,7 +191,9 @@ int traced_wait(trace::Tracer& tracer, pid_t target, const sigset_t& set, pid_t 
     ::_exit(kExitLauncherFailure);
   };
   // Die with the launcher; if it died before this line, the pipe says so.
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail_out(errno_error(errno, "prctl(PR_SET_PDEATHSIG)"));
+  // (Before `go` there is no report: it would allocate while the launcher
+  // does. This prctl cannot fail with a valid signal.)
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(kExitLauncherFailure);
   char go = 0;
   if (::read(go_fd, &go, 1) != 1) ::_exit(kExitLauncherFailure);
   ::close(go_fd);
@@ -297,23 +304,34 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   terminal.save();
   // The run's cgroup (pids, memory) holds init before it forks the target.
   AISBX_ASSIGN(cgroup, stage::make_run_cgroup(p.limits));
-  const pid_t init = ::fork();
-  if (init < 0) return sys_fail("fork of the sandbox's init");
-  if (init == 0) {
-    err_r.reset();
-    go_w.reset();
-    cgroup.forget_in_child();
-    init_main(p, err_w.get(), go_r.get(), old_mask, trace_fd.get());
-  }
-  err_w.reset();
-  go_r.reset();
-  if (auto r = cgroup.add(init); !r) {
+  // init shares this process's memory (sys/spawn.h): its fds of ours are
+  // closed by number, our objects stay as they are. Its stack outlives it.
+  const sys::BesideStack init_stack;
+  // Numbers taken now: the launcher resets its UniqueFds while init starts.
+  const int err_read = err_r.get(), err_write = err_w.get(), go_read = go_r.get(),
+            go_write = go_w.get(), trace_write = trace_fd.get();
+  auto init_entry = [&] {
+    ::close(err_read);
+    ::close(go_write);
+    cgroup.close_fds_in_child();
+    init_main(p, err_write, go_read, old_mask, trace_write);
+  };
+  const pid_t init = sys::start_beside(init_entry, init_stack);
+  if (init < 0) return sys_fail("start of the sandbox's init (clone)");
+  // From here every way out waits for init first: its stack is ours.
+  const auto abandon = [&](const Error& e) -> Expected<int> {
     ::kill(init, SIGKILL);
     ::waitpid(init, nullptr, 0);
-    return std::unexpected(r.error());
-  }
-  if (::write(go_w.get(), "g", 1) != 1) return sys_fail("write to init");
-  go_w.reset();
+    return std::unexpected(e);
+  };
+  err_w.reset();
+  go_r.reset();
+  if (auto r = cgroup.add(init); !r) return abandon(r.error());
+  if (::write(go_w.get(), "g", 1) != 1) return abandon(errno_error(errno, "write to init"));
+  // Handed off: from here until init is reaped, system calls only (the
+  // report lands in a buffer of this frame).
+  sys::Report report;
+  const bool reported = sys::read_report(err_r.get(), report);
 
   int status = 0;
   for (;;) {
@@ -328,9 +346,11 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
     // terminal sends reaches the target directly.
     if (si.si_code <= 0) ::kill(init, si.si_signo);
   }
+  // init is gone: the memory is this process's alone again.
   terminal.restore();
+  if (!reported) return std::unexpected(errno_error(0, "read of the sandbox's set-up report"));
   if (traced && trace_fd.get() >= 0) *traced = trace::parse(read_from_start(trace_fd.get()));
-  if (auto e = receive_error(err_r.get())) return std::unexpected(*e);
+  if (auto e = sys::parse_report(report)) return std::unexpected(*e);
   return status_to_exit(status);
 }
 

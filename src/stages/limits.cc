@@ -68,7 +68,12 @@ void RunCgroup::remove() {
   dirs_.clear();
 }
 
-void RunCgroup::forget_in_child() { dirs_.clear(); }  // closes; removes nothing
+void RunCgroup::close_fds_in_child() const noexcept {
+  for (const auto& d : dirs_) {
+    ::close(d.parent.get());
+    ::close(d.dir.get());
+  }
+}
 
 Expected<void> RunCgroup::add(pid_t pid) {
   for (const auto& d : dirs_) AISBX_TRY(write_at(d.dir.get(), d.shown, "cgroup.procs", std::to_string(pid)));

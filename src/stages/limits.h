@@ -44,10 +44,11 @@ class RunCgroup {
   // Moves `pid` (the sandbox's init, before it forks) into every directory.
   Expected<void> add(pid_t pid);
   void remove();
-  // In the forked init: its copies of the fds closed, nothing removed (the
+  // In init: its copies of the fds closed by number, this object (the
+  // launcher's, in memory init shares) untouched; nothing removed (the
   // launcher does that). init never execs, so an fd of the host's cgroup
   // tree kept there would last the whole run inside the sandbox.
-  void forget_in_child();
+  void close_fds_in_child() const noexcept;
 
  private:
   friend Expected<RunCgroup> make_run_cgroup(const plan::LimitsPlan& l);

@@ -188,16 +188,35 @@ Expected<int> run(const plan::Plan& p) {
   RawMode raw;
   if (pty && pty->is_tty[0]) raw.enter();
   const pid_t launcher = ::getpid();
-  const pid_t guard = ::fork();
+  // Without a pty the launcher only waits for signals while the guard runs,
+  // so the guard may run beside it on its memory (sys/spawn.h: handed off
+  // at the start, the launcher makes system calls only until the guard is
+  // reaped), which spares a fork. The pty's relay reads errno beside the
+  // guard's, so with a pty the guard is forked.
+  // The entry and what it refers to live in this frame until the guard is
+  // reaped: the guard reads them while this process goes on.
+  std::optional<sys::BesideStack> guard_stack;
+  const int err_read = err_r.get(), err_write = err_w.get();
+  RunCgroup* const guard_cg = cg ? &*cg : nullptr;
+  auto guard_entry = [&] {
+    ::close(err_read);
+    guard_main(p, launcher, nullptr, guard_cg, err_write, set, old_mask, raw);
+  };
+  pid_t guard = -1;
+  if (!pty) {
+    guard_stack.emplace();
+    guard = sys::start_beside(guard_entry, *guard_stack);
+  } else {
+    guard = ::fork();
+    if (guard == 0) {
+      err_r.reset();
+      guard_main(p, launcher, &*pty, cg ? &*cg : nullptr, err_w.get(), set, old_mask, raw);
+    }
+  }
   if (guard < 0) {
-    const Error e = errno_error(errno, "fork of the run's guard");
+    const Error e = errno_error(errno, "start of the run's guard");
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     return std::unexpected(e);
-  }
-  if (guard == 0) {
-    err_r.reset();
-    guard_main(p, launcher, pty ? &*pty : nullptr, cg ? &*cg : nullptr, err_w.get(), set,
-               old_mask, raw);
   }
   err_w.reset();
   std::optional<Relay> relay;

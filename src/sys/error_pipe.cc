@@ -20,16 +20,25 @@ void send_error(int fd, const Error& e) {
   (void)!::write(fd, msg.data(), n);
 }
 
-std::optional<Error> receive_error(int fd) {
-  std::string msg;
-  char buf[PIPE_BUF];
+bool read_report(int fd, Report& r) noexcept {
+  r.size = 0;
+  char spill[PIPE_BUF];
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    msg.append(buf, static_cast<std::size_t>(n));
+    // Past the first message (the only one sent), the rest is drained.
+    char* into = r.size < sizeof r.data ? r.data + r.size : spill;
+    const std::size_t room = r.size < sizeof r.data ? sizeof r.data - r.size : sizeof spill;
+    // errno is not looked at: it may be the writer's (spawn.h). With no
+    // signal handler installed, a pipe read is never interrupted.
+    const ssize_t n = ::read(fd, into, room);
+    if (n == 0) return true;
+    if (n < 0) return false;
+    if (into != spill) r.size += static_cast<std::size_t>(n);
   }
-  if (msg.empty()) return std::nullopt;
+}
+
+std::optional<Error> parse_report(const Report& r) {
+  if (r.size == 0) return std::nullopt;
+  const std::string msg(r.data, r.size);
   std::vector<std::string> parts;
   std::size_t start = 0;
   for (int i = 0; i < 3; ++i) {
@@ -42,6 +51,12 @@ std::optional<Error> receive_error(int fd) {
   if (parts.size() != 4) return errno_error(0, "sandbox set-up failed: garbled error report");
   Error e{parts[2], std::atoi(parts[1].c_str()), parts[3], std::atoi(parts[0].c_str())};
   return e;
+}
+
+std::optional<Error> receive_error(int fd) {
+  Report r;
+  read_report(fd, r);
+  return parse_report(r);
 }
 
 int status_to_exit(int status) {

@@ -26,4 +26,29 @@ pid_t spawn_shared(int (*entry)(void*), void* arg) {
   return pid;
 }
 
+pid_t start_beside(int (*entry)(void*), void* arg, void* stack_top) {
+  return ::clone(entry, stack_top, CLONE_VM | SIGCHLD, arg);
+}
+
 }  // namespace aisbx::sys::detail
+
+namespace aisbx::sys {
+
+// The lowest page is a guard: an overflow faults instead of running into
+// whatever mapping lies below, which is the launcher's too.
+BesideStack::BesideStack() {
+  void* p = ::mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (p == MAP_FAILED) return;
+  if (::mprotect(p, kGuard, PROT_NONE) != 0) {
+    ::munmap(p, kGuard + kSize);
+    return;
+  }
+  base_ = static_cast<char*>(p) + kGuard;
+}
+
+BesideStack::~BesideStack() {
+  if (base_ != nullptr) ::munmap(static_cast<char*>(base_) - kGuard, kGuard + kSize);
+}
+
+}  // namespace aisbx::sys

@@ -493,6 +493,35 @@ TEST_P(Escape, PtraceAndKillOfAHostProcess) {
              probe({"kill", victim.pid(), std::to_string(SIGCONT)}), ESRCH);
 }
 
+// The sandbox's init runs on the launcher's own memory (sys/spawn.h): a
+// command that could trace it or write its /proc/PID/mem would hold the
+// launcher, outside the pid namespace. It keeps its capabilities and the
+// command has none, so the kernel refuses both, also without Landlock
+// (--mode ns) and with a profile whose seccomp lets ptrace through. The
+// control: the same command may trace a child of its own.
+TEST_P(Escape, InitIsOutOfReachOfTheCommand) {
+  std::vector<std::string> modes{mode()};
+  if (!strict()) modes.push_back("ns");
+  for (const std::string& m : modes) {
+    SCOPED_TRACE("--mode " + m);
+    const auto in = [&](const std::vector<std::string>& argv) {
+      std::vector<std::string> v{binary_path(), "--profile", "vscode-copilot", "--mode", m,
+                                 "--ro", dir_of(sysprobe())};
+      if (!strict()) v.insert(v.end(), {"--seccomp", "off"});
+      v.push_back("--");
+      v.insert(v.end(), argv.begin(), argv.end());
+      return runner::run(spec(v));
+    };
+    const Result control = in(sys({"ptrace"}));
+    ASSERT_EQ(control.status, 0) << "ptrace of its own child fails, so a refusal below "
+                                    "would prove nothing: " << control.describe();
+    const Result trace_init = in(sys({"ptrace-pid", "1"}));
+    EXPECT_EQ(trace_init.status, EPERM) << trace_init.describe();
+    const Result mem = in(sys({"mem-open", "1"}));
+    EXPECT_EQ(mem.status, EACCES) << mem.describe();
+  }
+}
+
 TEST_P(Escape, HostAbstractUnixSocket) {
   const std::string name = "aisbx-escape-" + std::to_string(::getpid());
   AbstractListener host(name);

@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
                "tiocsti|tiocsti-high|mptcp|packet|raw-ip|sctp|netlink-uevent|netlink-route|\n"
                "  personality-noaslr|io-uring|int80|x32|"
                "connect-abstract NAME|kill PID|pivot DIR|openat-read FD NAME|\n"
-               "  ptrace-pid PID|chroot-escape DIR PATH|mknod-char PATH|mknod-fifo PATH|\n"
+               "  ptrace-pid PID|mem-open PID|chroot-escape DIR PATH|mknod-char PATH|mknod-fifo PATH|\n"
                "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME|tty-grab FD|tty-pgrp FD\n", stderr);
     return 255;
   }
@@ -240,6 +240,12 @@ int main(int argc, char** argv) {
   }
   if (op == "openat-read" && argc == 4) return openat_read(argv[2], argv[3]);
   if (op == "ptrace-pid" && argc == 3) return ptrace_pid(std::atoi(argv[2]));
+  if (op == "mem-open" && argc == 3)  // another process's memory, for writing
+  {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/mem", std::atoi(argv[2]));
+    return result(::open(path, O_RDWR | O_CLOEXEC), "open /proc/PID/mem");
+  }
   if (op == "chroot-escape" && argc == 4) return chroot_escape(argv[2], argv[3]);
   if (op == "mknod-char" && argc == 3)  // the null device's numbers: harmless if it works
     return result(::mknod(argv[2], S_IFCHR | 0600, makedev(1, 3)), "mknod(S_IFCHR)");

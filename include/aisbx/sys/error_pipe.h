@@ -4,6 +4,8 @@
 // pipe and the launcher reads nothing.
 #pragma once
 
+#include <climits>
+#include <cstddef>
 #include <optional>
 
 #include "aisbx/error.h"
@@ -14,6 +16,17 @@ namespace aisbx::sys {
 void send_error(int fd, const Error& e);
 // Reads until every writer closed: nullopt when nothing was sent.
 std::optional<Error> receive_error(int fd);
+
+// The same in two steps, for a launcher that shares its memory with the
+// writer (spawn.h, start_beside): the read allocates nothing and touches
+// only `r`, so it may wait while the writer still runs; parse after EOF.
+// false: the read failed before EOF, and the writer may still be running.
+struct Report {
+  char data[PIPE_BUF];
+  std::size_t size = 0;
+};
+bool read_report(int fd, Report& r) noexcept;
+std::optional<Error> parse_report(const Report& r);
 
 // A wait status as a shell shows it: the exit code, or 128+N for signal N.
 int status_to_exit(int status);

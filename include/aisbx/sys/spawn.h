@@ -12,15 +12,57 @@
 // CLONE_THREAD); memory it allocates stays allocated in the parent (freed
 // with the process). The parent must be single-threaded, which init and the
 // guard are (a thread could run while the child writes the shared memory).
+//
+// start_beside(): a process that shares this one's memory and keeps running
+// beside it (clone(CLONE_VM) without CLONE_VFORK): the sandbox's init, which
+// never execs. A fork() of the launcher cost about 1 ms here, and init then
+// faulted in every code page it ran and copied every heap page it wrote:
+// about 3 ms of a launch in all (bench/RESULTS.md). Sharing memory between
+// two processes that glibc each believes single-threaded is safe only if
+// they never use shared state (the heap, globals, stdio, errno: the TLS is
+// one for both) at the same time. The caller hands it over once:
+//   - from the start until the hand-off (e.g. a byte on a pipe the child
+//     waits for), the child only makes system calls on its own stack;
+//   - from the hand-off until the child has been waited for, the parent
+//     only makes system calls on its own stack (no malloc, no stdio, no
+//     errno it reads);
+//   - the child never changes an object the parent owns: it closes its
+//     copies of fds by number, never through the parent's UniqueFd; it
+//     never returns, calls exit() or lets an exception out: it _exits;
+//   - its stack (BesideStack) is unmapped only after it has been waited for.
+// What the child's memory holds is the launcher's: it must be as out of
+// the sandbox's reach as the launcher. init keeps its capabilities, and a
+// process without them cannot ptrace it or open its /proc/PID/mem
+// (Escape.InitIsOutOfReachOfTheCommand). A core dump of the child would
+// kill the parent with it (the kernel stops every user of the memory).
 #pragma once
 
 #include <sys/types.h>
+
+#include <cstddef>
 
 namespace aisbx::sys {
 
 namespace detail {
 pid_t spawn_shared(int (*entry)(void*), void* arg);
+pid_t start_beside(int (*entry)(void*), void* arg, void* stack_top);
 }
+
+// The stack of a process started beside this one: reserved, not committed.
+class BesideStack {
+ public:
+  BesideStack();
+  ~BesideStack();
+  BesideStack(const BesideStack&) = delete;
+  BesideStack& operator=(const BesideStack&) = delete;
+  bool ok() const { return base_ != nullptr; }
+  void* top() const { return static_cast<char*>(base_) + kSize; }
+
+ private:
+  static constexpr std::size_t kSize = std::size_t{8} << 20;
+  static constexpr std::size_t kGuard = 4096;
+  void* base_ = nullptr;
+};
 
 // Returns the child's pid (it has exec'd or exited by then), or -1 with
 // errno. `child` runs in the new process and must not return.
@@ -32,6 +74,19 @@ pid_t spawn_shared(F& child) {
         return 127;  // not reached: `child` execs or exits
       },
       &child);
+}
+
+// Returns the child's pid, or -1 with errno. `child` runs in the new
+// process on `stack` and must not return (see the hand-off above).
+template <class F>
+pid_t start_beside(F& child, const BesideStack& stack) {
+  if (!stack.ok()) return -1;
+  return detail::start_beside(
+      [](void* f) -> int {
+        (*static_cast<F*>(f))();
+        return 127;  // not reached: `child` exits
+      },
+      &child, stack.top());
 }
 
 }  // namespace aisbx::sys
