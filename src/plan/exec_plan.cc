@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "plan/glob.h"
 #include "plan/parts.h"
 
 namespace aisbx::plan {
@@ -59,7 +60,7 @@ bool matches(const std::string& name, const std::string& pattern, int flags = 0)
 bool is_secret(const std::string& name, const std::string& value) {
   return has_url_password(value) ||
          std::any_of(std::begin(kSecretPatterns), std::end(kSecretPatterns),
-                     [&](const char* p) { return matches(name, p, FNM_CASEFOLD); });
+                     [&](const char* p) { return star_match(p, name, true); });
 }
 
 template <class Range>
@@ -92,7 +93,8 @@ Expected<void> plan_env(Context& cx) {
   const std::vector<std::string> keep = p.env_policy.keep.value_or(std::vector<std::string>{});
   for (const auto& [k, v] : cx.in.host.env) {
     const bool kept = matches_any(k, keep);
-    const bool drop = clean ? !(kept || matches_any(k, kCleanKeep))
+    const bool drop = clean ? !(kept || std::any_of(std::begin(kCleanKeep), std::end(kCleanKeep),
+                                                    [&](const char* pat) { return star_match(pat, k, false); }))
                             : (!kept && is_secret(k, v));
     if (drop)
       e.env_dropped.push_back(k);

@@ -73,6 +73,49 @@ struct Walker {
 
 }  // namespace
 
+bool star_match(std::string_view pattern, std::string_view name, bool casefold) noexcept {
+  const auto same = [casefold](char a, char b) {
+    if (casefold) {
+      if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+      if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    }
+    return a == b;
+  };
+  const auto equal = [&](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same(a[i], b[i])) return false;
+    return true;
+  };
+  // The literal head and tail first: most names fail there, at once.
+  const std::size_t first = pattern.find('*');
+  if (first == std::string_view::npos) return equal(pattern, name);
+  const std::size_t last = pattern.rfind('*');
+  const std::string_view head = pattern.substr(0, first), tail = pattern.substr(last + 1);
+  if (name.size() < head.size() + tail.size() || !equal(head, name.substr(0, head.size())) ||
+      !equal(tail, name.substr(name.size() - tail.size())))
+    return false;
+  // Between them: `*...*` against the rest, greedy, with one backtrack
+  // point (the last `*` seen and where in the name it started).
+  const std::string_view mid = pattern.substr(first, last - first + 1);
+  const std::string_view rest = name.substr(head.size(), name.size() - head.size() - tail.size());
+  std::size_t p = 0, n = 0, star = 0, from = 0;
+  while (n < rest.size()) {
+    if (p < mid.size() && mid[p] == '*') {
+      star = p++;
+      from = n;
+    } else if (p < mid.size() && same(mid[p], rest[n])) {
+      ++p;
+      ++n;
+    } else {
+      p = star + 1;
+      n = ++from;
+    }
+  }
+  while (p < mid.size() && mid[p] == '*') ++p;
+  return p == mid.size();
+}
+
 bool has_glob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
 
 Expected<std::vector<std::string>> expand_glob(const Fs& fs, const std::string& root,

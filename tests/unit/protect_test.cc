@@ -14,6 +14,8 @@
 // - `git: worktree` adds the worktree's gitdir and the repository's common
 //   dir with the project's rights, and `.git/...` patterns name the common
 //   dir.
+#include <fnmatch.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -1054,6 +1056,34 @@ TEST(ProtectGit, GitOffIgnoresTheGitdirFile) {
   ASSERT_TRUE(r.has_value()) << err(r);
   EXPECT_EQ(rule_paths(*r), (Strings{GitWorld::kWt}));
   EXPECT_TRUE(prot_paths(*r).empty()) << testing::PrintToString(prot_paths(*r));
+}
+
+// star_match against fnmatch(3), the oracle, over every pattern of `*` and
+// a few letters and every name of up to four letters from a small alphabet
+// (both cases): the built-in environment patterns rely on it.
+TEST(StarMatch, AgreesWithFnmatchOnEveryShortPatternAndName) {
+  const std::string alphabet = "aB_*";
+  std::vector<std::string> patterns{""}, names{""};
+  for (std::size_t len = 1; len <= 4; ++len) {
+    const std::size_t before = patterns.size();
+    for (std::size_t i = 0; i < before; ++i)
+      if (patterns[i].size() == len - 1)
+        for (char c : alphabet) patterns.push_back(patterns[i] + c);
+  }
+  for (const auto& p : patterns)
+    if (p.find('*') == std::string::npos) names.push_back(p);
+  for (const auto& n : std::vector<std::string>(names))
+    for (const char* extra : {"A", "b", "ab_AB", "_b_a"}) names.push_back(n + extra);
+  std::size_t compared = 0;
+  for (const auto& p : patterns)
+    for (const auto& n : names)
+      for (bool fold : {false, true}) {
+        const bool want = ::fnmatch(p.c_str(), n.c_str(), fold ? FNM_CASEFOLD : 0) == 0;
+        ASSERT_EQ(star_match(p, n, fold), want) << "pattern `" << p << "`, name `" << n
+                                                 << "`, casefold " << fold;
+        ++compared;
+      }
+  EXPECT_GT(compared, 10000u);
 }
 
 }  // namespace
