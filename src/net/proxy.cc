@@ -451,7 +451,7 @@ constexpr std::uint64_t conn_tag(std::uint32_t slot, std::uint32_t gen, int side
 
 class Loop {
  public:
-  Loop(State& st, int ep, int wake) : st_(st), ep_(ep), wake_(wake), scratch_(kScratch) {}
+  Loop(State& st, int ep, int wake) : st_(st), ep_(ep), wake_(wake), bufs_(kScratch) {}
 
   void on_conn_event(std::uint64_t tag, std::uint32_t events) {
     const auto slot = static_cast<std::uint32_t>((tag & 0xffffffffu) >> 1);
@@ -557,8 +557,10 @@ class Loop {
     c.in_fd.reset();
     c.out_fd.reset();
     c.in = c.out = SocketReady{};
-    c.up.reset();
-    c.down.reset();
+    for (Flow* f : {&c.up, &c.down}) {
+      bufs_.give_back(f->pending);
+      f->reset();
+    }
     c.http = c.tunnel = false;
     c.head.clear();
     c.shown.clear();
@@ -639,8 +641,7 @@ class Loop {
     std::size_t end;
     while ((end = c.head.find("\r\n\r\n")) == std::string::npos) {
       if (c.head.size() >= kMaxHeader) {
-        c.down.pending = http_reply_text("431 Request Header Fields Too Large", "");
-        return answer_and_close(slot);
+        return answer_and_close(slot, http_reply_text("431 Request Header Fields Too Large", ""));
       }
       if (!c.in.readable) return;
       char buf[4096];
@@ -657,13 +658,12 @@ class Loop {
     c.head.clear();
     c.deadline = {};
     if (!r.bad.empty()) {
-      c.down.pending = http_reply_text("400 Bad Request", r.bad);
-      return answer_and_close(slot);
+      return answer_and_close(slot, http_reply_text("400 Bad Request", r.bad));
     }
     c.shown = r.shown;
     c.port = r.port;
     c.tunnel = r.tunnel;
-    c.up.pending = std::move(r.to_upstream);
+    c.up.put(r.to_upstream);
     if (r.address) {
       if (!address_allowed(st_.plan().allow, *r.address, r.port))
         return refuse(slot, true, "not in network.allow");
@@ -767,15 +767,14 @@ class Loop {
     c.phase = Phase::piping;
     c.deadline = {};
     c.out.writable = true;
-    if (c.tunnel) c.down.pending = "HTTP/1.1 200 Connection established\r\n\r\n";
+    if (c.tunnel) c.down.put("HTTP/1.1 200 Connection established\r\n\r\n");
     run(slot);
   }
 
   void run(std::uint32_t slot) {
     Conn& c = *conns_[slot];
-    const std::span<char> sc(scratch_);
-    if (!pump(c.up, c.in, c.out, sc, c.down.ended && c.down.idle()) ||
-        !pump(c.down, c.out, c.in, sc, c.up.ended && c.up.idle()))
+    if (!pump(c.up, c.in, c.out, bufs_, c.down.ended && c.down.idle()) ||
+        !pump(c.down, c.out, c.in, bufs_, c.up.ended && c.up.idle()))
       return finish(slot);
     if (c.up.ended && c.down.ended && c.up.idle() && c.down.idle()) finish(slot);
   }
@@ -787,23 +786,22 @@ class Loop {
     Conn& c = *conns_[slot];
     if (denied) st_.deny(c.shown, why);
     if (!c.http) return finish(slot);
-    c.up.reset();
-    c.down.pending = denied ? http_reply_text("403 Forbidden", "aisbx-ns: network: denied " + c.shown + " (" + why + ")\n")
-                            : http_reply_text("502 Bad Gateway", "aisbx-ns: " + c.shown + ": " + why + "\n");
-    answer_and_close(slot);
+    answer_and_close(slot, denied ? http_reply_text("403 Forbidden", "aisbx-ns: network: denied " + c.shown +
+                                                                         " (" + why + ")\n")
+                                  : http_reply_text("502 Bad Gateway", "aisbx-ns: " + c.shown + ": " + why + "\n"));
   }
 
-  // The proxy's own short answer (c.down.pending), then the close. It fits
-  // a fresh socket's buffer; what does not go at once is dropped.
-  void answer_and_close(std::uint32_t slot) {
+  // The proxy's own short answer, then the close. It fits a fresh
+  // socket's buffer; what does not go at once is dropped.
+  void answer_and_close(std::uint32_t slot, const std::string& text) {
     Conn& c = *conns_[slot];
-    ::send(c.in.fd, c.down.pending.data(), c.down.pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::send(c.in.fd, text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     finish(slot);
   }
 
   State& st_;
   const int ep_, wake_;
-  std::vector<char> scratch_;
+  Buffers bufs_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<std::uint32_t> free_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;

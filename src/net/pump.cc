@@ -25,17 +25,18 @@ ssize_t send_now(SocketReady& to, const char* data, std::size_t len) {
 
 }  // namespace
 
-bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratch,
+bool pump(Flow& flow, SocketReady& from, SocketReady& to, Buffers& bufs,
           bool closes_after_eof) {
+  std::vector<char>& scratch = bufs.scratch;
   for (;;) {
     if (!flow.idle()) {
       if (!to.writable) return true;
-      const ssize_t n = send_now(to, flow.pending.data() + flow.sent, flow.pending.size() - flow.sent);
+      const ssize_t n = send_now(to, flow.pending.data() + flow.sent, flow.size - flow.sent);
       if (n < 0) return false;
       flow.sent += static_cast<std::size_t>(n);
       if (!flow.idle()) continue;  // writable is false now, or a short send: try once more
-      flow.pending.clear();
-      flow.sent = 0;
+      flow.sent = flow.size = 0;
+      bufs.give_back(flow.pending);
     }
     if (flow.ended || !from.readable) return true;
     const ssize_t n = ::recv(from.fd, scratch.data(), scratch.size(), MSG_DONTWAIT);
@@ -62,7 +63,22 @@ bool pump(Flow& flow, SocketReady& from, SocketReady& to, std::span<char> scratc
     if (got < scratch.size() && !from.hup) from.readable = false;
     const ssize_t m = to.writable ? send_now(to, scratch.data(), got) : 0;
     if (m < 0) return false;
-    if (static_cast<std::size_t>(m) < got) flow.pending.assign(scratch.data() + m, got - static_cast<std::size_t>(m));
+    if (static_cast<std::size_t>(m) < got) {
+      // The rest waits in the buffer it was read into; the flow's old
+      // buffer (empty, or of a size too small) becomes the scratch.
+      const std::size_t want = scratch.size();
+      flow.pending.swap(scratch);
+      flow.sent = static_cast<std::size_t>(m);
+      flow.size = got;
+      if (scratch.size() != want) {
+        if (!bufs.spare.empty()) {
+          scratch.swap(bufs.spare.back());
+          bufs.spare.pop_back();
+        } else {
+          scratch.assign(want, 0);
+        }
+      }
+    }
   }
 }
 
