@@ -503,8 +503,11 @@ class Loop {
     }
   }
 
-  // Milliseconds until the next deadline, -1 for none.
-  int timeout_ms() const {
+  // Milliseconds until the next deadline, -1 for none. Deadlines that no
+  // longer hold (the connection went on, or ended) are dropped first, so
+  // that they wake nobody.
+  int timeout_ms() {
+    while (!timers_.empty() && !live(timers_.top())) timers_.pop();
     if (timers_.empty()) return -1;
     const auto left = timers_.top().at - std::chrono::steady_clock::now();
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
@@ -516,7 +519,7 @@ class Loop {
     while (!timers_.empty() && timers_.top().at <= now) {
       const Timer t = timers_.top();
       timers_.pop();
-      if (t.slot >= conns_.size() || conns_[t.slot]->gen != t.gen || conns_[t.slot]->deadline != t.at) continue;
+      if (!live(t)) continue;
       Conn& c = *conns_[t.slot];
       if (c.phase == Phase::head) {
         finish(t.slot);  // the old blocking read's deadline: closed unanswered
@@ -528,6 +531,10 @@ class Loop {
   }
 
  private:
+  bool live(const Timer& t) const {
+    return t.slot < conns_.size() && conns_[t.slot]->gen == t.gen && conns_[t.slot]->deadline == t.at;
+  }
+
   // A slot for a new connection, its socket watched from now on.
   std::optional<std::uint32_t> open(sys::UniqueFd fd) {
     std::uint32_t slot;
