@@ -154,12 +154,16 @@ Expected<void> plan_namespace(Context& cx, const std::vector<Root>& roots) {
   // parent. The private HOME and the private /tmp take their place in that
   // order too: roots beneath them are bound into them, and a root at `/`
   // comes before both.
-  std::vector<const Root*> sorted;
-  for (const auto& r : roots) sorted.push_back(&r);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Root* a, const Root* b) {
-    return depth(a->path) != depth(b->path) ? depth(a->path) < depth(b->path)
-                                            : a->path < b->path;
+  // (Each root's depth counted once, not in every comparison of the sort.)
+  std::vector<std::pair<std::size_t, const Root*>> by_depth;
+  by_depth.reserve(roots.size());
+  for (const auto& r : roots) by_depth.emplace_back(depth(r.path), &r);
+  std::stable_sort(by_depth.begin(), by_depth.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second->path < b.second->path;
   });
+  std::vector<const Root*> sorted;
+  sorted.reserve(by_depth.size());
+  for (const auto& [d, r] : by_depth) sorted.push_back(r);
   struct Pending {
     std::size_t depth;
     MountOp op;
