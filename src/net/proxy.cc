@@ -535,6 +535,15 @@ class Loop {
     return t.slot < conns_.size() && conns_[t.slot]->gen == t.gen && conns_[t.slot]->deadline == t.at;
   }
 
+  // A connection's socket (side 0: accepted inside, 1: dialled on the
+  // host) in the loop, edge-triggered.
+  bool watch(int fd, std::uint32_t slot, int side) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = conn_tag(slot, conns_[slot]->gen, side);
+    return ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  }
+
   // A slot for a new connection, its socket watched from now on.
   std::optional<std::uint32_t> open(sys::UniqueFd fd) {
     std::uint32_t slot;
@@ -548,10 +557,7 @@ class Loop {
     Conn& c = *conns_[slot];
     c.in = SocketReady{fd.get(), true, true, false};
     c.in_fd = std::move(fd);
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.u64 = conn_tag(slot, c.gen, 0);
-    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, c.in.fd, &ev) != 0) {
+    if (!watch(c.in.fd, slot, 0)) {
       finish(slot);
       return std::nullopt;
     }
@@ -716,36 +722,15 @@ class Loop {
   void dial_next(std::uint32_t slot) {
     Conn& c = *conns_[slot];
     while (c.next < c.addrs.size()) {
-      const Address& a = c.addrs[c.next++];
-      sockaddr_storage ss{};
-      socklen_t len;
-      if (a.v4) {
-        auto& s = reinterpret_cast<sockaddr_in&>(ss);
-        s.sin_family = AF_INET;
-        s.sin_port = htons(c.port);
-        std::memcpy(&s.sin_addr, a.bytes.data(), 4);
-        len = sizeof(sockaddr_in);
-      } else {
-        auto& s = reinterpret_cast<sockaddr_in6&>(ss);
-        s.sin6_family = AF_INET6;
-        s.sin6_port = htons(c.port);
-        std::memcpy(&s.sin6_addr, a.bytes.data(), 16);
-        len = sizeof(sockaddr_in6);
-      }
-      sys::UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-      if (fd.get() < 0) continue;
-      const int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
-      if (r != 0 && errno != EINPROGRESS) continue;
-      c.out = SocketReady{fd.get(), false, false, false};
-      c.out_fd = std::move(fd);
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-      ev.data.u64 = conn_tag(slot, c.gen, 1);
-      if (::epoll_ctl(ep_, EPOLL_CTL_ADD, c.out.fd, &ev) != 0) {
+      auto d = start_dial(c.addrs[c.next++], c.port);
+      if (!d) continue;
+      c.out = SocketReady{d->fd.get(), false, false, false};
+      c.out_fd = std::move(d->fd);
+      if (!watch(c.out.fd, slot, 1)) {
         c.out_fd.reset();
         continue;
       }
-      if (r == 0) return connected(slot);
+      if (d->connected) return connected(slot);
       c.phase = Phase::connecting;
       set_deadline(slot, kConnectTimeoutMs);
       return;
@@ -766,11 +751,8 @@ class Loop {
 
   void connected(std::uint32_t slot) {
     Conn& c = *conns_[slot];
-    // No Nagle delay on either side: each piece goes on as it came, and a
-    // small reply is not held back waiting for an acknowledgement. The
-    // accepted socket has it from its listener (inside.cc).
-    const int on = 1;
-    ::setsockopt(c.out.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    // No Nagle delay on either side (start_dial, and the listeners in
+    // inside.cc): a small reply is not held back waiting for an ACK.
     c.phase = Phase::piping;
     c.deadline = {};
     c.out.writable = true;

@@ -57,7 +57,7 @@ bool send_all(int fd, const void* data, std::size_t len) {
 
 bool send_text(int fd, const std::string& s) { return send_all(fd, s.data(), s.size()); }
 
-std::optional<sys::UniqueFd> dial(const Address& a, std::uint16_t port) {
+std::optional<Dialling> start_dial(const Address& a, std::uint16_t port) {
   sockaddr_storage ss{};
   socklen_t len;
   if (a.v4) {
@@ -73,16 +73,27 @@ std::optional<sys::UniqueFd> dial(const Address& a, std::uint16_t port) {
     std::memcpy(&s.sin6_addr, a.bytes.data(), 16);
     len = sizeof(sockaddr_in6);
   }
-  sys::UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (fd.get() < 0) return std::nullopt;
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    if (errno != EINPROGRESS || !wait_for(fd.get(), POLLOUT, kConnectTimeoutMs)) return std::nullopt;
+  Dialling d;
+  d.fd.reset(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (d.fd.get() < 0) return std::nullopt;
+  // No Nagle delay: each piece goes on as it came.
+  const int on = 1;
+  ::setsockopt(d.fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  d.connected = ::connect(d.fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  if (!d.connected && errno != EINPROGRESS) return std::nullopt;
+  return d;
+}
+
+std::optional<sys::UniqueFd> dial(const Address& a, std::uint16_t port) {
+  auto d = start_dial(a, port);
+  if (!d) return std::nullopt;
+  sys::UniqueFd fd = std::move(d->fd);
+  if (!d->connected) {
+    if (!wait_for(fd.get(), POLLOUT, kConnectTimeoutMs)) return std::nullopt;
     int err = 0;
     socklen_t el = sizeof err;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) return std::nullopt;
   }
-  const int on = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   return fd;
 }
 

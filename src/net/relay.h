@@ -21,8 +21,17 @@ bool wait_for(int fd, short events, int timeout_ms);
 ssize_t read_some(int fd, void* buf, std::size_t len, int timeout_ms);
 bool send_all(int fd, const void* data, std::size_t len);
 bool send_text(int fd, const std::string& s);
+// A TCP connect to `a`:`port` begun without waiting, in the calling
+// thread's network namespace (a socket keeps the namespace it was made
+// in): the non-blocking socket, and whether it is connected already;
+// nullopt when it failed at once.
+struct Dialling {
+  sys::UniqueFd fd;
+  bool connected = false;
+};
+std::optional<Dialling> start_dial(const Address& a, std::uint16_t port);
 // A TCP connection to `a`:`port` in the calling thread's network
-// namespace (a socket keeps the namespace it was made in), or nullopt.
+// namespace, waited for, or nullopt.
 std::optional<sys::UniqueFd> dial(const Address& a, std::uint16_t port);
 // Copies both ways until both sides are done; a half-close is passed on.
 // `pending_to_b` is sent to `b` first.
