@@ -438,8 +438,10 @@ struct Timer {
   bool operator>(const Timer& o) const { return at > o.at; }
 };
 
+// A host lookup done on its thread, for every connection that waits on
+// the same name and port.
 struct Lookup {
-  std::uint32_t slot, gen;
+  std::string key;  // `name:port`
   Resolved result;
 };
 
@@ -497,9 +499,10 @@ class Loop {
       done.swap(done_);
     }
     for (auto& l : done) {
-      if (l.slot >= conns_.size() || conns_[l.slot]->gen != l.gen || conns_[l.slot]->phase != Phase::resolving)
-        continue;
-      use(l.slot, l.result);
+      const auto waiting = waiting_.extract(l.key);
+      if (waiting.empty()) continue;
+      for (const auto& [slot, gen] : waiting.mapped())
+        if (conns_[slot]->gen == gen && conns_[slot]->phase == Phase::resolving) use(slot, l.result);
     }
   }
 
@@ -695,18 +698,25 @@ class Loop {
     if (!name_allowed(st_.plan().allow, name, port)) return refuse(slot, true, "not in network.allow");
     if (auto r = st_.cached(name, port)) return use(slot, *r);
     c.phase = Phase::resolving;
+    // One lookup per name and port at a time: a burst of connections to a
+    // name not resolved lately waits on the same one.
+    std::string key = name + ":" + std::to_string(port);
+    auto [it, first] = waiting_.try_emplace(key);
+    it->second.emplace_back(slot, c.gen);
+    if (!first) return;
     try {
-      std::thread([this, name, port, slot, gen = c.gen] {
+      std::thread([this, name, port, key] {
         Resolved r = st_.resolve(name, port);
         {
           std::lock_guard lock(mu_);
-          done_.push_back(Lookup{slot, gen, std::move(r)});
+          done_.push_back(Lookup{key, std::move(r)});
         }
         const std::uint64_t one = 1;
         while (::write(wake_, &one, sizeof one) < 0 && errno == EINTR) {
         }
       }).detach();
     } catch (const std::system_error&) {
+      waiting_.erase(key);
       refuse(slot, false, "no thread for the host lookup");
     }
   }
@@ -794,6 +804,7 @@ class Loop {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<std::uint32_t> free_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::map<std::string, std::vector<std::pair<std::uint32_t, std::uint32_t>>> waiting_;  // key -> (slot, gen)
   std::mutex mu_;  // done_, filled by the lookup threads
   std::vector<Lookup> done_;
 };
