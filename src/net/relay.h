@@ -1,6 +1,7 @@
-// Byte plumbing shared by the allowlist's proxy (proxy.cc) and the
-// published ports (publish.cc): blocking I/O with deadlines for one
-// connection per thread, a dial, and the two-way copy.
+// Byte plumbing: blocking I/O with deadlines for one connection per
+// thread (the published ports, publish.cc; the proxy's DNS over TCP), a
+// dial, and the blocking two-way copy of publish.cc.
+// The proxy's own connections go through its event loop (pump.h).
 #pragma once
 
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-// The connection pool of the proxy and the publish relay (workers.h).
+// The connection pool of the publish relay (workers.h).
 #include "net/workers.h"
 
 #include <sys/epoll.h>

@@ -1,9 +1,9 @@
-// Serving accepted connections on a pool of threads, for the allowlist's
-// proxy (proxy.cc) and the published ports (publish.cc). A connection is
-// served by blocking code (the host's resolver, the relay), so each one
+// Serving accepted connections on a pool of threads, for the published
+// ports (publish.cc; the allowlist's proxy has an event loop of its own,
+// proxy.cc). A connection is served by blocking code (relay.h), so each one
 // holds a thread while it lasts; the threads are kept and reused, because
-// making and tearing down one per connection (clone, stack mmap/munmap) was
-// most of the proxy's time per connection (perf, bench/net.sh).
+// making and tearing down one per connection (clone, stack mmap/munmap)
+// costs more than the connection (perf, bench/net.sh).
 //
 // Idle workers wait on the listeners themselves and serve what they accept:
 // no hand-over from an accepting thread. The worker that takes the last
