@@ -320,13 +320,22 @@ Expected<int> run(const Options& given) {
   // The nested-repository walk's cache lives beside the profile cache and
   // is turned off with it.
   const auto cache_off = host.env.find("AISBX_PROFILE_CACHE");
-  WalkCache walk_cache(host.home, cache_off == host.env.end() || cache_off->second != "off");
+  const bool caching = cache_off == host.env.end() || cache_off->second != "off";
+  WalkCache walk_cache(host.home, caching);
+  // So is the compiled seccomp program, opened only for a plan with a filter.
+  std::optional<DiskTreeStore> bpf_store;
+  std::optional<std::string> bpf_salt;
   const auto make_plan = [&](const Features& f) -> Expected<plan::Plan> {
     fs = RealFs();  // each plan sees the host as it is now (RealFs caches lstat)
     fs.use_walk_cache(&walk_cache);
     AISBX_ASSIGN(made, plan::resolve({selected.first, selected.second, o, f, host, fs}));
     walk_cache.save();
-    AISBX_TRY(stage::check_seccomp(made.seccomp));
+    if ((made.seccomp.enabled || made.seccomp.tty_guard) && !bpf_store) {
+      bpf_salt = DiskTreeStore::parser_salt();
+      bpf_store.emplace(host.home, caching && bpf_salt);
+    }
+    AISBX_TRY(stage::check_seccomp(made.seccomp, bpf_store ? &*bpf_store : nullptr,
+                                   bpf_salt.value_or("")));
     return made;
   };
   // Plans again with user namespaces probed for real, not assumed.
@@ -340,8 +349,12 @@ Expected<int> run(const Options& given) {
     AISBX_ASSIGN(probed, make_probed_plan());
     p = std::move(probed);
   }
-  if (o.log_level == "debug")
+  if (o.log_level == "debug") {
     for (const auto& n : walk_cache.notes()) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
+    if (bpf_store)
+      for (const auto& n : bpf_store->notes())
+        if (n.starts_with("seccomp cache: ")) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
+  }
 
   // Inspection works from any directory: a run that would be refused (the
   // project, the working directory) is shown whole, and says so last.

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aisbx/error.h"
 #include "aisbx/plan.h"
+#include "aisbx/profile_cache.h"
 #include "aisbx/sys/fd.h"
 
 namespace aisbx::stage {
@@ -42,8 +44,11 @@ struct HeldRules {
 Expected<void> apply_landlock(const plan::LandlockPlan& l, const HeldRules& held = HeldRules());
 
 // Builds the filter without loading it: unknown syscall names fail here,
-// before anything runs (and in --dry-run).
-Expected<void> check_seccomp(const plan::SeccompPlan& s);
+// before anything runs (and in --dry-run). With `store` and `salt` (the
+// binary's identity, DiskTreeStore::parser_salt) the compiled program is
+// taken from, or kept in, the profile cache's store.
+Expected<void> check_seccomp(const plan::SeccompPlan& s, profile::TreeStore* store = nullptr,
+                             std::string_view salt = {});
 // --trace: a filter that stops the target on the traced calls
 // (SECCOMP_RET_TRACE) and traps the calls `s` denies, for the tracer to
 // record and fail with the same errno. Loaded after the tracer attached

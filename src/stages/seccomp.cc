@@ -13,18 +13,24 @@
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <variant>
 #include <vector>
 
+#include "aisbx/profile_cache.h"
 #include "aisbx/stages.h"
 #include "aisbx/sys/fd.h"
 #include "aisbx/sys/landlock.h"
 #include "aisbx/trace.h"
+#include "profile/sha256.h"
 
 namespace aisbx::stage {
 namespace {
@@ -184,17 +190,94 @@ std::optional<std::vector<sock_filter>> export_bpf(void* ctx) {
   return prog;
 }
 
+// The compiled program kept on disk, beside the profile cache (same store:
+// 0700, the caller's own, masked in every sandbox), so that a launch does
+// not run libseccomp's compiler again (about 0.5 ms for the default
+// filter). The key names everything the program depends on: the filter
+// the plan asks for, the binary (its rules, its libseccomp), the kernel
+// (libseccomp probes what it supports) and the format.
+//
+//   "AISBXSB1"   magic and format version
+//   key          64 bytes, hex
+//   count        4 bytes (LE): instructions
+//   program      count x sizeof(sock_filter)
+//   checksum     32 bytes: SHA-256 of everything before it
+constexpr std::string_view kBpfMagic = "AISBXSB1";
+
+std::string disk_key(const plan::SeccompPlan& s, std::string_view salt) {
+  utsname u{};
+  if (::uname(&u) != 0) return {};
+  const scmp_version* v = seccomp_version();
+  std::string k = "aisbx-ns seccomp program 1\n";
+  k.append(salt).append("\n").append(u.release).append("\n").append(u.version).append("\n");
+  if (v != nullptr)
+    k += std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+  k += "\n" + key_of(s);
+  return profile::hex(profile::sha256(k));
+}
+
+std::string entry_of(const std::string& key, const std::vector<sock_filter>& prog) {
+  std::string out(kBpfMagic);
+  out += key;
+  const auto n = static_cast<std::uint32_t>(prog.size());
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
+  out.append(reinterpret_cast<const char*>(prog.data()), prog.size() * sizeof(sock_filter));
+  const profile::Sha256Digest sum = profile::sha256(out);
+  out.append(reinterpret_cast<const char*>(sum.data()), sum.size());
+  return out;
+}
+
+// The program of a good entry for `key`, or why the entry is not one.
+std::variant<std::vector<sock_filter>, std::string> program_of(std::string_view bytes,
+                                                               const std::string& key) {
+  constexpr std::size_t kHead = kBpfMagic.size() + 64 + 4, kSum = 32;
+  if (bytes.size() < kHead + kSum) return std::string("shorter than its header");
+  if (bytes.substr(0, kBpfMagic.size()) != kBpfMagic) return std::string("not a seccomp entry");
+  if (bytes.substr(kBpfMagic.size(), 64) != key) return std::string("written for another filter");
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i)
+    n |= std::uint32_t{static_cast<unsigned char>(bytes[kBpfMagic.size() + 64 + i])} << (8 * i);
+  if (n == 0 || n > BPF_MAXINSNS || bytes.size() != kHead + n * sizeof(sock_filter) + kSum)
+    return std::string("truncated, padded or too long");
+  const profile::Sha256Digest sum = profile::sha256(bytes.substr(0, bytes.size() - kSum));
+  if (std::memcmp(sum.data(), bytes.data() + bytes.size() - kSum, kSum) != 0)
+    return std::string("checksum mismatch");
+  std::vector<sock_filter> prog(n);
+  std::memcpy(prog.data(), bytes.data() + kHead, n * sizeof(sock_filter));
+  return prog;
+}
+
 }  // namespace
 
-Expected<void> check_seccomp(const plan::SeccompPlan& s) {
+Expected<void> check_seccomp(const plan::SeccompPlan& s, profile::TreeStore* store,
+                             std::string_view salt) {
   compiled() = Compiled{};
   if (!s.enabled && !s.tty_guard) return {};
+  // An entry is stored only for a filter that built: a hit is a plan that
+  // passed build() before, with this binary on this kernel.
+  const std::string dkey = store != nullptr && !salt.empty() ? disk_key(s, salt) : std::string();
+  if (!dkey.empty()) {
+    if (auto bytes = store->load(dkey)) {
+      auto prog = program_of(*bytes, dkey);
+      if (auto* p = std::get_if<std::vector<sock_filter>>(&prog)) {
+        store->note("seccomp cache: hit");
+        compiled() = Compiled{key_of(s), std::move(*p)};
+        return {};
+      }
+      store->note("seccomp cache: entry ignored (" + std::get<std::string>(prog) + ")");
+    } else {
+      store->note("seccomp cache: miss");
+    }
+  }
   auto ctx = build(s);
   // The terminal guard alone is not checked here: should it fail, the
   // target says so, as it always did.
   if (!ctx) return s.enabled ? Expected<void>(std::unexpected(ctx.error())) : Expected<void>{};
   // Kept for the target, which loads it as it is (apply_seccomp).
-  if (auto prog = export_bpf(ctx->get())) compiled() = Compiled{key_of(s), std::move(*prog)};
+  if (auto prog = export_bpf(ctx->get())) {
+    if (!dkey.empty()) store->store(dkey, entry_of(dkey, *prog));
+    compiled() = Compiled{key_of(s), std::move(*prog)};
+  }
   return {};
 }
 
