@@ -149,6 +149,12 @@ out=$(sbx python3 "$client" proxy-raw 'CONNECT allowed.test@denied.test:80 HTTP/
 check smuggle-userinfo "HTTP/1.1 403 Forbidden" "$out"
 out=$(sbx python3 "$client" proxy-raw 'CONNECT allowed.test:80\r\nX: y HTTP/1.1\r\n\r\n')
 check smuggle-crlf "HTTP/1.1 400 Bad Request" "$out"
+# Listed, but nothing listens there: the proxy's dial fails, 502 (not a denial).
+out=$(sbx python3 "$client" proxy-raw 'CONNECT 198.51.100.20:8443 HTTP/1.1\r\n\r\n')
+check proxy-unreachable-502 "HTTP/1.1 502 Bad Gateway" "$out"
+# A request head of 16 KiB without its end: 431, and nothing dialled.
+out=$(sbx python3 "$client" proxy-raw "$(python3 -c 'p = "GET http://allowed.test/ HTTP/1.1\\r\\nX: "; print(p + "a" * (16384 - len(p) + 2), end="")')")
+check proxy-head-too-large-431 "HTTP/1.1 431 Request Header Fields Too Large" "$out"
 for n in loop own meta ranged; do
   out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$n.allowed.test/hello")
   check "rebinding-$n-proxy" "403" "$out"
