@@ -12,7 +12,6 @@
 
 #include <poll.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -131,18 +130,12 @@ Expected<sys::UniqueFd> listener(int type, std::uint16_t port, bool& v6) {
   return s;
 }
 
-// The proxy's port and HTTP's and TLS's (80, 443) carry protocols where
-// the client speaks first: their connections are accepted once the first
-// bytes are there, so the proxy wakes once for the connection and its
-// request, not twice (bench/NET_RESULTS.md). A client that sends nothing
-// is accepted after about a second all the same (the kernel's
-// TCP_DEFER_ACCEPT), so a server-first protocol on such a port is slowed,
-// never refused.
-bool client_speaks_first(const plan::NetAllowPlan& plan, std::uint16_t port) {
-  return port == plan.proxy_port ||
-         std::find(kDefaultPorts.begin(), kDefaultPorts.end(), port) != kDefaultPorts.end();
-}
-
+// The HTTP proxy's connections are accepted once their first bytes are
+// there (TCP_DEFER_ACCEPT): the client always speaks first, so the proxy
+// wakes once for the connection and its request, not twice. A client that
+// sends nothing is accepted after about a second all the same. Not on the
+// relay ports: a program that connects there and sends nothing must still
+// be seen (its denial reported), and a server-first protocol not slowed.
 void accept_with_data(int listener) {
   const int seconds = 1;
   ::setsockopt(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
@@ -236,7 +229,7 @@ Expected<void> Proxy::hand_over(const plan::NetAllowPlan& plan) {
   std::vector<sys::UniqueFd> socks;
   for (auto port : plan.relay_ports) {
     AISBX_ASSIGN(s, listener(SOCK_STREAM, port, v6));
-    if (client_speaks_first(plan, port)) accept_with_data(s.get());
+    if (port == plan.proxy_port) accept_with_data(s.get());
     socks.push_back(std::move(s));
   }
   AISBX_ASSIGN(dns, listener(SOCK_DGRAM, 53, v6));
@@ -267,7 +260,7 @@ Expected<std::pair<sys::UniqueFd, std::uint16_t>> listen_on_host() {
   socklen_t len = sizeof a;
   const int on = 1;  // inherited by the accepted connections
   ::setsockopt(s.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  accept_with_data(s.get());  // the proxy's port: HTTP, the client speaks first
+  accept_with_data(s.get());
   if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(s.get(), SOMAXCONN) != 0 ||
       ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
