@@ -133,9 +133,10 @@ Expected<sys::UniqueFd> listener(int type, std::uint16_t port, bool& v6) {
 // The HTTP proxy's connections are accepted once their first bytes are
 // there (TCP_DEFER_ACCEPT): the client always speaks first, so the proxy
 // wakes once for the connection and its request, not twice. A client that
-// sends nothing is accepted after about a second all the same. Not on the
-// relay ports: a program that connects there and sends nothing must still
-// be seen (its denial reported), and a server-first protocol not slowed.
+// sends nothing is accepted after about a second all the same (at once
+// when it closes). Not on the relay ports: a server-first protocol there
+// must not wait that second, and a program that connects and waits is seen
+// (and a denial reported) at once.
 void accept_with_data(int listener) {
   const int seconds = 1;
   ::setsockopt(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);

@@ -35,7 +35,7 @@ const char* const kScenarios[] = {
     "bare-ip-ipv4-mapped-ipv6-reported", "bare-ip-ipv4-mapped-ipv6-proxy",
     "bare-ip-proxy", "host-own-address", "host-own-address-reported", "unlisted-host-port", "udp-datagram-reaches-nothing",
     "smuggle-host-header", "smuggle-absolute-host-header", "smuggle-userinfo", "smuggle-crlf",
-    "proxy-unreachable-502", "proxy-head-too-large-431",
+    "proxy-unreachable-502", "proxy-head-too-large-431", "silent-connect-reported",
     "rebinding-loop-proxy", "rebinding-loop-raw", "rebinding-own-proxy", "rebinding-own-raw",
     "rebinding-meta-proxy", "rebinding-meta-raw", "rebinding-ranged-proxy", "rebinding-ranged-raw",
     "rebinding-loop-reported", "rebinding-own-reported", "rebinding-meta-reported",

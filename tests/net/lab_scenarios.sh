@@ -133,6 +133,10 @@ check bare-ip-ipv4-mapped-ipv6-proxy "403" "$out"
 check_has bare-ip-reported "aisbx-ns: network: denied 198.51.100.20:80 (not in network.allow)" "$(cat "$WORK/last.err")"
 out=$(sbx curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://198.51.100.20/hello)
 check bare-ip-proxy "403" "$out"
+# A connection that sends nothing (a port probe) is reported too; the
+# second lets the proxy take it before the run ends.
+out=$(sbx sh -c "python3 '$client' connect 198.51.100.20 443; sleep 1")
+check_has silent-connect-reported "aisbx-ns: network: denied 198.51.100.20:443 (not in network.allow)" "$(cat "$WORK/last.err")"
 out=$(sbx curl -sS --max-time 10 --noproxy '*' http://192.0.2.1/hello)
 case "$out" in *"host-own"*) echo "FAIL host-own-address: $out" ;; *) echo "ok host-own-address" ;; esac
 check_has host-own-address-reported "aisbx-ns: network: denied 192.0.2.1:80 (not in network.allow)" "$(cat "$WORK/last.err")"
