@@ -507,8 +507,9 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "target; \`timer phases\`): *options* = fork, exec and loading of aisbx-ns"
   echo "and its command line; *profile* = reading and parsing the profile files;"
   echo "*plan* = probing the kernel and resolve(); *namespaces* = unshare and the"
-  echo "uid/gid maps; *mounts* = fork of init, building the root, pivot_root;"
-  echo "*landlock* = (layered: fork of the target, rlimits) the ruleset;"
+  echo "uid/gid maps; *mounts* = start of init (beside the launcher, on its"
+  echo "memory), building the root, pivot_root; *landlock* = (layered: start"
+  echo "of the target, rlimits) the ruleset;"
   echo "*seccomp* = fds, keyring, seccomp filter; *exec* = chdir, environment;"
   echo "*end* = execve of /bin/true until the caller's wait returns."
   echo
@@ -623,7 +624,8 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   fi
   echo "- **Layered against bubblewrap** ($(ratio "$lay" "$bw") ×). Layered does what"
   echo "  bubblewrap does (user, mount, pid, net namespaces, one bind per root,"
-  echo "  /proc, /dev, pivot_root, two forks) and more: it reads and plans"
+  echo "  /proc, /dev, pivot_root; bubblewrap forks twice, aisbx-ns starts init"
+  echo "  and the target on its own memory, sys/spawn.h) and more: it reads and plans"
   echo "  a YAML profile (the \`--dry-run\` row), applies Landlock in the target"
   echo "  (layered $lay ms against ns mode $ns ms) and the TIOCSTI guard;"
   echo "  strict adds a seccomp filter ($strict ms)."

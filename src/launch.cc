@@ -322,20 +322,22 @@ Expected<int> run(const Options& given) {
   const auto cache_off = host.env.find("AISBX_PROFILE_CACHE");
   const bool caching = cache_off == host.env.end() || cache_off->second != "off";
   WalkCache walk_cache(host.home, caching);
-  // So is the compiled seccomp program, opened only for a plan with a filter.
-  std::optional<DiskTreeStore> bpf_store;
-  std::optional<std::string> bpf_salt;
+  // So is the compiled seccomp program. Its store is open only while the
+  // filter is looked up: init, which never execs, must not inherit an fd
+  // of the cache (InitFds.InitHoldsNoFdOfTheCacheOrTheRunsCgroup).
+  std::vector<std::string> bpf_notes;
   const auto make_plan = [&](const Features& f) -> Expected<plan::Plan> {
     fs = RealFs();  // each plan sees the host as it is now (RealFs caches lstat)
     fs.use_walk_cache(&walk_cache);
     AISBX_ASSIGN(made, plan::resolve({selected.first, selected.second, o, f, host, fs}));
     walk_cache.save();
-    if ((made.seccomp.enabled || made.seccomp.tty_guard) && !bpf_store) {
-      bpf_salt = DiskTreeStore::parser_salt();
-      bpf_store.emplace(host.home, caching && bpf_salt);
-    }
-    AISBX_TRY(stage::check_seccomp(made.seccomp, bpf_store ? &*bpf_store : nullptr,
-                                   bpf_salt.value_or("")));
+    if (!made.seccomp.enabled && !made.seccomp.tty_guard) return made;
+    const std::optional<std::string> salt = DiskTreeStore::parser_salt();
+    DiskTreeStore bpf_store(host.home, caching && salt);
+    const auto checked = stage::check_seccomp(made.seccomp, &bpf_store, salt.value_or(""));
+    for (const auto& n : bpf_store.notes())
+      if (n.starts_with("seccomp cache: ")) bpf_notes.push_back(n);
+    if (!checked) return std::unexpected(checked.error());
     return made;
   };
   // Plans again with user namespaces probed for real, not assumed.
@@ -351,9 +353,7 @@ Expected<int> run(const Options& given) {
   }
   if (o.log_level == "debug") {
     for (const auto& n : walk_cache.notes()) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
-    if (bpf_store)
-      for (const auto& n : bpf_store->notes())
-        if (n.starts_with("seccomp cache: ")) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
+    for (const auto& n : bpf_notes) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
   }
 
   // Inspection works from any directory: a run that would be refused (the
