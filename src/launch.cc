@@ -302,7 +302,8 @@ Expected<int> run(const Options& given) {
   const bool printed = o.features || o.check || o.dry_run || o.print_ruleset;
   Features features = probe_features(o.mode == Mode::landlock && !o.features ? ProbeScope::without_userns
                                      : printed                               ? ProbeScope::all
-                                                                             : ProbeScope::assume_userns);
+                                                                             : ProbeScope::assume_userns,
+                                     /*cgroups=*/printed);
   if (o.features) {
     std::fputs(render_features(features, o.format, self_exe()).c_str(), stdout);
     return 0;
@@ -314,6 +315,13 @@ Expected<int> run(const Options& given) {
   if (!o.profile)
     return fail("no profile given", "pass --profile NAME; --list-profiles shows the choices");
   AISBX_ASSIGN(selected, select_profile(profiles, *o.profile));
+  if (!printed) {
+    // A run looks only for the cgroups it will use (reports probed them all).
+    const profile::Limits& lim = selected.first.limits;
+    const auto set = [](const auto& v) { return v && v->value != 0; };
+    probe_run_cgroups(features, o.mode == Mode::landlock || !features.userns,
+                      set(lim.pids) || set(lim.memory));
+  }
   if (!o.run_name && (o.overlay || plan::profile_wants_overlay(selected.first)))
     o.run_name = runs::generate_name();
   RealFs fs;

@@ -108,12 +108,21 @@ enum class ProbeScope { all, without_userns, assume_userns };
 // Impure: the real readings of this host. Ignores the test hooks (the fake_*
 // fields stay empty), so tests can ask what the kernel really has.
 // Without the user namespace try, userns_step stays `none` ("not probed").
-ProbeReadings read_probe(ProbeScope scope = ProbeScope::all);
+// `cgroups` false: neither the delegated cgroup nor the limits' cgroups
+// are looked for (a run asks for them with probe_run_cgroups once its
+// profile is known; reports always probe them).
+ProbeReadings read_probe(ProbeScope scope = ProbeScope::all, bool cgroups = true);
 
 // What the launcher uses: read_probe(), the test hooks, features_from().
-Features probe_features(ProbeScope scope = ProbeScope::all);
+Features probe_features(ProbeScope scope = ProbeScope::all, bool cgroups = true);
 
 // Features::cgroup*: where a run can make its own cgroup (host/cgroups.cc).
 void probe_cgroups(Features& f);
+
+// The cgroup parts of the probe a run will use: the delegated cgroup that
+// ends a run no pid namespace ends (`run`), the cgroups that enforce the
+// profile's pids and memory limits (`limits`). About twenty system calls
+// that a run needing neither does not make.
+void probe_run_cgroups(Features& f, bool run, bool limits);
 
 }  // namespace aisbx

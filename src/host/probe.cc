@@ -138,7 +138,7 @@ std::optional<std::string> env(const char* name) {
 
 }  // namespace
 
-ProbeReadings read_probe(ProbeScope scope) {
+ProbeReadings read_probe(ProbeScope scope, bool cgroups) {
   ProbeReadings r;
   r.uid = ::getuid();
   if (auto abi = sys::landlock_abi())
@@ -151,7 +151,11 @@ ProbeReadings read_probe(ProbeScope scope) {
   r.max_user_namespaces = read_small_file("/proc/sys/user/max_user_namespaces");
   r.apparmor_restrict_unprivileged_userns =
       read_small_file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-  r.in_seccomp_filter = in_seccomp_filter();
+  // PR_GET_SECCOMP says 2 in a filter; /proc/self/status only where a
+  // filter refuses the prctl itself.
+  const int seccomp_mode = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  const int seccomp_errno = seccomp_mode < 0 ? errno : 0;
+  r.in_seccomp_filter = seccomp_mode == 2 || (seccomp_mode < 0 && in_seccomp_filter());
   if (scope == ProbeScope::assume_userns && userns_knobs_allow(r)) {
     r.userns_ok = true;
     r.userns_assumed = true;
@@ -160,8 +164,8 @@ ProbeReadings read_probe(ProbeScope scope) {
   }
 
   r.mount_setattr = sys::has_mount_setattr();
-  r.run_cgroup = supervise::delegated_cgroup();
-  r.seccomp_ok = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 || errno != EINVAL;
+  if (cgroups) r.run_cgroup = supervise::delegated_cgroup();
+  r.seccomp_ok = seccomp_mode >= 0 || seccomp_errno != EINVAL;
   if (!r.seccomp_ok) r.seccomp_errno = EINVAL;
 
   // Usually not mounted inside containers and sandboxes: then left empty.
@@ -173,14 +177,19 @@ ProbeReadings read_probe(ProbeScope scope) {
   return r;
 }
 
-Features probe_features(ProbeScope scope) {
-  ProbeReadings r = read_probe(scope);
+Features probe_features(ProbeScope scope, bool cgroups) {
+  ProbeReadings r = read_probe(scope, cgroups);
   r.fake_landlock_abi = env("AISBX_FAKE_LANDLOCK_ABI");
   r.fake_no_userns = env("AISBX_FAKE_NO_USERNS");
   r.fake_no_mount_setattr = env("AISBX_FAKE_NO_MOUNT_SETATTR");
   Features f = features_from(r);
-  probe_cgroups(f);
+  if (cgroups) probe_cgroups(f);
   return f;
+}
+
+void probe_run_cgroups(Features& f, bool run, bool limits) {
+  if (run) f.run_cgroup = supervise::delegated_cgroup();
+  if (limits) probe_cgroups(f);
 }
 
 }  // namespace aisbx

@@ -4,7 +4,11 @@
 #include "aisbx/probe.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -293,6 +297,40 @@ TEST(ProbeHooks, ReadProbeIgnoresTheHooks) {
 TEST(SeccompProbe, KernelHasSeccomp) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::Seccomp);
   EXPECT_TRUE(read_probe().seccomp_ok);
+}
+
+// In a forked child: a seccomp filter that lets everything through, or
+// one that refuses prctl(2) itself (EPERM); then whether read_probe() sees
+// that it runs under a filter. Exit 0 when it does, 1 when not, 2 when the
+// filter could not be loaded.
+int probe_under_filter(bool refuse_prctl) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    sock_filter deny_prctl[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),  // seccomp_data.nr
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    sock_fprog prog{};
+    prog.len = refuse_prctl ? 4 : 1;
+    prog.filter = refuse_prctl ? deny_prctl : allow_all;
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+      ::_exit(2);
+    ::_exit(read_probe(ProbeScope::without_userns).in_seccomp_filter ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(SeccompProbe, AFilterIsSeenAlsoWhenItRefusesPrctl) {
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Seccomp);
+  // This test's own process may itself run under a filter (a sandboxed
+  // CI): then only the children's answers are checked.
+  EXPECT_EQ(probe_under_filter(false), 0) << "a filter that allows all";
+  EXPECT_EQ(probe_under_filter(true), 0) << "a filter that refuses prctl";
 }
 
 TEST(UniqueFd, OwnsMovesAndReleases) {
