@@ -590,7 +590,8 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
     # recursion cycles (their inclusive cost counts twice).
     awk '/^-+$/ {n++; next} n >= 3 && NF' "$tmp/cg.txt" | sed 's/ *\[[^]]*\]$//' |
       grep -v -e '???:0x' -e '^ *[0-9,]* *([1-9][0-9][0-9]\.' -e "'2\$" -e 'file:function' |
-      sed -e "s|$root/||g" -e 's/(std::__cxx11::basic_string.*/(...)/' | cut -c1-120 | sed -n 1,25p
+      sed -E -e "s|$root/||g" -e 's#/[^ :]*/build/\.\./##g' \
+        -e 's/\(std::__cxx11::basic_string.*/(...)/' | cut -c1-120 | sed -n 1,25p
     echo '```'
     echo
   fi
