@@ -52,7 +52,6 @@ using runner::shell_quote;
 using runner::TcpListener;
 using runner::TempTree;
 
-std::string sysprobe() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 // What every planted secret holds; no sandboxed output may contain it.
 const std::string kSecret = "aisbx-escape-secret-7f3a";
 
@@ -197,7 +196,7 @@ class Escape : public ::testing::TestWithParam<Variant> {
   std::vector<std::string> launcher(const std::string& profile, const std::vector<std::string>& argv,
                                     const std::vector<std::string>& opts = {}) const {
     std::vector<std::string> v{binary_path(), "--profile", profile, "--mode", mode(),
-                               "--ro", dir_of(sysprobe()), "--ro", dir_of(probe_path())};
+                               "--ro", dir_of(sysprobe_path()), "--ro", dir_of(probe_path())};
     v.insert(v.end(), opts.begin(), opts.end());
     v.push_back("--");
     v.insert(v.end(), argv.begin(), argv.end());
@@ -214,7 +213,7 @@ class Escape : public ::testing::TestWithParam<Variant> {
     return args;
   }
   static std::vector<std::string> sys(std::vector<std::string> args) {
-    args.insert(args.begin(), sysprobe());
+    args.insert(args.begin(), sysprobe_path());
     return args;
   }
 
@@ -409,7 +408,7 @@ TEST_P(Escape, Mknod) {
 TEST_P(Escape, MountUmountPivotRoot) {
   AISBX_SKIP_WITHOUT(exists("/usr/bin/unshare"), "needs /usr/bin/unshare (util-linux)");
   const std::string mnt = tree_->dir("project/mnt");
-  const std::string sp = shell_quote(sysprobe());
+  const std::string sp = shell_quote(sysprobe_path());
   const Result control = bare(
       {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
        sp + " mount " + shell_quote(mnt) + " || exit 101; " + sp + " umount " + shell_quote(mnt) +
@@ -426,7 +425,7 @@ TEST_P(Escape, NestedUserNamespaceUnmountsAMask) {
   // Able to: in a namespace of its own, a file covered by an empty one is
   // revealed by umount.
   const std::string env = project_ + "/.env", empty = tree_->file("empty", "");
-  const std::string sp = shell_quote(sysprobe());
+  const std::string sp = shell_quote(sysprobe_path());
   const Result control =
       bare({"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
             "mount --bind " + shell_quote(empty) + " " + shell_quote(env) + " || exit 101; " +
@@ -454,12 +453,12 @@ TEST_P(Escape, ChrootTricks) {
   const std::string jail = project_ + "/sub";
   // Able to: root in a user namespace of its own chroots, walks `..` out of
   // the jail and reads the host's file.
-  const Result control = bare({"/usr/bin/unshare", "-Ur", sysprobe(), "chroot-escape", jail, secret_});
+  const Result control = bare({"/usr/bin/unshare", "-Ur", sysprobe_path(), "chroot-escape", jail, secret_});
   contained("chroot escape, no capabilities", control,
             boxed("agent", sys({"chroot-escape", jail, secret_})), EPERM);
   // The agent's seccomp filter refuses a nested user namespace: unshare(1)
   // exits 1.
-  const std::vector<std::string> unshare{"/usr/bin/unshare", "-Ur", sysprobe(), "chroot-escape",
+  const std::vector<std::string> unshare{"/usr/bin/unshare", "-Ur", sysprobe_path(), "chroot-escape",
                                          jail, secret_};
   contained("chroot escape in a nested user namespace (agent)", control,
             boxed("agent", unshare), 1);
@@ -506,7 +505,7 @@ TEST_P(Escape, InitIsOutOfReachOfTheCommand) {
     SCOPED_TRACE("--mode " + m);
     const auto in = [&](const std::vector<std::string>& argv) {
       std::vector<std::string> v{binary_path(), "--profile", "vscode-copilot", "--mode", m,
-                                 "--ro", dir_of(sysprobe())};
+                                 "--ro", dir_of(sysprobe_path())};
       if (!strict()) v.insert(v.end(), {"--seccomp", "off"});
       v.push_back("--");
       v.insert(v.end(), argv.begin(), argv.end());
@@ -569,10 +568,10 @@ TEST_P(Escape, TiocstiOnTheCallersTerminal) {
 TEST_P(Escape, KeyringOfTheCallersSession) {
   // The caller's session keyring holds a key (a fresh session keyring of
   // the probe's, so that the real one is left alone).
-  const Result control = bare(sys({"key-plant", kSecret, sysprobe(), "key-read", "aisbx-escape-secret"}));
+  const Result control = bare(sys({"key-plant", kSecret, sysprobe_path(), "key-read", "aisbx-escape-secret"}));
   ASSERT_TRUE(contains(control.out, kSecret)) << control.describe();
   auto from_minimal = [&](const std::vector<std::string>& opts) {
-    std::vector<std::string> argv{sysprobe(), "key-plant", kSecret};
+    std::vector<std::string> argv{sysprobe_path(), "key-plant", kSecret};
     for (const auto& a : launcher("minimal", sys({"key-read", "aisbx-escape-secret"}), opts))
       argv.push_back(a);
     return bare(argv);
@@ -603,7 +602,7 @@ TEST_P(EscapeSetuid, SetuidRootProgram) {
   const std::string dir = tree_->dir("suid");
   const std::string prog = dir + "/suid-probe";
   {
-    const std::string bytes = runner::read_text(sysprobe());
+    const std::string bytes = runner::read_text(sysprobe_path());
     ASSERT_FALSE(bytes.empty());
     const int fd = ::open(prog.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
     ASSERT_GE(fd, 0);

@@ -19,7 +19,6 @@ namespace {
 
 using runner::As;
 
-std::string sysprobe() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 
 // The scenarios every run must report `ok`: a missing line is a failure too.
 const char* const kScenarios[] = {
@@ -86,7 +85,7 @@ TEST_P(NetAllowLab, EveryAttackIsRefusedAndAllowedNamesWork) {
     work.file(std::string("lab/") + f,
               runner::read_text(std::string(AISBX_SOURCE_DIR) + "/tests/net/" + f), 0755);
   runner::RunSpec spec;
-  spec.argv = {"/bin/bash", work.at("lab/lab.sh"), binary_path(), sysprobe(), work.path(),
+  spec.argv = {"/bin/bash", work.at("lab/lab.sh"), binary_path(), sysprobe_path(), work.path(),
                c.as == As::nobody ? "nobody" : (::geteuid() == 0 ? "root" : "self"), c.mode};
   spec.timeout_seconds = 600;
   const runner::Result r = runner::run(spec);

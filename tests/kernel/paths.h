@@ -26,6 +26,12 @@ inline std::string probe_path() {
   return paths_detail::env_or("AISBX_PROBE", AISBX_PROBE);
 }
 
+// The aisbx_sysprobe binary (single system calls): $AISBX_SYSPROBE, else
+// the one this build made.
+inline std::string sysprobe_path() {
+  return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE);
+}
+
 // The spec's own profile file, as shipped in profiles/.
 inline const std::string kSpecFile =
     std::string(AISBX_SOURCE_DIR) + "/profiles/ai-sandbox-landlock.yaml";

@@ -32,7 +32,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 
 constexpr std::string_view kMagic = "AISBXSB1";
 

@@ -32,7 +32,6 @@ using runner::RunSpec;
 using runner::TcpListener;
 using runner::TempTree;
 
-std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 constexpr int kSigsysStatus = 128 + SIGSYS;
 
 class Layers : public ::testing::TestWithParam<As> {

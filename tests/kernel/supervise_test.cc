@@ -46,7 +46,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-std::string sysprobe() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 
 enum class Walls { landlock, layered, layered_without_userns };
 
@@ -102,7 +101,7 @@ class Supervise : public ::testing::TestWithParam<Variant> {
   std::vector<std::string> launcher(const std::vector<std::string>& argv) const {
     std::vector<std::string> v{binary_path(), "--profile", "minimal", "--mode",
                                GetParam().walls == Walls::landlock ? "landlock" : "layered",
-                               "--rw", dir_, "--ro", dir_of(sysprobe()), "--log-level", "error", "--"};
+                               "--rw", dir_, "--ro", dir_of(sysprobe_path()), "--log-level", "error", "--"};
     v.insert(v.end(), argv.begin(), argv.end());
     return v;
   }
@@ -180,11 +179,11 @@ TEST_P(Supervise, ExitStatusAndSignals) {
 TEST_P(Supervise, KeyringOfTheCallersSession) {
   // The caller's session keyring holds a key (a fresh one of the probe's).
   const std::string secret = "aisbx-supervise-secret-51c2";
-  const Result control = runner::run(spec({sysprobe(), "key-plant", secret, sysprobe(), "key-read",
+  const Result control = runner::run(spec({sysprobe_path(), "key-plant", secret, sysprobe_path(), "key-read",
                                            "aisbx-escape-secret"}));
   ASSERT_TRUE(contains(control.out, secret)) << control.describe();
-  std::vector<std::string> argv{sysprobe(), "key-plant", secret};
-  for (const auto& a : launcher({sysprobe(), "key-read", "aisbx-escape-secret"})) argv.push_back(a);
+  std::vector<std::string> argv{sysprobe_path(), "key-plant", secret};
+  for (const auto& a : launcher({sysprobe_path(), "key-read", "aisbx-escape-secret"})) argv.push_back(a);
   const Result r = runner::run(spec(argv));
   EXPECT_EQ(r.out.find(secret), std::string::npos) << r.describe();
   // A session keyring of its own: the key is not found (ENOKEY); a seccomp
@@ -240,11 +239,11 @@ TEST_P(Supervise, CommandCannotTakeTheCallersTerminal) {
   // says which group holds its terminal's foreground.
   const std::string captured = dir_ + "/captured";
   const std::string inner = "stty -echo -icanon 2>/dev/null; " +
-                            sh_quote_all({sysprobe(), "tty-grab", "0"}) + " && echo grabbed; " +
+                            sh_quote_all({sysprobe_path(), "tty-grab", "0"}) + " && echo grabbed; " +
                             "setsid /bin/sh -c 'read line; echo \"$line\" > " +
                             runner::shell_quote(captured) + "' & sleep 0.2; exit 0";
   const std::string script = sh_quote_all(launcher({"/bin/sh", "-c", inner})) + "; echo launcher=$?; " +
-                             sh_quote_all({sysprobe(), "tty-pgrp", "0"}) + "; echo shell=$$";
+                             sh_quote_all({sysprobe_path(), "tty-pgrp", "0"}) + "; echo shell=$$";
   RunSpec s = spec({"/bin/sh", "-c", script});
   s.stdin_fd = tty.slave();
   s.controlling_tty = true;

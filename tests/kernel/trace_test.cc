@@ -40,7 +40,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-std::string sysprobe_path() { return paths_detail::env_or("AISBX_SYSPROBE", AISBX_SYSPROBE); }
 std::string real(const std::string& path) {
   char buf[4096];
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
