@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/accept.h"
 #include "net/dns_message.h"
 #include "net/proxy.h"
 #include "net/relay.h"
@@ -480,11 +481,10 @@ class Loop {
   }
 
   // One connection per event: the listener is level-triggered, so the
-  // next one is reported again, and no accept4() only says EAGAIN.
+  // next one is reported again, and no accept4() only says EAGAIN. Out of
+  // fds, the connection is shed, not retried (net/accept.h).
   void accept_from(int listener) {
-    int c;
-    while ((c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0 && errno == EINTR) {
-    }
+    const int c = acceptor_.accept(listener);
     if (c >= 0) begin(sys::UniqueFd(c));
   }
 
@@ -800,6 +800,7 @@ class Loop {
 
   State& st_;
   const int ep_, wake_;
+  Acceptor acceptor_;
   Buffers bufs_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<std::uint32_t> free_;

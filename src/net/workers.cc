@@ -10,6 +10,8 @@
 #include <system_error>
 #include <thread>
 
+#include "net/accept.h"
+
 namespace aisbx::net {
 namespace {
 
@@ -21,6 +23,7 @@ struct Pool {
   sys::UniqueFd epoll;
   std::function<void(int, sys::UniqueFd)> serve;
   std::atomic<int> idle{0};
+  Acceptor acceptor;
 };
 
 void work(Pool* pool);
@@ -42,8 +45,9 @@ void work(Pool* pool) {
     epoll_event ev{};
     const int n = ::epoll_wait(pool->epoll.get(), &ev, 1, -1);
     if (n <= 0) continue;  // EINTR
-    // Level-triggered and shared: another worker may have taken it.
-    const int c = ::accept4(ev.data.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    // Level-triggered and shared: another worker may have taken it. Out
+    // of fds, the connection is shed, not retried (net/accept.h).
+    const int c = pool->acceptor.accept(ev.data.fd);
     if (c < 0) continue;
     if (pool->idle.fetch_sub(1) == 1) start_worker(pool);
     pool->serve(ev.data.fd, sys::UniqueFd(c));
