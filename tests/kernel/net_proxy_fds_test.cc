@@ -5,9 +5,12 @@
 // spinning on a listener that stays readable, and serve again once the
 // connections are gone.
 //
-// The proxy's own loop (net::proxy_main) runs in a child, in a user and
-// network namespace the test makes (never the machine's network), with
+// The proxy's own loop (net::proxy_main) runs in a child, with
 // RLIMIT_NOFILE at 24; its listener is the HTTP proxy port on 127.0.0.1.
+// Its "host" is the lab's (tests/net/lab.sh), never this machine: user,
+// network and mount namespaces the test makes, private /etc/hosts and
+// /etc/resolv.conf, and 192.0.2.1 on its lo as the host's own address (what
+// the proxy's address policy reads when it starts).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -16,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,7 +27,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -33,6 +40,7 @@
 #include "aisbx/plan.h"
 #include "kernel_gap.h"
 #include "net/proxy.h"
+#include "run_helpers.h"
 
 namespace aisbx::test {
 namespace {
@@ -84,10 +92,41 @@ long cpu_ticks(pid_t pid) {
   return utime + stime;
 }
 
+// The lab's "host": its own network and mount namespaces, private name
+// files made in `dir` before the user namespace (where the caller's uid is
+// unmapped and can create nothing), 192.0.2.1 on lo.
+bool lab_host(const std::string& dir) {
+  const std::string hosts = dir + "/hosts", resolv = dir + "/resolv.conf";
+  {
+    std::ofstream h(hosts), r(resolv);
+    h << "127.0.0.1 localhost\n198.51.100.10 allowed.test\n";
+    r << "nameserver 198.51.100.53\n";
+    if (!h || !r) return false;
+  }
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  // Mapped to root inside, so that ip(8) keeps the namespace's capabilities
+  // across its exec.
+  const auto write_file = [](const char* path, const std::string& text) {
+    std::ofstream f(path);
+    f << text;
+    f.flush();
+    return static_cast<bool>(f);
+  };
+  return ::unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) == 0 &&
+         write_file("/proc/self/setgroups", "deny") &&
+         write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
+         write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1") &&
+         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+         ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) == 0 &&
+         ::mount(resolv.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0 && lo_up() &&
+         std::system("ip addr add 192.0.2.1/32 dev lo") == 0;
+}
+
 // What the child saw, one fact per line, for the test to check.
-std::string run_scenario() {
+std::string run_scenario(const std::string& dir) {
   std::ostringstream out;
-  if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 || !lo_up()) return "setup: no namespace\n";
+  if (!lab_host(dir)) return "setup: no lab host\n";
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -201,12 +240,17 @@ std::string run_scenario() {
 
 TEST(ProxyFds, AProxyOutOfFdsShedsConnectionsAndDoesNotSpin) {
   AISBX_SKIP_ON_KERNEL_GAP(Need::Userns);
+  AISBX_SKIP_WITHOUT(runner::exists("/usr/sbin/ip") || runner::exists("/sbin/ip") ||
+                         runner::exists("/bin/ip"),
+                     "no ip(8) (iproute2) to give the lab host its address");
+  char dir[] = "/tmp/aisbx-proxyfds.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
   int pipefd[2];
   ASSERT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    const std::string r = run_scenario();
+    const std::string r = run_scenario(dir);
     (void)!::write(pipefd[1], r.data(), r.size());
     ::_exit(0);
   }
@@ -217,6 +261,7 @@ TEST(ProxyFds, AProxyOutOfFdsShedsConnectionsAndDoesNotSpin) {
   ::close(pipefd[0]);
   int status = 0;
   ::waitpid(child, &status, 0);
+  std::filesystem::remove_all(dir);
   ASSERT_EQ(r.find("setup:"), std::string::npos) << r;
   EXPECT_NE(r.find("connected " + std::to_string(kHeld)), std::string::npos) << r;
   EXPECT_NE(r.find("shed yes"), std::string::npos) << r;

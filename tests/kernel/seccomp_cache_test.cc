@@ -7,6 +7,8 @@
 //
 // What happened is read from `--log-level debug` ("seccomp cache: ...");
 // what the command met (EPERM from keyctl) is the proof.
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "kernel_gap.h"
 #include "paths.h"
 #include "profile_yaml.h"
+#include "profile/sha256.h"
 #include "run_helpers.h"
 
 namespace aisbx::test {
@@ -34,6 +37,12 @@ using runner::TempTree;
 
 
 constexpr std::string_view kMagic = "AISBXSB1";
+
+// Rewrites `path` in place: same inode, owner and mode.
+void overwrite(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
 
 class SeccompCache : public ::testing::TestWithParam<As> {
  protected:
@@ -66,12 +75,6 @@ class SeccompCache : public ::testing::TestWithParam<As> {
     for (const auto& e : std::filesystem::directory_iterator(cache_, ec))
       if (read_text(e.path().string()).starts_with(kMagic)) out.push_back(e.path().string());
     return out;
-  }
-
-  // Rewrites `path` in place: same inode, owner and mode.
-  static void overwrite(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << bytes;
   }
 
   std::unique_ptr<TempTree> tree_;
@@ -137,6 +140,84 @@ TEST_P(SeccompCache, ADamagedOrForeignEntryIsIgnoredAndTheFilterStillRefuses) {
     EXPECT_EQ(read_text(entry), good) << "the entry is written again as compiled";
   }
 }
+
+// The attack on the next run: a command whose HOME is writable writes a
+// well-formed entry with a program that allows everything under the name
+// of its own profile's filter, so that the next run of that profile would
+// load it. The control shows such an entry would work: put there from
+// outside, keyctl goes through. From inside, in every mode, the cache
+// directory is out of reach (the built-in mask `aisbx-cache`): the entry
+// stays as compiled and the next run still refuses keyctl.
+class SeccompCachePlant : public ::testing::TestWithParam<runner::UserMode> {};
+
+TEST_P(SeccompCachePlant, ASandboxCannotPlantAProgramForTheNextRun) {
+  const runner::UserMode um = GetParam();
+  AISBX_SKIP_ON_KERNEL_GAP(Need::Userns, Need::Landlock, Need::Seccomp);
+  TempTree tree(um.as, "aisbx-scp", "/var/tmp");
+  const std::string home = tree.dir("home");
+  tree.dir("xdg");
+  const std::vector<std::string> all = {"read_file", "read_dir", "write_file", "remove_file",
+                                        "make_reg",  "make_dir", "truncate"};
+  const std::string cfg = tree.file(
+      "profiles.yaml",
+      "version: 1\nprofiles:\n  home:\n    seccomp: default\n    access_roots:\n" +
+          groups_yaml({{"system", {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache"},
+                        {"read_file", "read_dir", "execute"}},
+                       {"devnull", {"/dev/null"}, {"read_file", "write_file"}},
+                       {"home", {"~"}, all}}) +
+          control_yaml(all));
+  const auto run = [&](const std::vector<std::string>& cmd) {
+    RunSpec s;
+    s.argv = {binary_path(), "--config", cfg, "--profile", "home", "--mode", um.mode,
+              "--ro", dir_of(sysprobe_path()), "--"};
+    s.argv.insert(s.argv.end(), cmd.begin(), cmd.end());
+    s.as = um.as;
+    s.cwd = home;
+    s.env = {{"HOME", home}, {"XDG_CONFIG_HOME", tree.at("xdg")}};
+    return runner::run(s);
+  };
+  const Result first = run({sysprobe_path(), "keyctl"});
+  ASSERT_EQ(first.status, EPERM) << first.describe();
+  std::string entry;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(home + "/.cache/aisbx-ns", ec))
+    if (read_text(e.path().string()).starts_with(kMagic)) entry = e.path().string();
+  ASSERT_FALSE(entry.empty()) << "no program stored";
+  const std::string good = read_text(entry);
+
+  // The forged entry: this filter's name, a program of one instruction,
+  // RET ALLOW, and a right checksum.
+  const std::string key = good.substr(kMagic.size(), 64);
+  std::string forged(kMagic);
+  forged += key;
+  forged += std::string("\x01\x00\x00\x00", 4);
+  const sock_filter allow_all = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  forged.append(reinterpret_cast<const char*>(&allow_all), sizeof allow_all);
+  const profile::Sha256Digest sum = profile::sha256(forged);
+  forged.append(reinterpret_cast<const char*>(sum.data()), sum.size());
+
+  // The control: planted from outside, it would be loaded.
+  overwrite(entry, forged);
+  const Result opened = run({sysprobe_path(), "keyctl"});
+  EXPECT_EQ(opened.status, 0) << "the forged entry was not used, so the test proves nothing: "
+                              << opened.describe();
+  overwrite(entry, good);
+
+  // The attack, from inside.
+  const std::string bait = tree.file("home/forged", forged);
+  const Result attack = run({"/bin/sh", "-c",
+                             "cp \"$0\" \"$1\" 2>/dev/null; echo x > \"$2\" 2>/dev/null; true",
+                             bait, entry, home + "/.cache/aisbx-ns/planted"});
+  EXPECT_EQ(attack.status, 0) << attack.describe();
+  EXPECT_EQ(read_text(entry), good) << "the sandbox rewrote the stored program";
+  EXPECT_FALSE(runner::exists(home + "/.cache/aisbx-ns/planted"));
+  const Result next = run({sysprobe_path(), "keyctl"});
+  EXPECT_EQ(next.status, EPERM) << next.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SeccompCachePlant,
+                         ::testing::ValuesIn(runner::user_modes({"layered", "strict", "landlock"})),
+                         runner::user_mode_name);
 
 INSTANTIATE_TEST_SUITE_P(Kernel, SeccompCache, ::testing::ValuesIn(runner::users_to_test()),
                          [](const ::testing::TestParamInfo<As>& p) { return runner::name_of(p.param); });
