@@ -306,7 +306,7 @@ Expected<int> run_sandboxed(const plan::Plan& p, trace::Batch* traced) {
   AISBX_ASSIGN(cgroup, stage::make_run_cgroup(p.limits));
   // init shares this process's memory (sys/spawn.h): its fds of ours are
   // closed by number, our objects stay as they are. Its stack outlives it.
-  const sys::BesideStack init_stack;
+  const sys::ChildStack init_stack;
   // Numbers taken now: the launcher resets its UniqueFds while init starts.
   const int err_read = err_r.get(), err_write = err_w.get(), go_read = go_r.get(),
             go_write = go_w.get(), trace_write = trace_fd.get();

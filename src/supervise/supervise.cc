@@ -195,7 +195,7 @@ Expected<int> run(const plan::Plan& p) {
   // guard's, so with a pty the guard is forked.
   // The entry and what it refers to live in this frame until the guard is
   // reaped: the guard reads them while this process goes on.
-  std::optional<sys::BesideStack> guard_stack;
+  std::optional<sys::ChildStack> guard_stack;
   const int err_read = err_r.get(), err_write = err_w.get();
   RunCgroup* const guard_cg = cg ? &*cg : nullptr;
   auto guard_entry = [&] {

@@ -29,7 +29,7 @@
 //   - the child never changes an object the parent owns: it closes its
 //     copies of fds by number, never through the parent's UniqueFd; it
 //     never returns, calls exit() or lets an exception out: it _exits;
-//   - its stack (BesideStack) is unmapped only after it has been waited for.
+//   - its stack (ChildStack) is unmapped only after it has been waited for.
 // What the child's memory holds is the launcher's: it must be as out of
 // the sandbox's reach as the launcher. init keeps its capabilities, and a
 // process without them cannot ptrace it or open its /proc/PID/mem
@@ -48,19 +48,26 @@ pid_t spawn_shared(int (*entry)(void*), void* arg);
 pid_t start_beside(int (*entry)(void*), void* arg, void* stack_top);
 }
 
-// The stack of a process started beside this one: reserved, not committed.
-class BesideStack {
+// The stack of a child on this process's memory (spawn_shared, start_beside):
+// reserved, not committed, with an inaccessible guard below it.
+class ChildStack {
  public:
-  BesideStack();
-  ~BesideStack();
-  BesideStack(const BesideStack&) = delete;
-  BesideStack& operator=(const BesideStack&) = delete;
+  ChildStack();
+  ~ChildStack();
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
   bool ok() const { return base_ != nullptr; }
   void* top() const { return static_cast<char*>(base_) + kSize; }
+  // The lowest byte of the mapping, guard page included.
+  void* bottom() const { return static_cast<char*>(base_) - kGuard; }
+
+  static constexpr std::size_t kSize = std::size_t{8} << 20;
+  // As wide as the kernel's own gap below a stack (stack_guard_gap, 256
+  // pages): a function with a large frame moves the stack pointer past a
+  // single guard page and writes below it (SpawnStack test, 64 KiB frames).
+  static constexpr std::size_t kGuard = std::size_t{1} << 20;
 
  private:
-  static constexpr std::size_t kSize = std::size_t{8} << 20;
-  static constexpr std::size_t kGuard = 4096;
   void* base_ = nullptr;
 };
 
@@ -79,7 +86,7 @@ pid_t spawn_shared(F& child) {
 // Returns the child's pid, or -1 with errno. `child` runs in the new
 // process on `stack` and must not return (see the hand-off above).
 template <class F>
-pid_t start_beside(F& child, const BesideStack& stack) {
+pid_t start_beside(F& child, const ChildStack& stack) {
   if (!stack.ok()) return -1;
   return detail::start_beside(
       [](void* f) -> int {
