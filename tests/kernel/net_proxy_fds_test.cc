@@ -13,12 +13,10 @@
 // the proxy's address policy reads when it starts).
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -46,17 +44,6 @@ namespace aisbx::test {
 namespace {
 
 constexpr int kHeld = 60;
-
-bool lo_up() {
-  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return false;
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  const bool ok = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, true) &&
-                  ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-  ::close(s);
-  return ok;
-}
 
 int connect_to(std::uint16_t port) {
   const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -119,8 +106,8 @@ bool lab_host(const std::string& dir) {
          write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1") &&
          ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
          ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) == 0 &&
-         ::mount(resolv.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0 && lo_up() &&
-         std::system("ip addr add 192.0.2.1/32 dev lo") == 0;
+         ::mount(resolv.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0 &&
+         std::system("ip link set lo up && ip addr add 192.0.2.1/32 dev lo") == 0;
 }
 
 // What the child saw, one fact per line, for the test to check.
