@@ -2,7 +2,9 @@
 // with 64 KiB frames faults in the guard, and what lies below the stack
 // mapping (here a mapping of the test's, filled with a pattern) is left as
 // it was. With a guard of one page (the first version) a frame's far end
-// landed below it and the child wrote there before faulting.
+// landed below it and the child wrote there before faulting. One frame
+// larger than stack and guard together is probed page by page (stack clash
+// protection, CMakeLists.txt AISBX_HARDEN) and faults on the guard too.
 #include "aisbx/sys/spawn.h"
 
 #include <gtest/gtest.h>
@@ -29,27 +31,54 @@ int recurse(int depth) {
 
 void on_fault(int) { ::_exit(kFaulted); }
 
-TEST(SpawnStack, AnOverrunFaultsOnTheGuardAndLeavesTheMemoryBelow) {
-  const ChildStack stack;
-  ASSERT_TRUE(stack.ok());
-  // The test's own mapping right below the stack's.
+// One frame larger than the stack and its guard together, of which only
+// the far end is written: without stack clash probes (AISBX_HARDEN) the
+// write skips the guard and lands in the mapping below.
+[[gnu::noinline]] int one_huge_frame(std::size_t size) {
+  volatile char frame[ChildStack::kSize + ChildStack::kGuard + kBelow / 2];
+  frame[0] = static_cast<char>(size);
+  return frame[0];
+}
+
+// Maps kBelow bytes right below `stack` (guard included), filled with a
+// pattern; nullptr when the address is taken.
+char* map_below(const ChildStack& stack) {
   char* const below_end = static_cast<char*>(stack.bottom());
   void* below = ::mmap(below_end - kBelow, kBelow, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (below == MAP_FAILED) GTEST_SKIP() << "the address below the stack is taken";
+  if (below == MAP_FAILED) return nullptr;
   std::memset(below, 0x5a, kBelow);
+  return static_cast<char*>(below);
+}
+
+std::size_t changed_below(const char* below) {
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < kBelow; ++i) changed += below[i] != 0x5a;
+  return changed;
+}
+
+// The child's SIGSEGV handler, on an alternate stack of its own (the
+// overrun stack is unusable); the handler is the child's own (no
+// CLONE_SIGHAND).
+void exit_on_fault() {
+  static char alt[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = alt;
+  ss.ss_size = sizeof alt;
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction sa {};
+  sa.sa_handler = on_fault;
+  sa.sa_flags = SA_ONSTACK;
+  ::sigaction(SIGSEGV, &sa, nullptr);
+}
+
+TEST(SpawnStack, AnOverrunFaultsOnTheGuardAndLeavesTheMemoryBelow) {
+  const ChildStack stack;
+  ASSERT_TRUE(stack.ok());
+  char* const below = map_below(stack);
+  if (below == nullptr) GTEST_SKIP() << "the address below the stack is taken";
   auto child = [] {
-    // The handler and its stack are the child's own (no CLONE_SIGHAND);
-    // it runs on an alternate stack, the overrun one being unusable.
-    static char alt[1 << 16];
-    stack_t ss{};
-    ss.ss_sp = alt;
-    ss.ss_size = sizeof alt;
-    ::sigaltstack(&ss, nullptr);
-    struct sigaction sa {};
-    sa.sa_handler = on_fault;
-    sa.sa_flags = SA_ONSTACK;
-    ::sigaction(SIGSEGV, &sa, nullptr);
+    exit_on_fault();
     ::_exit(recurse(0) == 0 ? 1 : 2);
   };
   const pid_t pid = start_beside(child, stack);
@@ -57,10 +86,26 @@ TEST(SpawnStack, AnOverrunFaultsOnTheGuardAndLeavesTheMemoryBelow) {
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kFaulted) << "status " << status;
-  const char* b = static_cast<const char*>(below);
-  std::size_t changed = 0;
-  for (std::size_t i = 0; i < kBelow; ++i) changed += b[i] != 0x5a;
-  EXPECT_EQ(changed, 0u) << "the child wrote below its stack";
+  EXPECT_EQ(changed_below(below), 0u) << "the child wrote below its stack";
+  ::munmap(below, kBelow);
+}
+
+TEST(SpawnStack, AFrameLargerThanTheGuardIsProbedAndFaultsOnIt) {
+  const ChildStack stack;
+  ASSERT_TRUE(stack.ok());
+  char* const below = map_below(stack);
+  if (below == nullptr) GTEST_SKIP() << "the address below the stack is taken";
+  auto child = [] {
+    exit_on_fault();
+    ::_exit(one_huge_frame(1) == 1 ? 1 : 2);
+  };
+  const pid_t pid = start_beside(child, stack);
+  ASSERT_GT(pid, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kFaulted)
+      << "status " << status << ": the frame's far end was written without a fault";
+  EXPECT_EQ(changed_below(below), 0u) << "the child wrote below its stack's guard";
   ::munmap(below, kBelow);
 }
 
