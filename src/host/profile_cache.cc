@@ -4,13 +4,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "aisbx/sys/open.h"
 
 namespace aisbx {
 namespace {
 
 constexpr std::size_t kMaxEntryBytes = 64 << 20;  // a 1 MiB file's tree is far smaller
+constexpr std::time_t kDay = 24 * 60 * 60;
+constexpr const char* kPrunedMark = ".pruned";
+constexpr std::string_view kTempPrefix = ".new-";
+
+// The name of an entry: 64 lowercase hex digits (a SHA-256).
+bool is_entry_name(std::string_view name) {
+  return name.size() == 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
 
 std::string mode_text(mode_t m) {
   char buf[8];
@@ -113,6 +128,9 @@ std::optional<std::string> DiskTreeStore::load(const std::string& key) {
     got += static_cast<std::size_t>(n);
   }
   bytes.resize(got);  // a short read fails the entry's own length check
+  // Used: its mtime says so, to the day (prune()). Its content is checked
+  // by key, length and checksum, never by time.
+  if (st.st_mtime < std::time(nullptr) - kDay) (void)::futimens(fd.get(), nullptr);
   return bytes;
 }
 
@@ -133,6 +151,48 @@ void DiskTreeStore::store(const std::string& key, const std::string& bytes) {
     return;
   }
   note("profile cache: stored " + key);
+  prune();
+}
+
+void DiskTreeStore::prune() {
+  const std::time_t now = std::time(nullptr);
+  struct stat st {};
+  // A mark from the future (a clock set back) does not stop pruning.
+  if (::fstatat(dir_.get(), kPrunedMark, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+      st.st_mtime > now - kDay && st.st_mtime <= now + kDay)
+    return;
+  // Marked first: launches that miss at the same time do not all prune.
+  {
+    sys::UniqueFd mark(::openat(dir_.get(), kPrunedMark,
+                                O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+    if (mark.get() < 0 || ::futimens(mark.get(), nullptr) != 0) return;
+  }
+  const auto names = sys::names_in(dir_.get());
+  if (!names) return;
+  std::vector<std::pair<std::time_t, std::string>> kept;  // (last used, name)
+  std::size_t removed = 0;
+  const auto remove = [&](const std::string& name) {
+    if (::unlinkat(dir_.get(), name.c_str(), 0) == 0) ++removed;
+  };
+  for (const std::string& name : *names) {
+    const bool entry = is_entry_name(name);
+    if (!entry && !name.starts_with(kTempPrefix)) continue;
+    if (::fstatat(dir_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
+      continue;
+    if (!entry) {
+      // A writer renames its file within the launch that made it.
+      if (st.st_mtime < now - 60 * 60) remove(name);
+    } else if (st.st_mtime < now - kUnusedDays * kDay) {
+      remove(name);
+    } else {
+      kept.emplace_back(st.st_mtime, name);
+    }
+  }
+  if (kept.size() > kMaxEntries) {
+    std::sort(kept.begin(), kept.end());
+    for (std::size_t i = 0; i < kept.size() - kMaxEntries; ++i) remove(kept[i].second);
+  }
+  if (removed > 0) note("profile cache: pruned " + std::to_string(removed) + " old entries");
 }
 
 std::optional<std::string> DiskTreeStore::parser_salt() {

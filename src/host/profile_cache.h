@@ -7,6 +7,16 @@
 // with mode 0600 and one link; anything else is ignored and replaced. New
 // entries are written to a temporary file and renamed into place, so a
 // reader sees a whole entry or none.
+//
+// Every key names a new entry (another config text, another build of the
+// binary, another root): the directory is pruned so that it does not grow
+// for ever. An entry's mtime is when it was last used, to the day (a hit
+// on an entry older than a day sets it). After a store, at most once a day
+// (the mtime of `.pruned`), entries unused for kUnusedDays go, then the
+// least recently used beyond kMaxEntries, and temporary files a writer
+// left behind. Only names the store writes are removed, by unlinkat in the
+// directory (a link is removed, never followed). A launch that hits pays
+// nothing for it.
 #pragma once
 
 #include <optional>
@@ -33,7 +43,12 @@ class DiskTreeStore final : public profile::TreeStore {
   // (nullopt without /proc: then nothing is cached).
   static std::optional<std::string> parser_salt();
 
+  static constexpr int kUnusedDays = 30;
+  static constexpr std::size_t kMaxEntries = 1000;
+
  private:
+  void prune();
+
   sys::UniqueFd dir_;
   std::vector<std::string> notes_;
 };

@@ -9,7 +9,6 @@
 // directory, a `.git` replaced by another one is moved aside whole. While
 // the command runs, git on the host may still follow what it wrote: the
 // plan says so.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,18 +65,7 @@ std::optional<Read> read_file_at(int dir, const std::string& name) {
 std::optional<std::vector<std::string>> names_in(const std::string& path) {
   const sys::UniqueFd at(sys::open_path_no_symlinks(AT_FDCWD, path));
   if (at.get() < 0) return std::nullopt;
-  const int fd = ::openat(at.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  while (const dirent* e = ::readdir(d))
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.push_back(e->d_name);
-  ::closedir(d);
-  return out;
+  return sys::names_in(at.get());
 }
 
 bool quarantined(const std::string& name) { return name.find(".aisbx-quarantine") != std::string::npos; }

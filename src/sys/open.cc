@@ -1,5 +1,6 @@
 #include "aisbx/sys/open.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 // Debian 12 has <linux/openat2.h>; older headers may not: the struct and
@@ -111,6 +113,24 @@ Expected<UniqueFd> open_no_symlinks(const std::string& path) {
                                      "mounts through one"
                                    : "");
   return fd;
+}
+
+std::optional<std::vector<std::string>> names_in(int dirfd) {
+  // A new fd of its own: closedir() closes the fd it is given, and an O_PATH
+  // fd cannot be listed.
+  const int fd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  while (const dirent* e = ::readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      out.emplace_back(e->d_name);
+  ::closedir(d);
+  return out;
 }
 
 }  // namespace aisbx::sys

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <ostream>
@@ -236,6 +238,110 @@ TEST_P(ProfileCacheRun, AnEntryOfAnotherConfigIsNotTrusted) {
   const Result r = launch(config_);
   EXPECT_EQ(r.out, "one\n") << r.describe();
   EXPECT_TRUE(contains(r.err, "entry ignored: written for another text or parser")) << r.err;
+}
+
+// Sets the mtime of `path` (not following a link) to `seconds_ago`.
+void age(const std::string& path, std::time_t seconds_ago) {
+  const timespec t{std::time(nullptr) - seconds_ago, 0};
+  const timespec times[2] = {t, t};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+std::time_t mtime_of(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_mtime : 0;
+}
+
+constexpr std::time_t kDaySeconds = 24 * 60 * 60;
+
+// Every key names a new entry (another text, another build): the directory
+// is pruned after a store, at most once a day. Unused entries and a
+// writer's leftovers go; an entry in use (its mtime refreshed by a hit), a
+// young one, a file the store did not name, and what a link points to stay.
+TEST_P(ProfileCacheRun, OldEntriesAndLeftoversArePrunedOnceADayAndNothingElse) {
+  ASSERT_EQ(launch(config_).out, "one\n");
+  const std::string mine = entry();
+  ASSERT_TRUE(exists(cache_ + "/.pruned"));
+  const auto name = [&](char c) { return cache_ + "/" + std::string(64, c); };
+  const std::string old_entry = name('a'), young = name('b'), link = name('e');
+  const std::string stale_tmp = cache_ + "/.new-" + std::string(64, 'c') + "-1";
+  const std::string fresh_tmp = cache_ + "/.new-" + std::string(64, 'd') + "-2";
+  const std::string other = cache_ + "/notes.txt";
+  const std::string outside = tree_->file("outside", "keep me");
+  const std::string rel = cache_.substr(tree_->path().size() + 1);
+  for (const auto& [path, ago] : std::vector<std::pair<std::string, std::time_t>>{
+           {old_entry, 40 * kDaySeconds}, {young, 10 * kDaySeconds},
+           {stale_tmp, 2 * 60 * 60}, {fresh_tmp, 0}, {other, 400 * kDaySeconds}}) {
+    tree_->file(path.substr(tree_->path().size() + 1), "x", 0600);
+    age(path, ago);
+  }
+  tree_->symlink(rel + "/" + std::string(64, 'e'), outside);
+  age(link, 40 * kDaySeconds);
+  // In use: a hit on an entry last used 40 days ago marks it used now.
+  age(mine, 40 * kDaySeconds);
+  Result r = launch(config_);
+  ASSERT_EQ(r.out, "one\n") << r.describe();
+  EXPECT_TRUE(contains(r.err, "profiles.yaml: hit")) << r.err;
+  EXPECT_GT(mtime_of(mine), std::time(nullptr) - 60);
+
+  // A store the same day does not prune.
+  r = launch(tree_->file("two.yaml", config("two")));
+  ASSERT_EQ(r.out, "two\n") << r.describe();
+  EXPECT_TRUE(exists(old_entry));
+  EXPECT_FALSE(contains(r.err, "pruned")) << r.err;
+
+  // A day later it does.
+  age(cache_ + "/.pruned", 2 * kDaySeconds);
+  r = launch(tree_->file("three.yaml", config("three")));
+  ASSERT_EQ(r.out, "three\n") << r.describe();
+  EXPECT_TRUE(contains(r.err, "profile cache: pruned 3 old entries")) << r.err;
+  EXPECT_FALSE(exists(old_entry));
+  EXPECT_FALSE(exists(stale_tmp));
+  EXPECT_FALSE(exists(link));
+  EXPECT_EQ(read_text(outside), "keep me");
+  EXPECT_TRUE(exists(mine)) << "an entry in use was pruned";
+  EXPECT_TRUE(exists(young));
+  EXPECT_TRUE(exists(fresh_tmp));
+  EXPECT_TRUE(exists(other));
+  EXPECT_GT(mtime_of(cache_ + "/.pruned"), std::time(nullptr) - 60);
+  // And the entry just stored is used by the next launch.
+  r = launch(tree_->file("three.yaml", config("three")));
+  EXPECT_TRUE(contains(r.err, "three.yaml: hit")) << r.err;
+}
+
+// The store's names in the cache directory (entries of every kind).
+std::size_t store_names(const std::string& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    n += e.path().filename().string().size() == 64;
+  return n;
+}
+
+// Beyond the limit, the least recently used entries go.
+TEST_P(ProfileCacheRun, BeyondTheLimitTheLeastRecentlyUsedEntriesGo) {
+  ASSERT_EQ(launch(config_).out, "one\n");
+  const std::string mine = entry();
+  const std::size_t before = store_names(cache_);  // mine, and the guard filter's program
+  const std::size_t planted = 1010;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < planted; ++i) {
+    char hex[65];
+    std::snprintf(hex, sizeof hex, "%064zx", i);
+    names.push_back(cache_ + "/" + hex);
+    tree_->file(names.back().substr(tree_->path().size() + 1), "x", 0600);
+    // names[0] the least recently used, all within the last 20 days.
+    age(names.back(), static_cast<std::time_t>(planted - i) * 60 * 20);
+  }
+  age(cache_ + "/.pruned", 2 * kDaySeconds);
+  const Result r = launch(tree_->file("two.yaml", config("two")));
+  ASSERT_EQ(r.out, "two\n") << r.describe();
+  EXPECT_EQ(store_names(cache_), 1000U);
+  // The oldest go, all of them planted; what the launches wrote stays.
+  const std::size_t gone = before + planted + 1 - 1000;
+  for (std::size_t i = 0; i < gone; ++i) EXPECT_FALSE(exists(names[i])) << i;
+  EXPECT_TRUE(exists(names[gone]));
+  EXPECT_TRUE(exists(mine));
 }
 
 // Runs of one profile keep entries of only what they read; listing the

@@ -8,7 +8,9 @@
 // a kernel without openat2 (test-only, like the AISBX_FAKE_* of probe.h).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "aisbx/error.h"
 #include "aisbx/sys/fd.h"
@@ -24,5 +26,9 @@ int open_path_no_symlinks(int dirfd, const std::string& path);
 
 // The same as an Expected, naming the path, for what must exist.
 Expected<UniqueFd> open_no_symlinks(const std::string& path);
+
+// The names in the directory `dirfd` names (an O_PATH fd will do), without
+// `.` and `..`; nullopt when it cannot be read. `dirfd` stays open.
+std::optional<std::vector<std::string>> names_in(int dirfd);
 
 }  // namespace aisbx::sys
