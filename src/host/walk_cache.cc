@@ -171,7 +171,7 @@ WalkCache::Tree& WalkCache::tree(const std::string& root) {
   Tree& t = trees_[root];
   if (!enabled_) return t;
   if (!store_) store_ = std::make_unique<DiskTreeStore>(home_, true);
-  t.key = profile::hex(profile::sha256("aisbx-ns git walk 1\n" + root));
+  t.key = key_of(root);
   if (auto bytes = store_->load(t.key)) {
     if (auto records = decode(*bytes, root)) {
       t.old = std::move(*records);
@@ -205,6 +205,10 @@ std::vector<DirEntry> WalkCache::entries(const std::string& root, const std::str
   std::vector<DirEntry> out = r->entries;
   if (settled(*r, started_)) t.walked.emplace_back(dir, std::move(*r));
   return out;
+}
+
+std::string WalkCache::key_of(const std::string& root) {
+  return profile::hex(profile::sha256("aisbx-ns git walk 1\n" + root));
 }
 
 std::vector<std::string> WalkCache::notes() const {

@@ -65,6 +65,8 @@ class WalkCache {
     std::uint32_t ctime_ns = 0;
     std::vector<DirEntry> entries;
   };
+  // The name of the entry of `root` in the cache directory.
+  static std::string key_of(const std::string& root);
   // The entry's bytes, and back (nullopt: not an entry for `root`).
   static std::string encode(const std::string& root,
                             const std::vector<std::pair<std::string, Record>>& records);

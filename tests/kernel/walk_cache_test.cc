@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -162,6 +163,34 @@ TEST_P(WalkCacheRuns, AnEntryOfTheWrongModeIsIgnoredAndTheTreeReadAgain) {
     EXPECT_FALSE(contains(next.out, "WROTE-HOOK")) << next.describe();
   }
   EXPECT_FALSE(runner::exists(project_ + "/vendor/x/.git/hooks/post-checkout")) << next.describe();
+}
+
+// A directory whose ctime is within WalkCache::kSettleSeconds of the walk
+// is read, never kept: a change in the same clock tick as the read would
+// leave its ctime as the entry recorded it, and the next walk would take
+// the entry's stale list (a repository planted then, unseen). Once it has
+// settled, it is kept. Read from the entry the launch stored.
+TEST_P(WalkCacheRuns, ADirectoryChangedJustBeforeTheWalkIsNotKept) {
+  tree_->dir("proj/src/fresh");  // `src` changes too
+  const std::string entry = home_ + "/.cache/aisbx-ns/" + WalkCache::key_of(project_);
+  const auto kept = [&]() {
+    const auto records = WalkCache::decode(read_text(entry), project_);
+    EXPECT_TRUE(records.has_value()) << entry;
+    return records.value_or(std::unordered_map<std::string, WalkCache::Record>{});
+  };
+  const Result first = sandboxed("true");
+  ASSERT_EQ(first.status, 0) << first.describe();
+  auto records = kept();
+  EXPECT_TRUE(records.contains(project_ + "/src/m0")) << "a settled directory was not kept";
+  EXPECT_FALSE(records.contains(project_ + "/src")) << "kept while it may still change unseen";
+  EXPECT_FALSE(records.contains(project_ + "/src/fresh")) << "kept while it may still change unseen";
+
+  ::sleep(static_cast<unsigned>(WalkCache::kSettleSeconds) + 1);
+  const Result later = sandboxed("true");
+  ASSERT_EQ(later.status, 0) << later.describe();
+  records = kept();
+  EXPECT_TRUE(records.contains(project_ + "/src"));
+  EXPECT_TRUE(records.contains(project_ + "/src/fresh"));
 }
 
 // The sandbox's init never execs: an fd the launcher left open reaches it
