@@ -559,6 +559,9 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   done
   echo "| 10000 | $r10kll | $r10k | not run | — | $(get "$tmp/big.tsv" "layered 10000" 5) |"
   echo
+  echo "The kernel's part of the binds alone (\`floors binds N\`, bench/floors.cc): 1 bind"
+  echo "$b1 ms, 1000 binds $b1000 ms, the whole launch of that program included."
+  echo
   echo "## File-heavy workload"
   echo
   echo "\`timer walk /usr/include\`: walk the tree and read every file ($files),"
