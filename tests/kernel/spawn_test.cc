@@ -72,41 +72,36 @@ void exit_on_fault() {
   ::sigaction(SIGSEGV, &sa, nullptr);
 }
 
-TEST(SpawnStack, AnOverrunFaultsOnTheGuardAndLeavesTheMemoryBelow) {
+// A child on a ChildStack that calls `overrun` (which must not return)
+// after its fault handler is set, above a mapping of the test's: it must
+// fault (exit kFaulted) and leave that mapping as it was.
+void expect_fault_on_guard(void (*overrun)()) {
   const ChildStack stack;
   ASSERT_TRUE(stack.ok());
   char* const below = map_below(stack);
   if (below == nullptr) GTEST_SKIP() << "the address below the stack is taken";
+  static void (*run)() = nullptr;
+  run = overrun;
   auto child = [] {
     exit_on_fault();
-    ::_exit(recurse(0) == 0 ? 1 : 2);
-  };
-  const pid_t pid = start_beside(child, stack);
-  ASSERT_GT(pid, 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kFaulted) << "status " << status;
-  EXPECT_EQ(changed_below(below), 0u) << "the child wrote below its stack";
-  ::munmap(below, kBelow);
-}
-
-TEST(SpawnStack, AFrameLargerThanTheGuardIsProbedAndFaultsOnIt) {
-  const ChildStack stack;
-  ASSERT_TRUE(stack.ok());
-  char* const below = map_below(stack);
-  if (below == nullptr) GTEST_SKIP() << "the address below the stack is taken";
-  auto child = [] {
-    exit_on_fault();
-    ::_exit(one_huge_frame(1) == 1 ? 1 : 2);
+    run();
   };
   const pid_t pid = start_beside(child, stack);
   ASSERT_GT(pid, 0);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kFaulted)
-      << "status " << status << ": the frame's far end was written without a fault";
+      << "status " << status << ": the overrun ended without a fault";
   EXPECT_EQ(changed_below(below), 0u) << "the child wrote below its stack's guard";
   ::munmap(below, kBelow);
+}
+
+TEST(SpawnStack, AnOverrunFaultsOnTheGuardAndLeavesTheMemoryBelow) {
+  expect_fault_on_guard([] { ::_exit(recurse(0) == 0 ? 1 : 2); });
+}
+
+TEST(SpawnStack, AFrameLargerThanTheGuardIsProbedAndFaultsOnIt) {
+  expect_fault_on_guard([] { ::_exit(one_huge_frame(1) == 1 ? 1 : 2); });
 }
 
 }  // namespace
