@@ -18,20 +18,31 @@ Expected<std::string> read_profile_file(const std::string& path) {
   if (static_cast<std::size_t>(st.st_size) > profile::kMaxProfileBytes)
     return fail("profile file " + q(path) + " is larger than " +
                 std::to_string(profile::kMaxProfileBytes) + " bytes");
-  std::string text;
-  char buf[65536];
+  // Read into the string itself, sized by fstat, then on through a page
+  // until read() says the end (the file may have grown). Not through a 64
+  // KiB buffer: on the stack it is probed page by page (stack clash
+  // protection), on the heap it is zeroed, either way a dozen page faults
+  // on every launch for a file of a page or two.
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    char more[4096];
+    const bool full = got == text.size();
+    const ssize_t n = full ? ::read(fd.get(), more, sizeof more)
+                           : ::read(fd.get(), text.data() + got, text.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_fail("read " + q(path));
     }
     if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > profile::kMaxProfileBytes)
+    if (full)
+      text.append(more, static_cast<std::size_t>(n));
+    got += static_cast<std::size_t>(n);
+    if (got > profile::kMaxProfileBytes)
       return fail("profile file " + q(path) + " grew past " +
                   std::to_string(profile::kMaxProfileBytes) + " bytes while being read");
   }
+  text.resize(got);  // it shrank since the fstat
   return text;
 }
 

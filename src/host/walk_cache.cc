@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 
 #include "aisbx/sys/fd.h"
 #include "host/profile_cache.h"
@@ -83,13 +84,17 @@ std::optional<WalkCache::Record> read_dir(const std::string& dir) {
   r.ino = st.st_ino;
   r.ctime_s = st.st_ctim.tv_sec;
   r.ctime_ns = static_cast<std::uint32_t>(st.st_ctim.tv_nsec);
-  alignas(dirent64) char buf[32768];
+  // On the heap, not the stack: a 32 KiB frame is probed page by page
+  // (stack clash protection) where getdents fills a page or two.
+  constexpr std::size_t kBufBytes = 32768;
+  // (operator new's alignment covers dirent64's; not zeroed.)
+  const auto buf = std::make_unique_for_overwrite<char[]>(kBufBytes);
   for (;;) {
-    const ssize_t n = ::getdents64(fd.get(), buf, sizeof buf);
+    const ssize_t n = ::getdents64(fd.get(), buf.get(), kBufBytes);
     if (n < 0) return std::nullopt;
     if (n == 0) break;
     for (ssize_t at = 0; at < n;) {
-      const auto* e = reinterpret_cast<const dirent64*>(buf + at);
+      const auto* e = reinterpret_cast<const dirent64*>(buf.get() + at);
       at += e->d_reclen;
       const std::string_view name = e->d_name;
       if (name == "." || name == "..") continue;
