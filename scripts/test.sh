@@ -40,7 +40,8 @@ if [ "$(id -u)" -eq 0 ]; then
   cp "$build/aisbx-ns" "$build/tests/aisbx_probe" "$build/tests/aisbx_sysprobe" \
      "$build/tests/kernel_tests" "$unpriv/"
   chmod -R a+rX "$unpriv"
-  (cd "$unpriv" && setpriv --reuid=65534 --regid=65534 --clear-groups \
+  # In a network namespace of its own (made as root, then uid 65534).
+  (cd "$unpriv" && bash "$root/tests/kernel/own_net.sh" setpriv --reuid=65534 --regid=65534 --clear-groups \
      env HOME="$unpriv" AISBX_BINARY="$unpriv/aisbx-ns" AISBX_PROBE="$unpriv/aisbx_probe" \
      AISBX_SYSPROBE="$unpriv/aisbx_sysprobe" \
      AISBX_REQUIRE_KERNEL_FEATURES="${AISBX_REQUIRE_KERNEL_FEATURES:-}" \
