@@ -210,13 +210,19 @@ Expected<int> run_plan(const plan::Plan& p, trace::Batch* traced) {
   return supervise::run(run);
 }
 
+// The stores under ~/.cache/aisbx-ns (profile trees, the walk, seccomp
+// programs) are on unless AISBX_PROFILE_CACHE=off.
+bool caching_wanted(const HostFacts& h) {
+  const auto off = h.env.find("AISBX_PROFILE_CACHE");
+  return off == h.env.end() || off->second != "off";
+}
+
 }  // namespace
 
 Expected<LoadedProfiles> load_profiles(const Options& o, const HostFacts& h) {
   // Parsed trees are kept in the profile cache (host/profile_cache.h).
-  const auto off = h.env.find("AISBX_PROFILE_CACHE");
   const std::optional<std::string> salt = DiskTreeStore::parser_salt();
-  DiskTreeStore cache(h.home, salt && (off == h.env.end() || off->second != "off"));
+  DiskTreeStore cache(h.home, salt && caching_wanted(h));
   const auto debug_notes = [&] {
     if (o.log_level == "debug")
       for (const auto& n : cache.notes()) std::fprintf(stderr, "aisbx-ns: %s\n", n.c_str());
@@ -327,8 +333,7 @@ Expected<int> run(const Options& given) {
   RealFs fs;
   // The nested-repository walk's cache lives beside the profile cache and
   // is turned off with it.
-  const auto cache_off = host.env.find("AISBX_PROFILE_CACHE");
-  const bool caching = cache_off == host.env.end() || cache_off->second != "off";
+  const bool caching = caching_wanted(host);
   WalkCache walk_cache(host.home, caching);
   // So is the compiled seccomp program. Its store is open only while the
   // filter is looked up: init, which never execs, must not inherit an fd

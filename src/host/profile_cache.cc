@@ -196,11 +196,16 @@ void DiskTreeStore::prune() {
 }
 
 std::optional<std::string> DiskTreeStore::parser_salt() {
-  struct stat st {};
-  if (::stat("/proc/self/exe", &st) != 0) return std::nullopt;
-  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
+  // Once a process: the profile and seccomp stores both ask, and the
+  // running binary is the same file for the whole launch.
+  static const std::optional<std::string> salt = []() -> std::optional<std::string> {
+    struct stat st {};
+    if (::stat("/proc/self/exe", &st) != 0) return std::nullopt;
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
+  }();
+  return salt;
 }
 
 }  // namespace aisbx

@@ -35,7 +35,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-
 constexpr std::string_view kMagic = "AISBXSB1";
 
 // Rewrites `path` in place: same inode, owner and mode.
