@@ -307,6 +307,16 @@ TEST_P(ProfileCacheRun, OldEntriesAndLeftoversArePrunedOnceADayAndNothingElse) {
   // And the entry just stored is used by the next launch.
   r = launch(tree_->file("three.yaml", config("three")));
   EXPECT_TRUE(contains(r.err, "three.yaml: hit")) << r.err;
+
+  // A mark from the future (a clock set back, or a planted one) does not
+  // stop pruning for good.
+  const std::string older = name('f');
+  tree_->file(older.substr(tree_->path().size() + 1), "x", 0600);
+  age(older, 40 * kDaySeconds);
+  age(cache_ + "/.pruned", -10 * kDaySeconds);
+  r = launch(tree_->file("four.yaml", config("four")));
+  ASSERT_EQ(r.out, "four\n") << r.describe();
+  EXPECT_FALSE(exists(older)) << r.err;
 }
 
 // The store's names in the cache directory (entries of every kind).
