@@ -23,6 +23,17 @@
 //       fstat'ed, a mount point made, the tree cloned (open_tree), made
 //       read-only, nosuid and nodev (mount_setattr), attached (move_mount)
 //       and both fds closed; then exec of CMD in that namespace.
+//
+//   floors binds-by-path N DIR TARGET -- CMD ARGS...
+//       the same roots bound the cheapest way found here: the same open,
+//       fstat and mount point, then mount(2) MS_BIND|MS_REC from and to
+//       /proc/self/fd magic links of the opened fds (no detached tree to
+//       make and dissolve per root), and a single recursive mount_setattr
+//       over all of them at the end (possible only where every root has
+//       the same flags: a floor, not a way the wall could take).
+//
+//   floors binds-prepare N DIR TARGET -- CMD ARGS...
+//       only what precedes each bind: open, fstat, mount point, close.
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -191,7 +202,9 @@ void map_ids() {
   if (!write_text("/proc/self/gid_map", line)) die("gid_map");
 }
 
-int cmd_binds(int argc, char** argv) {
+enum class BindWay { OpenTree, ByPath, PrepareOnly };
+
+int cmd_binds(int argc, char** argv, BindWay way) {
   if (argc < 7 || std::strcmp(argv[5], "--") != 0) return 2;
   const int n = std::atoi(argv[2]);
   map_ids();
@@ -210,6 +223,18 @@ int cmd_binds(int argc, char** argv) {
     struct stat st {};
     if (fstat(src, &st) != 0) die("fstat");
     if (mkdirat(into, name, 0755) != 0) die("mkdirat");
+    if (way == BindWay::PrepareOnly) {
+      close(src);
+      continue;
+    }
+    if (way == BindWay::ByPath) {
+      char from_link[64], to_link[64];
+      std::snprintf(from_link, sizeof from_link, "/proc/self/fd/%d", src);
+      std::snprintf(to_link, sizeof to_link, "/proc/self/fd/%d/%s", into, name);
+      if (mount(from_link, to_link, nullptr, MS_BIND | MS_REC, nullptr) != 0) die("mount MS_BIND");
+      close(src);
+      continue;
+    }
     const int tree = static_cast<int>(syscall(SYS_open_tree, src, "",
                                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
     if (tree < 0) die("open_tree");
@@ -219,6 +244,9 @@ int cmd_binds(int argc, char** argv) {
     close(tree);
     close(src);
   }
+  if (way == BindWay::ByPath &&
+      syscall(SYS_mount_setattr, into, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    die("mount_setattr of all");
   execv(argv[6], argv + 6);
   die(argv[6]);
 }
@@ -227,9 +255,13 @@ int cmd_binds(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "model") == 0) return cmd_model(argc, argv);
-  if (argc >= 2 && std::strcmp(argv[1], "binds") == 0) return cmd_binds(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "binds") == 0) return cmd_binds(argc, argv, BindWay::OpenTree);
+  if (argc >= 2 && std::strcmp(argv[1], "binds-by-path") == 0)
+    return cmd_binds(argc, argv, BindWay::ByPath);
+  if (argc >= 2 && std::strcmp(argv[1], "binds-prepare") == 0)
+    return cmd_binds(argc, argv, BindWay::PrepareOnly);
   std::fprintf(stderr,
                "usage: floors model [--cgroup DIR] RULE... -- CMD... | "
-               "floors binds N DIR TARGET -- CMD...\n");
+               "floors binds|binds-by-path|binds-prepare N DIR TARGET -- CMD...\n");
   return 2;
 }
