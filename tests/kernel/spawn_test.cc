@@ -129,15 +129,22 @@ std::string v2_line(const std::string& text) {
   return text.substr(at + 3, text.find('\n', at) - at - 3);
 }
 
+// The directory of this process's own cgroup v2, open; -1 if none.
+int own_cgroup_dir() {
+  char buf[4096];
+  const UniqueFd fd(::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
+  const ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), buf, sizeof buf);
+  if (n <= 0) return -1;
+  const std::string path = v2_line(std::string(buf, static_cast<std::size_t>(n)));
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
+    if (::access((std::string(mount) + "/cgroup.controllers").c_str(), F_OK) == 0)
+      return ::open((std::string(mount) + path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return -1;
+}
+
 class SpawnCgroup : public ::testing::Test {
  protected:
   void SetUp() override {
-    parent_ = supervise::delegated_cgroup();
-    if (parent_.empty()) GTEST_SKIP() << "no cgroup v2 this user may make a child cgroup in";
-    name_ = "aisbx-spawn-test-" + std::to_string(::getpid());
-    ASSERT_EQ(::mkdir((parent_ + "/" + name_).c_str(), 0755), 0) << std::strerror(errno);
-    dir_.reset(::open((parent_ + "/" + name_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    ASSERT_GE(dir_.get(), 0);
     int p[2];
     ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
     read_.reset(p[0]);
@@ -145,6 +152,16 @@ class SpawnCgroup : public ::testing::Test {
   }
   void TearDown() override {
     if (!name_.empty()) ::rmdir((parent_ + "/" + name_).c_str());
+  }
+  // A cgroup of the test's own where the caller may make one (root, or a
+  // delegated subtree); false elsewhere.
+  bool make_cgroup() {
+    parent_ = supervise::delegated_cgroup();
+    if (parent_.empty()) return false;
+    name_ = "aisbx-spawn-test-" + std::to_string(::getpid());
+    if (::mkdir((parent_ + "/" + name_).c_str(), 0755) != 0) return false;
+    dir_.reset(::open((parent_ + "/" + name_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    return dir_.get() >= 0;
   }
   std::string received() {
     write_.reset();
@@ -159,9 +176,19 @@ class SpawnCgroup : public ::testing::Test {
   UniqueFd dir_, read_, write_;
 };
 
-TEST_F(SpawnCgroup, TheChildIsInTheCgroupFromItsFirstInstruction) {
+TEST_F(SpawnCgroup, TheChildIsBornInTheCgroupOrNotAtAll) {
   const int out = write_.get();
   auto child = [out] { send_own_cgroup(out); };
+  if (!make_cgroup()) {
+    // A caller with no cgroup it may move processes into (uid 65534 here):
+    // its own cgroup refuses the child, and none runs anywhere else.
+    const UniqueFd own(own_cgroup_dir());
+    ASSERT_GE(own.get(), 0) << "no cgroup v2 on this machine";
+    EXPECT_EQ(spawn_shared_in_cgroup(child, own.get()), -1);
+    EXPECT_TRUE(errno == EACCES || errno == EPERM) << std::strerror(errno);
+    EXPECT_EQ(received(), "") << "a child ran";
+    return;
+  }
   const pid_t pid = spawn_shared_in_cgroup(child, dir_.get());
   ASSERT_GT(pid, 0) << "clone3(CLONE_INTO_CGROUP): " << std::strerror(errno);
   int status = 0;
