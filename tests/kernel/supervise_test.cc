@@ -313,6 +313,26 @@ TEST_P(Supervise, DryRunSaysWhatEndsTheRun) {
   }
 }
 
+// Under a container's seccomp profile, where clone3 fails with ENOSYS
+// (Docker's default): the run works, and landlock mode's target, which
+// cannot be born in the run's cgroup there, still ends up in it.
+TEST_P(Supervise, WhereClone3IsRefusedTheCommandStillJoinsTheRunsCgroup) {
+  std::vector<std::string> dry = launcher({"/bin/true"});
+  dry.insert(dry.end() - 2, "--dry-run");
+  const Result plan = runner::run(spec(dry));
+  ASSERT_EQ(plan.status, 0) << plan.describe();
+  const bool cgroup = plan.out.find("cgroup.kill") != std::string::npos;
+  std::vector<std::string> run = launcher({"/bin/sh", "-c", "exec cat /proc/self/cgroup"});
+  run.insert(run.end() - 4, {"--ro", "/proc"});
+  run.insert(run.begin(), {sysprobe_path(), "no-clone3"});
+  const Result r = runner::run(spec(run));
+  ASSERT_EQ(r.status, 0) << r.describe();
+  const auto at = r.out.find("0::");
+  ASSERT_NE(at, std::string::npos) << r.describe();
+  const std::string line = r.out.substr(at + 3, r.out.find('\n', at) - at - 3);
+  EXPECT_EQ(line.rfind("/aisbx-") != std::string::npos, cgroup) << line << "\n" << plan.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernel, Supervise, ::testing::ValuesIn(variants()),
                          [](const ::testing::TestParamInfo<Variant>& param_info) {
                            std::ostringstream os;

@@ -11,7 +11,10 @@
 // Standalone: no project headers, so it cannot share a bug with the code
 // under test.
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
@@ -23,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -172,6 +176,31 @@ int ptrace_pid(pid_t pid) {
   return 0;
 }
 
+// Runs CMD as a container's default seccomp profile would (Docker's, and
+// others after it): clone3 fails with ENOSYS, which glibc takes as "use
+// clone". Not a probe: a wrapper, for the launcher's fallbacks.
+int exec_without_clone3(char** cmd) {
+#if defined(__x86_64__)
+  constexpr unsigned kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  constexpr unsigned kArch = AUDIT_ARCH_AARCH64;
+#endif
+  sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return result(-1, "prctl(PR_SET_NO_NEW_PRIVS)");
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return result(-1, "seccomp");
+  ::execv(cmd[0], cmd);
+  return result(-1, "execv");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,10 +210,12 @@ int main(int argc, char** argv) {
                "  personality-noaslr|io-uring|int80|x32|"
                "connect-abstract NAME|kill PID|pivot DIR|openat-read FD NAME|\n"
                "  ptrace-pid PID|mem-open PID|chroot-escape DIR PATH|mknod-char PATH|mknod-fifo PATH|\n"
-               "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME|tty-grab FD|tty-pgrp FD\n", stderr);
+               "  tiocsti-fd FD|euid-root|key-plant SECRET CMD...|key-read NAME|tty-grab FD|tty-pgrp FD|\n"
+               "  no-clone3 CMD... (runs CMD where clone3 fails with ENOSYS)\n", stderr);
     return 255;
   }
   const std::string_view op = argv[1];
+  if (op == "no-clone3" && argc >= 3) return exec_without_clone3(argv + 2);
   // Never run these outside a sandbox as root: they change the mount table.
   if (op == "mount" && argc == 3) return result(::mount("none", argv[2], "tmpfs", 0, nullptr), "mount");
   if (op == "umount" && argc == 3) return result(::umount2(argv[2], MNT_DETACH), "umount2");
