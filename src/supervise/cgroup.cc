@@ -70,12 +70,11 @@ std::optional<RunCgroup> RunCgroup::make(const std::string& parent) {
     sys::remove_stale_run_cgroups(p.get());
   const std::string path = parent + "/aisbx-" + std::to_string(::getpid());
   if (::mkdir(path.c_str(), 0755) != 0) return std::nullopt;
-  sys::UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() < 0 || ::access((path + "/cgroup.kill").c_str(), W_OK) != 0) {
+  if (::access((path + "/cgroup.kill").c_str(), W_OK) != 0) {
     ::rmdir(path.c_str());
     return std::nullopt;
   }
-  return RunCgroup(path, std::move(dir));
+  return RunCgroup(path);
 }
 
 bool RunCgroup::join() const { return write_text(path_ + "/cgroup.procs", "0"); }

@@ -8,8 +8,6 @@
 #include <optional>
 #include <string>
 
-#include "aisbx/sys/fd.h"
-
 namespace aisbx::supervise {
 
 // The cgroup v2 directory this process is in, when the caller may make a
@@ -22,11 +20,7 @@ class RunCgroup {
   // mkdir PARENT/aisbx-PID; nullopt when that fails (the /proc walk alone
   // then ends the run).
   static std::optional<RunCgroup> make(const std::string& parent);
-  // The directory, open (close-on-exec): where the target is born
-  // (sys::spawn_shared_in_cgroup).
-  int dir() const { return dir_.get(); }
-  // In the target, before exec, where it could not be born in the cgroup:
-  // moves the calling process in.
+  // In the target, before exec: moves the calling process in.
   bool join() const;
   // cgroup.kill: SIGKILL to every process in it, at once.
   void kill_all() const;
@@ -35,9 +29,8 @@ class RunCgroup {
   const std::string& path() const { return path_; }
 
  private:
-  RunCgroup(std::string path, sys::UniqueFd dir) : path_(std::move(path)), dir_(std::move(dir)) {}
+  explicit RunCgroup(std::string path) : path_(std::move(path)) {}
   std::string path_;
-  sys::UniqueFd dir_;
 };
 
 }  // namespace aisbx::supervise

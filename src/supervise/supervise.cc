@@ -42,14 +42,13 @@ void end_run(const RunCgroup* cg) {
   end_descendants();
 }
 
-// `join`: the cgroup to move into, where the target was not born in it.
-[[noreturn]] void target_main(const plan::Plan& p, const Pty* pty, const RunCgroup* join,
+[[noreturn]] void target_main(const plan::Plan& p, const Pty* pty, const RunCgroup* cg,
                               int err_fd, const sigset_t& old_mask) {
   auto run = [&]() -> Error {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_error(errno, "prctl(PR_SET_PDEATHSIG)");
     if (auto e = enter_session(pty)) return *e;
     // Best effort: should it fail, the /proc walk still ends the run.
-    if (join != nullptr) (void)join->join();
+    if (cg != nullptr) (void)cg->join();
     if (::sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) return errno_error(errno, "sigprocmask");
     if (auto r = stage::restrict_for_exec(p); !r) return r.error();
     // err_fd is close-on-exec: it closes when exec succeeds.
@@ -80,15 +79,9 @@ void end_run(const RunCgroup* cg) {
   sigaddset(&guard_set, SIGTTOU);
   (void)::sigprocmask(SIG_BLOCK, &guard_set, nullptr);
 
-  // Nothing to copy for a process that execs next (sys/spawn.h); born in
-  // the run's cgroup where the kernel lets it, else it moves in itself.
-  const RunCgroup* join = nullptr;
-  auto child = [&] { target_main(p, pty, join, err_fd, old_mask); };
-  pid_t target = cg != nullptr ? sys::spawn_shared_in_cgroup(child, cg->dir()) : -1;
-  if (target < 0) {
-    join = cg;
-    target = sys::spawn_shared(child);
-  }
+  // Nothing to copy for a process that execs next (sys/spawn.h).
+  auto child = [&] { target_main(p, pty, cg, err_fd, old_mask); };
+  const pid_t target = sys::spawn_shared(child);
   if (target < 0) fail_out(errno_error(errno, "fork of the target"));
   ::close(err_fd);
   if (pty != nullptr) {

@@ -5,25 +5,15 @@
 // landed below it and the child wrote there before faulting. One frame
 // larger than stack and guard together is probed page by page (stack clash
 // protection, CMakeLists.txt AISBX_HARDEN) and faults on the guard too.
-//
-// spawn_shared_in_cgroup(): the child is in the cgroup from its first
-// instruction (clone3 with CLONE_INTO_CGROUP), and where it cannot be
-// born there no child runs at all: the caller decides what happens next.
 #include "aisbx/sys/spawn.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <string>
-
-#include "aisbx/sys/fd.h"
-#include "supervise/cgroup.h"
 
 namespace aisbx::sys {
 namespace {
@@ -112,103 +102,6 @@ TEST(SpawnStack, AnOverrunFaultsOnTheGuardAndLeavesTheMemoryBelow) {
 
 TEST(SpawnStack, AFrameLargerThanTheGuardIsProbedAndFaultsOnIt) {
   expect_fault_on_guard([] { ::_exit(one_huge_frame(1) == 1 ? 1 : 2); });
-}
-
-// The cgroup v2 line of /proc/self/cgroup ("0::/path"), read by a child
-// first thing and sent up `out`.
-[[noreturn]] void send_own_cgroup(int out) {
-  char buf[4096];
-  const int fd = ::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-  const ssize_t n = fd < 0 ? -1 : ::read(fd, buf, sizeof buf);
-  ::_exit(n > 0 && ::write(out, buf, static_cast<std::size_t>(n)) == n ? 0 : 3);
-}
-
-std::string v2_line(const std::string& text) {
-  const auto at = text.find("0::");
-  if (at == std::string::npos) return {};
-  return text.substr(at + 3, text.find('\n', at) - at - 3);
-}
-
-// The directory of this process's own cgroup v2, open; -1 if none.
-int own_cgroup_dir() {
-  char buf[4096];
-  const UniqueFd fd(::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
-  const ssize_t n = fd.get() < 0 ? -1 : ::read(fd.get(), buf, sizeof buf);
-  if (n <= 0) return -1;
-  const std::string path = v2_line(std::string(buf, static_cast<std::size_t>(n)));
-  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
-    if (::access((std::string(mount) + "/cgroup.controllers").c_str(), F_OK) == 0)
-      return ::open((std::string(mount) + path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return -1;
-}
-
-class SpawnCgroup : public ::testing::Test {
- protected:
-  void SetUp() override {
-    int p[2];
-    ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-    read_.reset(p[0]);
-    write_.reset(p[1]);
-  }
-  void TearDown() override {
-    if (!name_.empty()) ::rmdir((parent_ + "/" + name_).c_str());
-  }
-  // A cgroup of the test's own where the caller may make one (root, or a
-  // delegated subtree); false elsewhere.
-  bool make_cgroup() {
-    parent_ = supervise::delegated_cgroup();
-    if (parent_.empty()) return false;
-    name_ = "aisbx-spawn-test-" + std::to_string(::getpid());
-    if (::mkdir((parent_ + "/" + name_).c_str(), 0755) != 0) return false;
-    dir_.reset(::open((parent_ + "/" + name_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return dir_.get() >= 0;
-  }
-  std::string received() {
-    write_.reset();
-    std::string text;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(read_.get(), buf, sizeof buf)) > 0;)
-      text.append(buf, static_cast<std::size_t>(n));
-    return text;
-  }
-
-  std::string parent_, name_;
-  UniqueFd dir_, read_, write_;
-};
-
-TEST_F(SpawnCgroup, TheChildIsBornInTheCgroupOrNotAtAll) {
-  const int out = write_.get();
-  auto child = [out] { send_own_cgroup(out); };
-  if (!make_cgroup()) {
-    // A caller with no cgroup it may move processes into (uid 65534 here):
-    // its own cgroup refuses the child, and none runs anywhere else.
-    const UniqueFd own(own_cgroup_dir());
-    ASSERT_GE(own.get(), 0) << "no cgroup v2 on this machine";
-    EXPECT_EQ(spawn_shared_in_cgroup(child, own.get()), -1);
-    EXPECT_TRUE(errno == EACCES || errno == EPERM) << std::strerror(errno);
-    EXPECT_EQ(received(), "") << "a child ran";
-    return;
-  }
-  const pid_t pid = spawn_shared_in_cgroup(child, dir_.get());
-  ASSERT_GT(pid, 0) << "clone3(CLONE_INTO_CGROUP): " << std::strerror(errno);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  const std::string line = v2_line(received());
-  EXPECT_TRUE(line.ends_with("/" + name_)) << line;
-}
-
-TEST_F(SpawnCgroup, WhereItCannotBeBornThereNoChildRuns) {
-  // A directory that is not a cgroup: the kernel refuses the clone, and
-  // nothing was started elsewhere in its place.
-  const UniqueFd not_a_cgroup(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  ASSERT_GE(not_a_cgroup.get(), 0);
-  const int out = write_.get();
-  auto child = [out] { send_own_cgroup(out); };
-  EXPECT_EQ(spawn_shared_in_cgroup(child, not_a_cgroup.get()), -1);
-  EXPECT_NE(errno, 0);
-  EXPECT_EQ(received(), "") << "a child ran";
-  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
 }
 
 }  // namespace

@@ -314,9 +314,9 @@ TEST_P(Supervise, DryRunSaysWhatEndsTheRun) {
 }
 
 // Under a container's seccomp profile, where clone3 fails with ENOSYS
-// (Docker's default): the run works, and landlock mode's target, which
-// cannot be born in the run's cgroup there, still ends up in it.
-TEST_P(Supervise, WhereClone3IsRefusedTheCommandStillJoinsTheRunsCgroup) {
+// (Docker's default; glibc then falls back to clone): the run works, and
+// the command is in a cgroup of the run's own exactly when the plan says.
+TEST_P(Supervise, UnderAFilterThatRefusesClone3TheRunIsAsPlanned) {
   std::vector<std::string> dry = launcher({"/bin/true"});
   dry.insert(dry.end() - 2, "--dry-run");
   const Result plan = runner::run(spec(dry));

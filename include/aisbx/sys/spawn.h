@@ -44,7 +44,7 @@
 namespace aisbx::sys {
 
 namespace detail {
-pid_t spawn_shared(int (*entry)(void*), void* arg, int cgroup_dir = -1);
+pid_t spawn_shared(int (*entry)(void*), void* arg);
 pid_t start_beside(int (*entry)(void*), void* arg, void* stack_top);
 }
 
@@ -81,25 +81,6 @@ pid_t spawn_shared(F& child) {
         return 127;  // not reached: `child` execs or exits
       },
       &child);
-}
-
-// spawn_shared(), with the child born in the cgroup v2 directory open as
-// `cgroup_dir` (clone3 with CLONE_INTO_CGROUP). Moving a process in later
-// (a write to cgroup.procs) waits for an RCU grace period, a few hundred
-// microseconds of every landlock-mode launch here; a child born there
-// waits for nothing, and runs none of its own code outside the cgroup.
-// Returns -1 with errno where that cannot be done (a kernel before 5.7, a
-// seccomp filter that refuses clone3, no permission to the cgroup, or an
-// architecture without the entry below): the caller then spawns the usual
-// way and moves the child in.
-template <class F>
-pid_t spawn_shared_in_cgroup(F& child, int cgroup_dir) {
-  return detail::spawn_shared(
-      [](void* f) -> int {
-        (*static_cast<F*>(f))();
-        return 127;  // not reached: `child` execs or exits
-      },
-      &child, cgroup_dir);
 }
 
 // Returns the child's pid, or -1 with errno. `child` runs in the new
