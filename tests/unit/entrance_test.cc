@@ -17,17 +17,14 @@
 #include "plan/expand.h"
 #include "plan/project_plan.h"
 #include "unit/fake_fs.h"
+#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
 
 namespace aisbx::plan {
 namespace {
 
 using test::FakeFs;
-
-::testing::AssertionResult has(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "`" << text << "` does not contain `" << part << "`";
-}
+using test::has;
 
 std::string last_line(const std::string& text) {
   std::string t = text;

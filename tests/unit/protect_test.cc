@@ -34,24 +34,16 @@
 #include "aisbx/rights.h"
 #include "plan/glob.h"
 #include "unit/fake_fs.h"
+#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
 
 namespace aisbx::plan {
 namespace {
 
 using test::FakeFs;
+using test::has;
+using test::sorted;
 using Strings = std::vector<std::string>;
-
-::testing::AssertionResult has(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "`" << text << "` does not contain `" << part << "`";
-}
-
-Strings sorted(Strings v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 // clang-format off
 // Rights spelled out by hand, not asked of the code under test.

@@ -20,22 +20,19 @@
 #include "aisbx/profile.h"
 #include "aisbx/rights.h"
 #include "unit/fake_fs.h"
+#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
 
 namespace aisbx::plan {
 namespace {
 
 using test::FakeFs;
+using test::has;
+using test::sorted;
 using Strings = std::vector<std::string>;
 
 // Plain gtest (unit_tests links no gmock): substring and membership checks
 // that print what they looked in.
-::testing::AssertionResult has(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "`" << text << "` does not contain `" << part << "`";
-}
-
 ::testing::AssertionResult lacks(const std::string& text, const std::string& part) {
   if (text.find(part) == std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "`" << text << "` contains `" << part << "`";
@@ -54,11 +51,6 @@ using Strings = std::vector<std::string>;
   for (const auto& e : v)
     if (e == x) return ::testing::AssertionFailure() << "`" << x << "` is present";
   return ::testing::AssertionSuccess();
-}
-
-Strings sorted(Strings v) {
-  std::sort(v.begin(), v.end());
-  return v;
 }
 
 // clang-format off

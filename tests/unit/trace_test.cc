@@ -19,17 +19,14 @@
 #include "aisbx/profile.h"
 #include "plan/expand.h"
 #include "unit/fake_fs.h"
+#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
 
 namespace aisbx::trace {
 namespace {
 
 using test::FakeFs;
-
-::testing::AssertionResult has(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "`" << text << "` does not contain `" << part << "`";
-}
+using test::has;
 
 FakeFs host() {
   FakeFs fs;
