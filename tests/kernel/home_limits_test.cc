@@ -36,11 +36,6 @@ using runner::Result;
 using runner::RunSpec;
 using runner::TempTree;
 
-const std::vector<std::string> kAll = {
-    "execute",   "write_file", "read_file", "read_dir",  "remove_dir", "remove_file",
-    "make_char", "make_dir",   "make_reg",  "make_sock", "make_fifo",  "make_block",
-    "make_sym",  "refer",      "truncate",  "ioctl_dev"};
-const std::vector<std::string> kReadExec = {"read_file", "read_dir", "execute"};
 const std::vector<std::string> kWrite = {"read_file", "read_dir",    "write_file", "make_reg",
                                          "make_dir",  "remove_file", "truncate"};
 

@@ -49,12 +49,6 @@ using runner::RunSpec;
 using runner::TempTree;
 using runner::UserMode;
 
-const std::vector<std::string> kReadExec = {"read_file", "read_dir", "execute"};
-const std::vector<std::string> kAll = {
-    "execute",   "write_file", "read_file", "read_dir",  "remove_dir", "remove_file",
-    "make_char", "make_dir",   "make_reg",  "make_sock", "make_fifo",  "make_block",
-    "make_sym",  "refer",      "truncate",  "ioctl_dev"};
-
 bool is_symlink(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);

@@ -17,6 +17,14 @@ inline std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// Rights as a profile spells them: every one of the 16 filesystem rights,
+// and what a tool directory needs.
+inline const std::vector<std::string> kAll = {
+    "execute",   "write_file", "read_file", "read_dir",  "remove_dir", "remove_file",
+    "make_char", "make_dir",   "make_reg",  "make_sock", "make_fifo",  "make_block",
+    "make_sym",  "refer",      "truncate",  "ioctl_dev"};
+inline const std::vector<std::string> kReadExec = {"read_file", "read_dir", "execute"};
+
 // A YAML double-quoted scalar.
 inline std::string yq(const std::string& s) {
   std::string out = "\"";
