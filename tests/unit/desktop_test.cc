@@ -13,6 +13,7 @@
 #include "desktop/desktop.h"
 #include "unit/fake_fs.h"
 #include "unit/test_profile.h"
+#include "unit/test_world.h"
 
 namespace aisbx {
 namespace {
@@ -28,18 +29,12 @@ std::string doc(const std::string& desktop, const std::string& extra = "") {
          extra + (desktop.empty() ? "" : "    desktop:\n" + desktop);
 }
 
-struct World {
-  test::FakeFs fs;
-  HostFacts host;
-  Options opt;
-  Features feat = Features::full(7);
-  World() {
-    host.uid = 1000;
-    host.gid = 1000;
-    host.home = "/home/u";
-    host.cwd = "/home/u/dev/myproj";
-    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin"}, {"DISPLAY", ":3"},
-                {"WAYLAND_DISPLAY", "wayland-1"}, {"XDG_RUNTIME_DIR", "/run/user/1000"}};
+struct World : test::TestWorld {
+  World() : TestWorld("/home/u/dev/myproj") {
+    host.env["PATH"] = "/usr/bin";
+    host.env["DISPLAY"] = ":3";
+    host.env["WAYLAND_DISPLAY"] = "wayland-1";
+    host.env["XDG_RUNTIME_DIR"] = "/run/user/1000";
     fs.dir("/usr/bin").file("/usr/bin/sh").dir("/proc").dir("/dev/shm").dir("/tmp");
     fs.dir("/home/u/dev/myproj").dir("/home/u/.sbx");
     fs.other("/tmp/.X11-unix/X3").other("/tmp/.X11-unix/X0");
@@ -53,8 +48,7 @@ struct World {
     fs.file("/sys/devices/pci0000:00/0000:00:02.0/drm/renderD128/dev", "226:128\n");
   }
   Expected<Plan> run(const std::string& yaml) const {
-    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml", "p"));
-    return plan::resolve(plan::Inputs{prof, "test.yaml", opt, feat, host, fs});
+    return resolve_yaml(yaml);
   }
 };
 

@@ -17,8 +17,9 @@
 #include "plan/expand.h"
 #include "plan/project_plan.h"
 #include "unit/fake_fs.h"
-#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
+#include "unit/test_world.h"
+#include "unit/text_assertions.h"
 
 namespace aisbx::plan {
 namespace {
@@ -32,18 +33,9 @@ std::string last_line(const std::string& text) {
   return t.substr(t.rfind('\n') + 1);
 }
 
-struct World {
-  FakeFs fs;
-  HostFacts host;
-  Options opt;
-  Features feat = Features::full(7);
-
-  World() {
-    host.uid = 1000;
-    host.gid = 1000;
-    host.home = "/home/u";
-    host.cwd = "/home/u/dev/myproj";
-    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin:/bin"}};
+struct World : test::TestWorld {
+  World() : TestWorld("/home/u/dev/myproj") {
+    host.env["PATH"] = "/usr/bin:/bin";
     fs.dir("/usr/bin").dir("/usr/lib").dir("/usr/lib64").dir("/etc").dir("/var/lib");
     fs.file("/usr/bin/sh");
     fs.symlink("/bin", "usr/bin").symlink("/lib", "usr/lib").symlink("/lib64", "usr/lib64");
@@ -55,8 +47,7 @@ struct World {
   ProjectChoice choose() const { return choose_project(opt, host, fs); }
 
   Expected<Plan> run(const std::string& yaml) const {
-    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml", "p"));
-    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
+    return resolve_yaml(yaml);
   }
 };
 

@@ -31,6 +31,7 @@
 #include "plan/masks.h"
 #include "unit/fake_fs.h"
 #include "unit/test_profile.h"
+#include "unit/test_world.h"
 
 namespace aisbx::plan {
 namespace {
@@ -58,18 +59,8 @@ std::string doc(const std::string& paths, const std::string& extra = "") {
          all_rights("      ") + "    command:\n      binary: sh\n" + extra;
 }
 
-struct World {
-  FakeFs fs;
-  HostFacts host;
-  Options opt;
-  Features feat = Features::full(7);
-
-  World() {
-    host.uid = 1000;
-    host.gid = 1000;
-    host.home = "/home/u";
-    host.cwd = "/home/u/dev/p";
-    host.env = {{"HOME", "/home/u"}};
+struct World : test::TestWorld {
+  World() : TestWorld("/home/u/dev/p") {
     fs.dir("/usr/bin").file("/usr/bin/sh").dir("/tmp").dir("/proc").dir("/dev");
     fs.file("/home/u/.ssh/id_rsa", "KEY").file("/home/u/.aws/credentials", "AWS");
     fs.file("/home/u/.bashrc", "# rc").dir("/home/u/.config/autostart");
@@ -85,8 +76,7 @@ struct World {
   }
 
   Expected<Plan> run(const std::string& yaml) const {
-    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml"));
-    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
+    return resolve_yaml(yaml);
   }
 };
 

@@ -10,6 +10,7 @@
 #include "fake_fs.h"
 #include "net/dns_message.h"
 #include "test_profile.h"
+#include "test_world.h"
 
 namespace aisbx::net {
 namespace {
@@ -272,24 +273,15 @@ TEST(NetAllowProfile, PublishTakesPorts) {
             "`70000`");
 }
 
-struct World {
-  FakeFs fs;
-  HostFacts host;
-  Options opt;
-  Features feat = Features::full(7);
-  World() {
-    host.uid = 1000;
-    host.gid = 1000;
-    host.home = "/home/u";
-    host.cwd = "/home/u/dev/proj";
-    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin"}, {"http_proxy", "http://corp:8080"}};
+struct World : test::TestWorld {
+  World() : TestWorld("/home/u/dev/proj") {
+    host.env["PATH"] = "/usr/bin";
+    host.env["http_proxy"] = "http://corp:8080";
     fs.dir("/usr/bin").file("/usr/bin/sh").dir("/etc").dir("/proc").dir("/dev/shm").dir("/tmp");
     fs.dir("/home/u/dev/proj");
   }
   Expected<Plan> run(const std::string& network) const {
-    AISBX_ASSIGN(prof, test::test_profile(kHead + "    command:\n      binary: sh\n" + network,
-                                          "test.yaml"));
-    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
+    return resolve_yaml(kHead + "    command:\n      binary: sh\n" + network);
   }
 };
 

@@ -19,8 +19,8 @@
 #include "aisbx/profile.h"
 #include "aisbx/rights.h"
 #include "unit/fake_fs.h"
-#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
+#include "unit/text_assertions.h"
 
 namespace aisbx::plan {
 namespace {

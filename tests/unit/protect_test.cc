@@ -34,8 +34,9 @@
 #include "aisbx/rights.h"
 #include "plan/glob.h"
 #include "unit/fake_fs.h"
-#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
+#include "unit/test_world.h"
+#include "unit/text_assertions.h"
 
 namespace aisbx::plan {
 namespace {
@@ -109,18 +110,9 @@ std::string in_proj(const std::string& rel) { return std::string(kProj) + "/" + 
 
 // A host: HOME /home/u, the project at /home/u/dev/myproj (the cwd), merged
 // /usr. Each test adds the project's content it needs.
-struct World {
-  FakeFs fs;
-  HostFacts host;
-  Options opt;
-  Features feat = Features::full(7);
-
-  World() {
-    host.uid = 1000;
-    host.gid = 1000;
-    host.home = "/home/u";
-    host.cwd = kProj;
-    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin:/bin"}};
+struct World : test::TestWorld {
+  World() : TestWorld(kProj) {
+    host.env["PATH"] = "/usr/bin:/bin";
     fs.dir("/usr/bin").dir("/usr/lib").file("/usr/bin/sh");
     fs.symlink("/bin", "usr/bin").symlink("/lib", "usr/lib");
     fs.dir("/etc").file("/etc/hosts");
@@ -129,8 +121,7 @@ struct World {
   }
 
   Expected<Plan> run(const std::string& yaml) const {
-    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml"));
-    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
+    return resolve_yaml(yaml);
   }
 };
 

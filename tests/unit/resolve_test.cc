@@ -20,8 +20,9 @@
 #include "aisbx/profile.h"
 #include "aisbx/rights.h"
 #include "unit/fake_fs.h"
-#include "unit/text_assertions.h"
 #include "unit/test_profile.h"
+#include "unit/test_world.h"
+#include "unit/text_assertions.h"
 
 namespace aisbx::plan {
 namespace {
@@ -111,18 +112,10 @@ std::string everything(const std::string& extra = "") {
 }
 
 // A host: HOME /home/u, cwd the project, merged /usr, sandbox-owned trees.
-struct World {
-  FakeFs fs;
-  HostFacts host;
-  Options opt;
-  Features feat = Features::full(7);
-
-  World() {
-    host.uid = 1000;
-    host.gid = 1000;
-    host.home = "/home/u";
-    host.cwd = "/home/u/dev/myproj";
-    host.env = {{"HOME", "/home/u"}, {"PATH", "/usr/bin:/bin"}, {"LANG", "C.UTF-8"}};
+struct World : test::TestWorld {
+  World() : TestWorld("/home/u/dev/myproj") {
+    host.env["PATH"] = "/usr/bin:/bin";
+    host.env["LANG"] = "C.UTF-8";
     fs.dir("/usr/bin").dir("/usr/sbin").dir("/usr/lib").dir("/usr/lib64");
     fs.file("/usr/bin/sh").file("/usr/bin/env");
     fs.symlink("/bin", "usr/bin").symlink("/sbin", "usr/sbin");
@@ -134,8 +127,7 @@ struct World {
   }
 
   Expected<Plan> run(const std::string& yaml, const std::string& name = "p") const {
-    AISBX_ASSIGN(prof, test::test_profile(yaml, "test.yaml", name));
-    return resolve(Inputs{prof, "test.yaml", opt, feat, host, fs});
+    return resolve_yaml(yaml, name);
   }
 };
 
