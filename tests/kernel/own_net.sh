@@ -14,4 +14,8 @@ set -euo pipefail
 if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
   exec "$@"
 fi
-exec unshare --net -- sh -c 'ip link set lo up && exec "$@"' own-net "$@"
+# AISBX_TEST_NETNS names the namespace made here, so that a test can tell
+# it is inside it without looking at any interface of the machine's.
+exec unshare --net -- sh -c \
+  'ip link set lo up && AISBX_TEST_NETNS=$(readlink /proc/self/ns/net) && export AISBX_TEST_NETNS && exec "$@"' \
+  own-net "$@"
