@@ -42,13 +42,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 std::string real(const std::string& path) {
   std::unique_ptr<char, decltype(&std::free)> r(::realpath(path.c_str(), nullptr),
                                                 &std::free);

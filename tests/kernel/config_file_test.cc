@@ -20,17 +20,11 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 // `p`: the system read-only; the command's environment says `value`.
 std::string profile_text(const std::string& value) {
   std::string y = "version: 1\nprofiles:\n  p:\n    access_roots:\n";
   y += groups_yaml({{"system", {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache"},
-                     {"read_file", "read_dir", "execute"}}});
+                     kReadExec}});
   y += "    command:\n      env:\n        VALUE: " + yq(value) + "\n";
   return y;
 }

@@ -43,14 +43,8 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::Result;
-using runner::RunSpec;
 using runner::shell_quote;
 using runner::TcpListener;
-using runner::TempTree;
 
 // What every planted secret holds; no sandboxed output may contain it.
 const std::string kSecret = "aisbx-escape-secret-7f3a";

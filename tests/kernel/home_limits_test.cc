@@ -29,13 +29,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 const std::vector<std::string> kWrite = {"read_file", "read_dir",    "write_file", "make_reg",
                                          "make_dir",  "remove_file", "truncate"};
 

@@ -33,13 +33,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 const std::string kBinary = AISBX_BINARY;
 const std::string kProbe = AISBX_PROBE;
 

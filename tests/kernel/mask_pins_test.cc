@@ -26,14 +26,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 constexpr const char* kRights =
     "{read_file: true, read_dir: true, execute: true, write_file: true, remove_file: true, "
     "remove_dir: true, make_reg: true, make_dir: true, make_sym: true, truncate: true, "

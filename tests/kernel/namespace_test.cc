@@ -48,14 +48,8 @@ extern char** environ;
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
 using runner::eventually;
-using runner::exists;
-using runner::Result;
-using runner::RunSpec;
 using runner::shell_quote;
-using runner::TempTree;
 
 // A name no other run (nor another test binary running in parallel) uses.
 std::string unique(const std::string& prefix) {

@@ -17,9 +17,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-
-
 // The scenarios every run must report `ok`: a missing line is a failure too.
 const char* const kScenarios[] = {
     "allowed-http-proxy-vars", "allowed-connect", "allowed-raw-socket", "allowed-raw-python",

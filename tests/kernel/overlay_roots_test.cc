@@ -40,13 +40,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
 using runner::UserMode;
 
 bool is_symlink(const std::string& path) {

@@ -26,13 +26,7 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
 using runner::now_seconds;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
 
 std::string find_tmux() {
   for (const char* p : {"/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"})

@@ -29,14 +29,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 const std::vector<std::string> kSystem = {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache"};
 const std::vector<std::string> kAllRights = {
     "read_file", "read_dir", "execute",  "write_file", "remove_file", "remove_dir",

@@ -31,14 +31,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 std::string flow(const std::vector<std::string>& v) {
   std::string s = "[";
   for (const auto& x : v) s += (s.size() > 1 ? ", " : "") + yq(x);

@@ -20,12 +20,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 class QuietRun : public ::testing::TestWithParam<As> {
  protected:
   void SetUp() override {

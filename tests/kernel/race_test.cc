@@ -45,13 +45,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 constexpr const char* kChanged = "the tree changed while the sandbox was being built; run again";
 constexpr int kLaunches = 100;
 

@@ -149,3 +149,14 @@ std::string shell_quote(const std::string& s);
                                     const std::string& needle);
 
 }  // namespace aisbx::test::runner
+
+namespace aisbx::test {
+// What nearly every kernel test names, without a using block in each file.
+using runner::As;
+using runner::contains;
+using runner::exists;
+using runner::read_text;
+using runner::Result;
+using runner::RunSpec;
+using runner::TempTree;
+}  // namespace aisbx::test

@@ -28,13 +28,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 constexpr std::string_view kMagic = "AISBXSB1";
 
 // Rewrites `path` in place: same inode, owner and mode.

@@ -25,12 +25,7 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::Result;
-using runner::RunSpec;
 using runner::TcpListener;
-using runner::TempTree;
 
 constexpr int kSigsysStatus = 128 + SIGSYS;
 

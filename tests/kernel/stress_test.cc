@@ -42,14 +42,8 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
 using runner::eventually;
-using runner::exists;
-using runner::Result;
-using runner::RunSpec;
 using runner::shell_quote;
-using runner::TempTree;
 
 std::set<std::string> entries(const std::string& dir) {
   std::set<std::string> out;

@@ -40,13 +40,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
-
 enum class Walls { landlock, layered, layered_without_userns };
 
 struct Variant {

@@ -21,14 +21,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::exists;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 constexpr const char* kHomeSecret = "HOME-SECRET-5f1c";
 constexpr const char* kEnvSecret = "ENV-SECRET-8a2e";
 

@@ -34,12 +34,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::As;
-using runner::contains;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 std::string real(const std::string& path) {
   char buf[4096];
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();

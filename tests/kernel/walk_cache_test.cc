@@ -24,12 +24,6 @@
 namespace aisbx::test {
 namespace {
 
-using runner::contains;
-using runner::read_text;
-using runner::Result;
-using runner::RunSpec;
-using runner::TempTree;
-
 TEST(WalkCacheEntry, ReadsBackWhatItWrote) {
   WalkCache::Record r;
   r.dev = 0x801;
